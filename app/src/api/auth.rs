@@ -1,0 +1,55 @@
+//! Registering, signing in and out, and who is signed in.
+
+use crate::domain::Account;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {super::ssr::*, crate::services::{accounts, auth::VerifiedUser, OrInternal}};
+
+/// The signed-in user's account, or `None` for a visitor.
+#[server(endpoint = "account")]
+pub async fn current_account() -> Result<Option<Account>, AppError> {
+    let session = auth_session().await?;
+    Ok(session.user.as_ref().map(|user| user.account()))
+}
+
+/// Creates an account and signs it in.
+#[server(endpoint = "register")]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+) -> Result<Account, AppError> {
+    let state = state()?;
+    let form = crate::domain::Registration { username, email, password, password_confirm };
+    let user = accounts::register(&state, &form).await?;
+    let mut session = auth_session().await?;
+    session.login(&user).await.or_internal("starting a session")?;
+    Ok(user.account())
+}
+
+/// Signs in with a username or an email. The session id changes.
+#[server(endpoint = "login")]
+pub async fn login(login: String, password: String) -> Result<Account, AppError> {
+    let state = state()?;
+    let address = client_address().await;
+    let user = accounts::sign_in(&state, &login, &password, &address).await?;
+    let mut session = auth_session().await?;
+    let user = session
+        .authenticate(VerifiedUser(user))
+        .await
+        .or_internal("authenticating")?
+        .ok_or(AppError::Internal)?;
+    session.login(&user).await.or_internal("starting a session")?;
+    Ok(user.account())
+}
+
+/// Ends this session.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let mut session = auth_session().await?;
+    session.logout().await.or_internal("ending a session")?;
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Server functions: one verb each, thin adapters that authenticate the
+//! caller, call a service and return the shared [`AppError`].
+//!
+//! Every function has a fixed endpoint under `/api/` so that the routes are
+//! stable for tests, logs and reverse proxies.
+
+mod auth;
+mod profile;
+
+pub use auth::*;
+pub use profile::*;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use crate::error::AppError;
+    use crate::services::auth::AuthSession;
+    use crate::services::{AppState, OrInternal};
+    use crate::store::UserRecord;
+    use leptos::prelude::*;
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| crate::services::internal("app state", "missing from context"))
+    }
+
+    pub async fn auth_session() -> Result<AuthSession, AppError> {
+        leptos_axum::extract::<AuthSession>().await.or_internal("auth session")
+    }
+
+    /// The signed-in user, or `Unauthenticated`.
+    pub async fn require_user() -> Result<(AuthSession, UserRecord), AppError> {
+        let session = auth_session().await?;
+        let user = session.user.clone().ok_or(AppError::Unauthenticated)?;
+        Ok((session, user))
+    }
+
+    /// The client's address, for throttling.
+    pub async fn client_address() -> String {
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .map(|info| info.0.ip().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    }
+}

@@ -1,0 +1,75 @@
+//! One's own profile, password and avatar; other people's public profiles.
+
+use crate::domain::{Account, PublicProfile};
+use crate::error::AppError;
+use leptos::prelude::*;
+use server_fn::codec::{MultipartData, MultipartFormData};
+
+#[cfg(feature = "ssr")]
+use {
+    super::ssr::*,
+    crate::domain::{PasswordChange, ProfileEdit, AVATAR_MAX_BYTES},
+    crate::error::{Field, Problem},
+    crate::services::{accounts, avatars, OrInternal},
+};
+
+#[server(endpoint = "profile")]
+pub async fn update_profile(display_name: String, email: String) -> Result<Account, AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    let user = accounts::update_profile(&state, user.id, &ProfileEdit { display_name, email }).await?;
+    Ok(user.account())
+}
+
+/// Changes the password; every other session of the user ends, this one
+/// continues under the new password.
+#[server(endpoint = "password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    let state = state()?;
+    let (mut session, user) = require_user().await?;
+    let change = PasswordChange { current_password, password, password_confirm };
+    let user = accounts::change_password(&state, &user, &change).await?;
+    session.login(&user).await.or_internal("renewing the session")?;
+    Ok(())
+}
+
+/// Receives an avatar as multipart form data (field `avatar`). The body is
+/// read in chunks and refused as soon as it passes the size limit.
+#[server(endpoint = "avatar", input = MultipartFormData)]
+pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    let mut multipart = data.into_inner().ok_or(AppError::BadRequest)?;
+    let mut upload = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        if field.name() != Some("avatar") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+            if bytes.len() + chunk.len() > AVATAR_MAX_BYTES {
+                return Err(AppError::field(Field::Avatar, Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES }));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        upload = Some(bytes);
+        break;
+    }
+    let upload = upload
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or(AppError::field(Field::Avatar, Problem::Required))?;
+    let user = avatars::set_avatar(&state, user.id, upload).await?;
+    Ok(user.account())
+}
+
+/// What anyone signed in may see of another user: never the email.
+#[server(endpoint = "user")]
+pub async fn user_profile(username: String) -> Result<PublicProfile, AppError> {
+    let state = state()?;
+    require_user().await?;
+    Ok(accounts::public_profile(&state, &username).await?.public())
+}

@@ -1,0 +1,7 @@
+//! Domain types shared by the server and the browser, and the rules that
+//! decide what a valid value is ("parse, don't validate"). The browser runs
+//! the same parsers for instant feedback; the server runs them again.
+
+mod account;
+
+pub use account::*;

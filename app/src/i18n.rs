@@ -1,0 +1,487 @@
+//! Every piece of UI text, in English and French.
+//!
+//! Each language is one `Texts` value: the compiler refuses a language that
+//! misses a string, so both stay complete. The language follows the browser
+//! (`Accept-Language` when rendering on the server), can be switched by the
+//! user, and the choice is remembered in a `lang` cookie so that the server
+//! renders the next page in it too.
+
+use crate::error::{AppError, Problem};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Fr,
+}
+
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Fr];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The language's own name, as shown in the language menu.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Fr => "Français",
+        }
+    }
+
+    /// Reads a language tag such as `fr`, `fr-CA` or `EN-us`.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|lang| lang.code() == primary)
+    }
+
+    /// Picks the best language of an `Accept-Language` header.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(Lang, f32)> = None;
+        for item in header.split(',').take(16) {
+            let mut parts = item.split(';');
+            let Some(lang) = parts.next().and_then(Lang::from_tag) else { continue };
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if best.is_none_or(|(_, q)| quality > q) {
+                best = Some((lang, quality));
+            }
+        }
+        best.map(|(lang, _)| lang)
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Fr => &FR,
+        }
+    }
+}
+
+/// The UI language of this page, shared through context.
+#[derive(Clone, Copy)]
+pub struct I18n {
+    pub lang: RwSignal<Lang>,
+}
+
+impl I18n {
+    /// The texts in the current language (tracked: views update on a switch).
+    pub fn t(&self) -> &'static Texts {
+        self.lang.get().texts()
+    }
+
+    /// Switches the language and remembers the choice for a year.
+    pub fn switch(&self, lang: Lang) {
+        self.lang.set(lang);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(document) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+            {
+                let _ = document.set_cookie(&format!(
+                    "{LANG_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+                    lang.code()
+                ));
+            }
+        }
+    }
+}
+
+/// Works out the page's language and provides it to every component.
+pub fn provide_i18n() -> I18n {
+    let i18n = I18n { lang: RwSignal::new(initial_lang()) };
+    provide_context(i18n);
+    i18n
+}
+
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+/// Shorthand for a reactive text: `t!(i18n, sign_in)`.
+#[macro_export]
+macro_rules! t {
+    ($i18n:expr, $key:ident) => {
+        move || $i18n.t().$key
+    };
+}
+
+#[cfg(feature = "ssr")]
+fn initial_lang() -> Lang {
+    let Some(parts) = use_context::<http::request::Parts>() else { return Lang::default() };
+    let from_cookie = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LANG_COOKIE)
+        .and_then(|(_, value)| Lang::from_tag(value));
+    from_cookie
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// In the browser, the language is the one the server rendered the page in.
+#[cfg(not(feature = "ssr"))]
+fn initial_lang() -> Lang {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|tag| Lang::from_tag(&tag))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    Lang::default()
+}
+
+pub struct Texts {
+    pub app_name: &'static str,
+    pub tagline: &'static str,
+    pub language: &'static str,
+    pub account_menu: &'static str,
+    pub open_navigation: &'static str,
+    pub my_profile: &'static str,
+    pub sign_out: &'static str,
+    pub sign_in: &'static str,
+    pub signing_in: &'static str,
+    pub register: &'static str,
+    pub registering: &'static str,
+    pub sign_in_title: &'static str,
+    pub sign_in_lead: &'static str,
+    pub register_title: &'static str,
+    pub register_lead: &'static str,
+    pub no_account: &'static str,
+    pub have_account: &'static str,
+    pub login_label: &'static str,
+    pub username: &'static str,
+    pub username_hint: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub password_hint: &'static str,
+    pub password_confirm: &'static str,
+    pub rooms: &'static str,
+    pub direct_messages: &'static str,
+    pub friends: &'static str,
+    pub coming_soon: &'static str,
+    pub welcome: fn(&str) -> String,
+    pub signed_in_as: &'static str,
+    pub home_lead: &'static str,
+    pub home_next_title: &'static str,
+    pub home_next_rooms: &'static str,
+    pub home_next_friends: &'static str,
+    pub home_next_dms: &'static str,
+    pub profile_title: &'static str,
+    pub profile_details: &'static str,
+    pub display_name: &'static str,
+    pub display_name_hint: &'static str,
+    pub save: &'static str,
+    pub saving: &'static str,
+    pub saved: &'static str,
+    pub avatar: &'static str,
+    pub avatar_hint: &'static str,
+    pub avatar_choose: &'static str,
+    pub avatar_upload: &'static str,
+    pub avatar_uploading: &'static str,
+    pub avatar_updated: &'static str,
+    pub avatar_of: fn(&str) -> String,
+    pub change_password: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub new_password_confirm: &'static str,
+    pub changing_password: &'static str,
+    pub password_changed: &'static str,
+    pub member_since: &'static str,
+    pub user_not_found: &'static str,
+    pub page_not_found: &'static str,
+    pub back_home: &'static str,
+    pub loading: &'static str,
+    pub this_is_you: &'static str,
+    pub edit_profile: &'static str,
+    // errors
+    pub bad_credentials: &'static str,
+    pub unauthenticated: &'static str,
+    pub forbidden: &'static str,
+    pub not_found: &'static str,
+    pub rate_limited: fn(u64) -> String,
+    pub payload_too_large: &'static str,
+    pub bad_request: &'static str,
+    pub network: &'static str,
+    pub internal: &'static str,
+    pub check_fields: &'static str,
+    // field problems
+    pub required: &'static str,
+    pub too_short: fn(usize) -> String,
+    pub too_long: fn(usize) -> String,
+    pub username_characters: &'static str,
+    pub control_characters: &'static str,
+    pub invalid_email: &'static str,
+    pub username_taken: &'static str,
+    pub email_taken: &'static str,
+    pub common_password: &'static str,
+    pub password_mismatch: &'static str,
+    pub wrong_password: &'static str,
+    pub unsupported_image: &'static str,
+    pub image_too_large: fn(usize) -> String,
+    pub image_too_many_pixels: fn(u32) -> String,
+}
+
+impl Texts {
+    /// The sentence for a field problem.
+    pub fn problem(&self, problem: &Problem) -> String {
+        match problem {
+            Problem::Required => self.required.into(),
+            Problem::TooShort { min } => (self.too_short)(*min),
+            Problem::TooLong { max } => (self.too_long)(*max),
+            Problem::UsernameCharacters => self.username_characters.into(),
+            Problem::ControlCharacters => self.control_characters.into(),
+            Problem::InvalidEmail => self.invalid_email.into(),
+            Problem::UsernameTaken => self.username_taken.into(),
+            Problem::EmailTaken => self.email_taken.into(),
+            Problem::CommonPassword => self.common_password.into(),
+            Problem::PasswordMismatch => self.password_mismatch.into(),
+            Problem::WrongPassword => self.wrong_password.into(),
+            Problem::UnsupportedImage => self.unsupported_image.into(),
+            Problem::ImageTooLarge { max_bytes } => (self.image_too_large)(max_bytes / (1024 * 1024)),
+            Problem::ImageTooManyPixels { max_side } => (self.image_too_many_pixels)(*max_side),
+        }
+    }
+
+    /// The sentence for an error as a whole (field errors point at the fields).
+    pub fn error(&self, error: &AppError) -> String {
+        match error {
+            AppError::Invalid { .. } => self.check_fields.into(),
+            AppError::BadCredentials => self.bad_credentials.into(),
+            AppError::Unauthenticated => self.unauthenticated.into(),
+            AppError::Forbidden => self.forbidden.into(),
+            AppError::NotFound => self.not_found.into(),
+            AppError::RateLimited { retry_after_secs } => (self.rate_limited)(*retry_after_secs),
+            AppError::PayloadTooLarge => self.payload_too_large.into(),
+            AppError::BadRequest => self.bad_request.into(),
+            AppError::Network => self.network.into(),
+            AppError::Internal => self.internal.into(),
+        }
+    }
+}
+
+pub static EN: Texts = Texts {
+    app_name: "Salon",
+    tagline: "Chat rooms for your team, class or club, on your own server.",
+    language: "Language",
+    account_menu: "Account menu",
+    open_navigation: "Open navigation",
+    my_profile: "My profile",
+    sign_out: "Sign out",
+    sign_in: "Sign in",
+    signing_in: "Signing in…",
+    register: "Create account",
+    registering: "Creating account…",
+    sign_in_title: "Welcome back",
+    sign_in_lead: "Sign in to pick up the conversation.",
+    register_title: "Create your account",
+    register_lead: "It takes ten seconds. No email confirmation.",
+    no_account: "New to Salon?",
+    have_account: "Already have an account?",
+    login_label: "Username or email",
+    username: "Username",
+    username_hint: "3–32 letters, digits, _ . or -",
+    email: "Email",
+    password: "Password",
+    password_hint: "At least 8 characters",
+    password_confirm: "Confirm password",
+    rooms: "Rooms",
+    direct_messages: "Direct messages",
+    friends: "Friends",
+    coming_soon: "Coming soon",
+    welcome: |name| format!("Welcome, {name}!"),
+    signed_in_as: "Signed in as",
+    home_lead: "Your account is ready. Here is what is coming to Salon next:",
+    home_next_title: "On the way",
+    home_next_rooms: "Public and private rooms with live chat",
+    home_next_friends: "Friends and friend requests",
+    home_next_dms: "Direct messages",
+    profile_title: "My profile",
+    profile_details: "Profile details",
+    display_name: "Display name",
+    display_name_hint: "Shown instead of your username. Optional.",
+    save: "Save changes",
+    saving: "Saving…",
+    saved: "Saved.",
+    avatar: "Avatar",
+    avatar_hint: "PNG, JPEG, WebP or GIF, up to 5 MB. It is cropped to a square.",
+    avatar_choose: "Image file",
+    avatar_upload: "Upload avatar",
+    avatar_uploading: "Uploading…",
+    avatar_updated: "Avatar updated.",
+    avatar_of: |name| format!("Avatar of {name}"),
+    change_password: "Change password",
+    current_password: "Current password",
+    new_password: "New password",
+    new_password_confirm: "Confirm new password",
+    changing_password: "Changing…",
+    password_changed: "Password changed. Your other sessions were signed out.",
+    member_since: "Member",
+    user_not_found: "There is no user with that name.",
+    page_not_found: "This page does not exist.",
+    back_home: "Back home",
+    loading: "Loading…",
+    this_is_you: "This is you.",
+    edit_profile: "Edit profile",
+    bad_credentials: "Wrong username or password.",
+    unauthenticated: "Please sign in first.",
+    forbidden: "You are not allowed to do that.",
+    not_found: "Not found.",
+    rate_limited: |secs| format!("Too many attempts. Try again in {secs} seconds."),
+    payload_too_large: "That is too large to send.",
+    bad_request: "The request was not understood.",
+    network: "Cannot reach the server. Check your connection and try again.",
+    internal: "Something went wrong on our side. Please try again.",
+    check_fields: "Please correct the highlighted fields.",
+    required: "This field is required.",
+    too_short: |min| format!("Use at least {min} characters."),
+    too_long: |max| format!("Use at most {max} characters."),
+    username_characters: "Use only letters, digits, _ . and -.",
+    control_characters: "Invisible control characters are not allowed.",
+    invalid_email: "This is not a valid email address.",
+    username_taken: "This username is already taken.",
+    email_taken: "An account already uses this email.",
+    common_password: "This password is too common. Choose another one.",
+    password_mismatch: "The passwords do not match.",
+    wrong_password: "The current password is wrong.",
+    unsupported_image: "Choose a PNG, JPEG, WebP or GIF image.",
+    image_too_large: |mb| format!("The image is larger than {mb} MB."),
+    image_too_many_pixels: |side| format!("The image is larger than {side}×{side} pixels."),
+};
+
+pub static FR: Texts = Texts {
+    app_name: "Salon",
+    tagline: "Des salons de discussion pour votre équipe, classe ou club, sur votre propre serveur.",
+    language: "Langue",
+    account_menu: "Menu du compte",
+    open_navigation: "Ouvrir la navigation",
+    my_profile: "Mon profil",
+    sign_out: "Se déconnecter",
+    sign_in: "Se connecter",
+    signing_in: "Connexion…",
+    register: "Créer le compte",
+    registering: "Création du compte…",
+    sign_in_title: "Bon retour",
+    sign_in_lead: "Connectez-vous pour reprendre la conversation.",
+    register_title: "Créez votre compte",
+    register_lead: "Dix secondes suffisent. Pas de confirmation par e-mail.",
+    no_account: "Nouveau sur Salon ?",
+    have_account: "Vous avez déjà un compte ?",
+    login_label: "Nom d’utilisateur ou e-mail",
+    username: "Nom d’utilisateur",
+    username_hint: "3 à 32 lettres, chiffres, _ . ou -",
+    email: "E-mail",
+    password: "Mot de passe",
+    password_hint: "Au moins 8 caractères",
+    password_confirm: "Confirmer le mot de passe",
+    rooms: "Salons",
+    direct_messages: "Messages privés",
+    friends: "Amis",
+    coming_soon: "Bientôt",
+    welcome: |name| format!("Bienvenue, {name} !"),
+    signed_in_as: "Connecté en tant que",
+    home_lead: "Votre compte est prêt. Voici ce qui arrive bientôt dans Salon :",
+    home_next_title: "En préparation",
+    home_next_rooms: "Salons publics et privés avec discussion en direct",
+    home_next_friends: "Amis et demandes d’ami",
+    home_next_dms: "Messages privés",
+    profile_title: "Mon profil",
+    profile_details: "Informations du profil",
+    display_name: "Nom affiché",
+    display_name_hint: "Affiché à la place de votre nom d’utilisateur. Facultatif.",
+    save: "Enregistrer",
+    saving: "Enregistrement…",
+    saved: "Enregistré.",
+    avatar: "Avatar",
+    avatar_hint: "PNG, JPEG, WebP ou GIF, 5 Mo au plus. L’image est recadrée en carré.",
+    avatar_choose: "Fichier image",
+    avatar_upload: "Envoyer l’avatar",
+    avatar_uploading: "Envoi…",
+    avatar_updated: "Avatar mis à jour.",
+    avatar_of: |name| format!("Avatar de {name}"),
+    change_password: "Changer le mot de passe",
+    current_password: "Mot de passe actuel",
+    new_password: "Nouveau mot de passe",
+    new_password_confirm: "Confirmer le nouveau mot de passe",
+    changing_password: "Modification…",
+    password_changed: "Mot de passe changé. Vos autres sessions ont été déconnectées.",
+    member_since: "Membre",
+    user_not_found: "Aucun utilisateur ne porte ce nom.",
+    page_not_found: "Cette page n’existe pas.",
+    back_home: "Retour à l’accueil",
+    loading: "Chargement…",
+    this_is_you: "C’est vous.",
+    edit_profile: "Modifier le profil",
+    bad_credentials: "Nom d’utilisateur ou mot de passe incorrect.",
+    unauthenticated: "Veuillez d’abord vous connecter.",
+    forbidden: "Vous n’avez pas le droit de faire cela.",
+    not_found: "Introuvable.",
+    rate_limited: |secs| format!("Trop de tentatives. Réessayez dans {secs} secondes."),
+    payload_too_large: "C’est trop volumineux pour être envoyé.",
+    bad_request: "La requête n’a pas été comprise.",
+    network: "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.",
+    internal: "Une erreur est survenue de notre côté. Veuillez réessayer.",
+    check_fields: "Veuillez corriger les champs signalés.",
+    required: "Ce champ est obligatoire.",
+    too_short: |min| format!("Utilisez au moins {min} caractères."),
+    too_long: |max| format!("Utilisez au plus {max} caractères."),
+    username_characters: "Utilisez uniquement des lettres, chiffres, _ . et -.",
+    control_characters: "Les caractères de contrôle invisibles ne sont pas autorisés.",
+    invalid_email: "Cette adresse e-mail n’est pas valide.",
+    username_taken: "Ce nom d’utilisateur est déjà pris.",
+    email_taken: "Un compte utilise déjà cette adresse e-mail.",
+    common_password: "Ce mot de passe est trop courant. Choisissez-en un autre.",
+    password_mismatch: "Les mots de passe ne correspondent pas.",
+    wrong_password: "Le mot de passe actuel est incorrect.",
+    unsupported_image: "Choisissez une image PNG, JPEG, WebP ou GIF.",
+    image_too_large: |mb| format!("L’image dépasse {mb} Mo."),
+    image_too_many_pixels: |side| format!("L’image dépasse {side}×{side} pixels."),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported() {
+        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
+        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5,fr;q=0.7"), Some(Lang::Fr));
+        assert_eq!(Lang::from_accept_language("en-US"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("de,it"), None);
+        assert_eq!(Lang::from_accept_language(""), None);
+    }
+
+    #[test]
+    fn problems_are_worded_in_both_languages() {
+        let problem = Problem::TooShort { min: 8 };
+        assert_eq!(EN.problem(&problem), "Use at least 8 characters.");
+        assert_eq!(FR.problem(&problem), "Utilisez au moins 8 caractères.");
+        assert_eq!(EN.problem(&Problem::ImageTooLarge { max_bytes: 5 * 1024 * 1024 }), "The image is larger than 5 MB.");
+    }
+}

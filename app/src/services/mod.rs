@@ -1,0 +1,49 @@
+//! The rules of Salon. Every path that changes state (server function or,
+//! later, WebSocket frame) goes through a service; each rule is checked here
+//! and only here.
+
+pub mod accounts;
+pub mod auth;
+pub mod avatars;
+pub mod passwords;
+pub mod rate_limit;
+
+use crate::error::AppError;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Everything the services need, shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    pub passwords: passwords::Passwords,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+            passwords: passwords::Passwords::new(),
+        }
+    }
+}
+
+/// Logs an unexpected failure with its cause and returns the error the user
+/// sees, which says nothing about the cause.
+pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> AppError {
+    tracing::error!(%cause, "{context}");
+    AppError::Internal
+}
+
+/// `result.or_internal("loading a user")`: see [`internal`].
+pub trait OrInternal<T> {
+    fn or_internal(self, context: &'static str) -> Result<T, AppError>;
+}
+
+impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
+    fn or_internal(self, context: &'static str) -> Result<T, AppError> {
+        self.map_err(|cause| internal(context, cause))
+    }
+}

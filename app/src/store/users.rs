@@ -1,0 +1,172 @@
+//! Users and their avatars.
+
+use super::{classify, now_millis, Store, StoreError};
+use crate::domain::{Account, PublicProfile, UserId};
+
+/// A user row as the server sees it, password hash included. Deliberately
+/// not `Serialize`, and its `Debug` hides the hash.
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub avatar_version: Option<i64>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    pub fn account(&self) -> Account {
+        Account {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            avatar_version: self.avatar_version,
+        }
+    }
+
+    pub fn public(&self) -> PublicProfile {
+        self.account().public()
+    }
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub password_hash: &'a str,
+}
+
+pub struct StoredAvatar {
+    pub content_type: String,
+    pub image: Vec<u8>,
+}
+
+const USER_COLUMNS: &str =
+    "id, username, email, display_name, password_hash, avatar_version";
+
+impl Store {
+    pub async fn insert_user(&self, user: NewUser<'_>) -> Result<UserRecord, StoreError> {
+        sqlx::query_as(&format!(
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        ))
+        .bind(user.username)
+        .bind(user.username_key)
+        .bind(user.email)
+        .bind(user.email_key)
+        .bind(user.password_hash)
+        .bind(now_millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| classify(e, &["username_key", "email_key"]))
+    }
+
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn user_by_username_key(&self, key: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn update_profile(
+        &self,
+        id: UserId,
+        display_name: &str,
+        email: &str,
+        email_key: &str,
+    ) -> Result<UserRecord, StoreError> {
+        sqlx::query_as(&format!(
+            "UPDATE users SET display_name = $2, email = $3, email_key = $4 WHERE id = $1
+             RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(display_name)
+        .bind(email)
+        .bind(email_key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| classify(e, &["email_key"]))
+    }
+
+    pub async fn update_password_hash(
+        &self,
+        id: UserId,
+        password_hash: &str,
+    ) -> Result<UserRecord, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(password_hash)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Stores a new avatar and bumps the user's avatar version, in one
+    /// transaction so that the served version always has its image.
+    pub async fn set_avatar(
+        &self,
+        id: UserId,
+        content_type: &str,
+        image: &[u8],
+    ) -> Result<UserRecord, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let user: UserRecord = sqlx::query_as(&format!(
+            "UPDATE users SET avatar_version = COALESCE(avatar_version, 0) + 1 WHERE id = $1
+             RETURNING {USER_COLUMNS}"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO avatars (user_id, version, content_type, image) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id) DO UPDATE SET version = excluded.version,
+                 content_type = excluded.content_type, image = excluded.image",
+        )
+        .bind(id)
+        .bind(user.avatar_version)
+        .bind(content_type)
+        .bind(image)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn avatar(&self, id: UserId, version: i64) -> Result<Option<StoredAvatar>, sqlx::Error> {
+        let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT content_type, image FROM avatars WHERE user_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(content_type, image)| StoredAvatar { content_type, image }))
+    }
+}

@@ -1,0 +1,125 @@
+//! Form building blocks: a labelled field with its hint and error, and the
+//! form-level error banner.
+
+use crate::error::{AppError, Field, Problem};
+use crate::i18n::{use_i18n, Texts};
+use leptos::prelude::*;
+
+/// The problem the last response reported for `field`.
+pub fn field_problem<T: Send + Sync + 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+    field: Field,
+) -> Signal<Option<Problem>> {
+    Signal::derive(move || match value() {
+        Some(Err(error)) => error.problem_for(field).cloned(),
+        _ => None,
+    })
+}
+
+/// A labelled input. The browser checks the value with the same parser as
+/// the server when the user leaves the field; the server's verdict shows
+/// after each submit.
+#[component]
+pub fn TextField(
+    name: &'static str,
+    label: fn(&Texts) -> &'static str,
+    #[prop(optional)] hint: Option<fn(&Texts) -> &'static str>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] check: Option<fn(&str) -> Result<(), Problem>>,
+    #[prop(optional)] readonly: bool,
+    #[prop(into)] problem: Signal<Option<Problem>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = format!("field-{name}");
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    // `Some(verdict)` once the user changed the field after the last response.
+    let local = RwSignal::new(None::<Option<Problem>>);
+    Effect::new(move |_| {
+        problem.track();
+        local.set(None);
+    });
+    let shown = move || local.get().unwrap_or_else(|| problem.get());
+    let on_change = move |ev: leptos::ev::Event| {
+        if let Some(check) = check {
+            local.set(Some(check(&event_target_value(&ev)).err()));
+        }
+    };
+    let describedby = {
+        let hint_id = hint_id.clone();
+        let error_id = error_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if shown().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || shown().is_some()>
+            <label for=id.clone()>{move || label(i18n.t())}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
+                value=value
+                readonly=readonly
+                aria-invalid=move || if shown().is_some() { "true" } else { "false" }
+                aria-describedby=describedby
+                on:change=on_change
+            />
+            {hint.map(|hint| view! { <p class="hint" id=hint_id>{move || hint(i18n.t())}</p> })}
+            <p class="field-error" id=error_id>
+                {move || shown().map(|p| i18n.t().problem(&p))}
+            </p>
+        </div>
+    }
+}
+
+/// The error of the last submit that is not about one field, if any.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        error.get().map(|error| view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> })
+    }
+}
+
+/// A success line that announces itself to screen readers.
+#[component]
+pub fn FormSuccess(#[prop(into)] show: Signal<bool>, text: fn(&Texts) -> &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    move || show.get().then(|| view! { <p class="form-success" role="status">{text(i18n.t())}</p> })
+}
+
+/// The error of the last result, if it is not a field error.
+pub fn form_error<T: Send + Sync + 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match value() {
+        Some(Err(error)) => Some(error),
+        _ => None,
+    })
+}
+
+/// A submit button that says what it is doing while the request runs.
+#[component]
+pub fn SubmitButton(
+    label: fn(&Texts) -> &'static str,
+    pending_label: fn(&Texts) -> &'static str,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="submit" class="button primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {move || if pending.get() { pending_label(i18n.t()) } else { label(i18n.t()) }}
+        </button>
+    }
+}

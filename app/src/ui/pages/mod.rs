@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod auth;
+pub mod home;
+pub mod not_found;
+pub mod profile;
+pub mod user;

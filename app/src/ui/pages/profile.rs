@@ -1,0 +1,166 @@
+//! My profile: avatar, display name and email, password.
+
+use crate::api::{upload_avatar, ChangePassword, UpdateProfile};
+use crate::domain::{DisplayName, Email, Password, AVATAR_MAX_BYTES};
+use crate::error::{AppError, Field, Problem};
+use crate::i18n::use_i18n;
+use crate::t;
+use crate::ui::avatar::Avatar;
+use crate::ui::form::{field_problem, form_error, FormError, FormSuccess, SubmitButton, TextField};
+use crate::ui::session::use_session;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys::{FormData, HtmlFormElement, HtmlInputElement};
+use leptos_meta::Title;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Title text=move || format!("{} · Salon", i18n.t().profile_title) />
+        <h1 class="page-title">{t!(i18n, profile_title)}</h1>
+        <div class="profile-grid">
+            <AvatarCard />
+            <div class="stack">
+                <DetailsCard />
+                <PasswordCard />
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn AvatarCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let upload = Action::new_local(|data: &FormData| upload_avatar(data.clone().into()));
+    // A file refused in the browser before any upload.
+    let refused = RwSignal::new(None::<Problem>);
+    let value = move || upload.value().get();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = upload.value().get() {
+            session.refresh();
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else { return };
+        let file = form
+            .elements()
+            .named_item("avatar")
+            .and_then(|input| input.dyn_into::<HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0));
+        let problem = match &file {
+            None => Some(Problem::Required),
+            Some(file) if file.size() > AVATAR_MAX_BYTES as f64 => Some(Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES }),
+            Some(_) => None,
+        };
+        refused.set(problem.clone());
+        if problem.is_none() {
+            if let Ok(data) = FormData::new_with_form(&form) {
+                upload.dispatch_local(data);
+            }
+        }
+    };
+    let server_problem = field_problem(value, Field::Avatar);
+    let problem = Signal::derive(move || refused.get().or_else(|| server_problem.get()));
+    let other_error = Signal::derive(move || match value() {
+        Some(Err(AppError::Invalid { .. })) | None | Some(Ok(_)) => None,
+        Some(Err(error)) => Some(error),
+    });
+    view! {
+        <section class="card avatar-card" aria-labelledby="avatar-title">
+            <h2 id="avatar-title">{t!(i18n, avatar)}</h2>
+            <div class="avatar-preview">
+                {move || session.current().map(|account| view! { <Avatar profile=account.public() size="xl" /> })}
+            </div>
+            <form class="form" on:submit=on_submit>
+                <FormError error=other_error />
+                <div class="field" class:invalid=move || problem.get().is_some()>
+                    <label for="field-avatar">{t!(i18n, avatar_choose)}</label>
+                    <input
+                        id="field-avatar"
+                        name="avatar"
+                        type="file"
+                        accept="image/png,image/jpeg,image/webp,image/gif"
+                        aria-describedby="field-avatar-hint field-avatar-error"
+                        aria-invalid=move || problem.get().is_some().to_string()
+                        on:change=move |_| refused.set(None)
+                    />
+                    <p class="hint" id="field-avatar-hint">{t!(i18n, avatar_hint)}</p>
+                    <p class="field-error" id="field-avatar-error">{move || problem.get().map(|p| i18n.t().problem(&p))}</p>
+                </div>
+                <SubmitButton label=|t| t.avatar_upload pending_label=|t| t.avatar_uploading pending=upload.pending() />
+                <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_))) && refused.get().is_none()) text=|t| t.avatar_updated />
+            </form>
+        </section>
+    }
+}
+
+fn check_display_name(value: &str) -> Result<(), Problem> {
+    DisplayName::parse(value).map(drop)
+}
+
+fn check_email(value: &str) -> Result<(), Problem> {
+    Email::parse(value).map(drop)
+}
+
+fn check_password(value: &str) -> Result<(), Problem> {
+    Password::parse(value).map(drop)
+}
+
+#[component]
+fn DetailsCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let update = ServerAction::<UpdateProfile>::new();
+    let value = move || update.value().get();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = update.value().get() {
+            session.refresh();
+        }
+    });
+    // The form starts from the account as loaded; later refreshes must not
+    // overwrite what the user is typing.
+    let account = session.account.get_untracked().and_then(Result::ok).flatten();
+    let (username, display_name, email) = account
+        .map(|a| (a.username, a.display_name, a.email))
+        .unwrap_or_default();
+    view! {
+        <section class="card" aria-labelledby="details-title">
+            <h2 id="details-title">{t!(i18n, profile_details)}</h2>
+            <ActionForm action=update attr:class="form" attr:novalidate=true>
+                <FormError error=form_error(value) />
+                <div class="field">
+                    <span class="label">{t!(i18n, username)}</span>
+                    <p class="static-value">"@"{username}</p>
+                </div>
+                <TextField name="display_name" label=|t| t.display_name hint=|t| t.display_name_hint autocomplete="nickname" value=display_name check=check_display_name problem=field_problem(value, Field::DisplayName) />
+                <TextField name="email" label=|t| t.email kind="email" autocomplete="email" value=email check=check_email problem=field_problem(value, Field::Email) />
+                <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=update.pending() />
+                <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.saved />
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let change = ServerAction::<ChangePassword>::new();
+    let value = move || change.value().get();
+    view! {
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">{t!(i18n, change_password)}</h2>
+            <ActionForm action=change attr:class="form" attr:novalidate=true>
+                <FormError error=form_error(value) />
+                <TextField name="current_password" label=|t| t.current_password kind="password" autocomplete="current-password" problem=field_problem(value, Field::CurrentPassword) />
+                <TextField name="password" label=|t| t.new_password hint=|t| t.password_hint kind="password" autocomplete="new-password" check=check_password problem=field_problem(value, Field::Password) />
+                <TextField name="password_confirm" label=|t| t.new_password_confirm kind="password" autocomplete="new-password" problem=field_problem(value, Field::PasswordConfirm) />
+                <SubmitButton label=|t| t.change_password pending_label=|t| t.changing_password pending=change.pending() />
+                <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.password_changed />
+            </ActionForm>
+        </section>
+    }
+}

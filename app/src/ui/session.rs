@@ -1,0 +1,130 @@
+//! Who is signed in, shared by every page, and the guards that send visitors
+//! to the sign-in page (and back afterwards) and signed-in users home.
+
+use crate::api::{current_account, Login, Logout, Register};
+use crate::domain::Account;
+use crate::error::AppError;
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_location, use_query_map};
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub login: ServerAction<Login>,
+    pub register: ServerAction<Register>,
+    pub logout: ServerAction<Logout>,
+    /// Bumped after the account changed (profile, avatar, password).
+    pub changed: RwSignal<u32>,
+    /// Blocking, so the server knows who is signed in before it sends
+    /// anything and can answer a guarded page with a real redirect.
+    pub account: Resource<Result<Option<Account>, AppError>>,
+}
+
+impl Session {
+    /// The signed-in account, once loaded.
+    pub fn current(&self) -> Option<Account> {
+        self.account.get().and_then(Result::ok).flatten()
+    }
+
+    pub fn refresh(&self) {
+        self.changed.update(|n| *n += 1);
+    }
+}
+
+pub fn provide_session() {
+    let login = ServerAction::<Login>::new();
+    let register = ServerAction::<Register>::new();
+    let logout = ServerAction::<Logout>::new();
+    let changed = RwSignal::new(0);
+    let account = Resource::new_blocking(
+        move || (login.version().get(), register.version().get(), logout.version().get(), changed.get()),
+        |_| current_account(),
+    );
+    provide_context(Session { login, register, logout, changed, account });
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// Only lets a relative path through, so `?next=` cannot send anyone to
+/// another site.
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+        .unwrap_or_else(|| "/".into())
+}
+
+fn login_url_for(path: &str) -> String {
+    if path == "/" {
+        "/login".into()
+    } else {
+        let encoded: String = path
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("/login?next={encoded}")
+    }
+}
+
+/// Renders its children for a signed-in user; sends anyone else to the
+/// sign-in page, which brings them back here afterwards.
+#[component]
+pub fn RequireAccount(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match session.account.await {
+                    Ok(Some(_)) => Either::Left(children.read_value()()),
+                    _ => Either::Right(view! { <Redirect path=login_url_for(&location.pathname.get_untracked())/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Renders its children for a visitor; sends a signed-in user on to `?next=`
+/// or home.
+#[component]
+pub fn RequireVisitor(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match session.account.await {
+                    Ok(Some(_)) => Either::Right(view! { <Redirect path=safe_next(query.get_untracked().get("next"))/> }),
+                    _ => Either::Left(children.read_value()()),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/profile".into())), "/profile");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn login_url_encodes_the_way_back() {
+        assert_eq!(login_url_for("/"), "/login");
+        assert_eq!(login_url_for("/u/bob"), "/login?next=/u/bob");
+        assert_eq!(login_url_for("/a b?c"), "/login?next=/a%20b%3Fc");
+    }
+}

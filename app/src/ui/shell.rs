@@ -1,0 +1,149 @@
+//! The signed-in app shell: header with the account menu, the navigation
+//! side bar, and the page in the middle.
+
+use super::avatar::Avatar;
+use super::session::{use_session, RequireAccount};
+use crate::i18n::{use_i18n, Lang};
+use crate::t;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn AppShell() -> impl IntoView {
+    view! {
+        <RequireAccount>
+            <Layout />
+        </RequireAccount>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let i18n = use_i18n();
+    let nav_open = RwSignal::new(false);
+    let location = use_location();
+    // Any navigation closes the mobile side bar.
+    Effect::new(move |_| {
+        location.pathname.track();
+        nav_open.set(false);
+    });
+    view! {
+        <div class="app" class:nav-open=move || nav_open.get()>
+            <header class="topbar">
+                <button
+                    type="button"
+                    class="icon-button nav-toggle"
+                    aria-label=t!(i18n, open_navigation)
+                    aria-expanded=move || nav_open.get().to_string()
+                    aria-controls="sidebar"
+                    on:click=move |_| nav_open.update(|open| *open = !*open)
+                >
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
+                </button>
+                <A href="/" attr:class="brand">
+                    <Logo />
+                    <span>{t!(i18n, app_name)}</span>
+                </A>
+                <div class="spacer"></div>
+                <AccountMenu />
+            </header>
+            <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms)>
+                <NavSection title=t!(i18n, rooms) />
+                <NavSection title=t!(i18n, direct_messages) />
+                <NavSection title=t!(i18n, friends) />
+            </nav>
+            <div class="scrim" on:click=move |_| nav_open.set(false)></div>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn NavSection(title: impl Fn() -> &'static str + Send + Sync + Copy + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="nav-section">
+            <h2>{title}</h2>
+            <p class="nav-empty">{t!(i18n, coming_soon)}</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn Logo() -> impl IntoView {
+    view! {
+        <svg class="logo" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+            <rect width="32" height="32" rx="9" fill="currentColor" />
+            <path d="M9 11.5c0-1.4 1.1-2.5 2.5-2.5h9c1.4 0 2.5 1.1 2.5 2.5v6c0 1.4-1.1 2.5-2.5 2.5H15l-4 3.5V20h0.5C10.1 20 9 18.9 9 17.5z" fill="var(--logo-ink)" />
+        </svg>
+    }
+}
+
+#[component]
+fn AccountMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let open = RwSignal::new(false);
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+    view! {
+        <div class="account-menu">
+            <button
+                type="button"
+                class="avatar-button"
+                aria-label=t!(i18n, account_menu)
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="account-menu-panel"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || session.current().map(|account| view! { <Avatar profile=account.public() size="sm" /> })}
+            </button>
+            <div id="account-menu-panel" class="menu-panel" hidden=move || !open.get()>
+                {move || session.current().map(|account| view! {
+                    <div class="menu-who">
+                        <strong>{account.public().shown_name().to_owned()}</strong>
+                        <span>"@"{account.username.clone()}</span>
+                    </div>
+                })}
+                <A href="/profile" attr:class="menu-item">{t!(i18n, my_profile)}</A>
+                <LanguageSelect />
+                <ActionForm action=session.logout attr:class="menu-signout">
+                    <button type="submit" class="menu-item">{t!(i18n, sign_out)}</button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+/// The language picker, with a visible label.
+#[component]
+pub fn LanguageSelect() -> impl IntoView {
+    let i18n = use_i18n();
+    let on_change = move |ev: leptos::ev::Event| {
+        if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
+            i18n.switch(lang);
+        }
+    };
+    view! {
+        <div class="language">
+            <label for="language-select">{t!(i18n, language)}</label>
+            <select id="language-select" on:change=on_change>
+                {Lang::ALL
+                    .into_iter()
+                    .map(|lang| view! {
+                        <option value=lang.code() selected=move || i18n.lang.get() == lang>{lang.native_name()}</option>
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}

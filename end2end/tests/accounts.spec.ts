@@ -1,0 +1,76 @@
+import { expect, test } from '@playwright/test';
+import { open, PASSWORD, register, signOut, uniqueName } from './helpers';
+
+test('register, sign out and sign in again', async ({ page }) => {
+  const name = uniqueName('alice');
+  await register(page, name);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('link', { name: `@${name}` })).toBeVisible();
+
+  await signOut(page);
+  await page.getByLabel('Username or email').fill(`${name}@example.com`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: `Welcome, ${name}!` })).toBeVisible();
+});
+
+test('a bad login shows the error', async ({ page }) => {
+  await open(page, '/login');
+  await page.getByLabel('Username or email').fill(uniqueName('nobody'));
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('registration errors show at the right field', async ({ page }) => {
+  const taken = uniqueName('taken');
+  await register(page, taken);
+  await signOut(page);
+
+  await open(page, '/register');
+  await page.getByLabel('Username', { exact: true }).fill(taken.toUpperCase());
+  await page.getByLabel('Email', { exact: true }).fill('not-an-email');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByLabel('Confirm password').fill('different');
+  await page.getByRole('button', { name: 'Create account' }).click();
+
+  await expect(page.getByRole('alert')).toHaveText('Please correct the highlighted fields.');
+  await expect(page.getByLabel('Email', { exact: true })).toHaveAccessibleDescription('This is not a valid email address.');
+  await expect(page.getByLabel('Password', { exact: true })).toHaveAccessibleDescription(/Use at least 8 characters\./);
+  await expect(page.getByLabel('Confirm password')).toHaveAccessibleDescription('The passwords do not match.');
+
+  // Once the rest is fixed, the server reports the case-insensitive duplicate.
+  await page.getByLabel('Email', { exact: true }).fill(`${uniqueName('fresh')}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByLabel('Username', { exact: true })).toHaveAccessibleDescription(/This username is already taken\./);
+  await expect(page).toHaveURL(/\/register/);
+});
+
+test('a protected page sends visitors to sign in and back', async ({ page }) => {
+  const name = uniqueName('bob');
+  await register(page, name);
+  await signOut(page);
+
+  await open(page, '/profile');
+  await expect(page).toHaveURL(/\/login\?next=\/profile/);
+  await page.getByLabel('Username or email').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
+  await expect(page).toHaveURL(/\/profile$/);
+});
+
+test('the language can be switched and is remembered', async ({ page }) => {
+  await open(page, '/login');
+  await page.getByLabel('Language').selectOption('fr');
+  await expect(page.getByRole('heading', { name: 'Bon retour' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Se connecter' })).toBeVisible();
+  await open(page, '/login');
+  await expect(page.getByRole('heading', { name: 'Bon retour' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'fr');
+  await page.getByLabel('Langue').selectOption('en');
+  await expect(page.getByRole('heading', { name: 'Welcome back' })).toBeVisible();
+});

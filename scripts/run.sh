@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Salon in release mode and serves it on
+# http://127.0.0.1:3000 with an SQLite database under ./data. Any argument
+# is passed to the server (see `--help`); settings can also come from the
+# environment (README).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$SALON_ROOT/scripts/setup.sh"
+cd "$SALON_ROOT"
+say "Building Salon (release)"
+cargo leptos build --release
+say "Starting Salon"
+exec "$CARGO_TARGET_DIR/release/salon" --site-root "$SALON_ROOT/target/site" "$@"

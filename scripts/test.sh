@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test: unit and integration tests
+# (the real server on random ports, fresh databases), then the browser tests
+# (Playwright driving Debian's Chromium against a fresh server).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$SALON_ROOT/scripts/setup.sh" --test
+cd "$SALON_ROOT"
+
+started=$SECONDS
+say "Unit and integration tests"
+(
+    salon_leptos_debug_env
+    cargo test --package app --package server --no-fail-fast
+)
+say "Rust tests took $((SECONDS - started)) s"
+
+started=$SECONDS
+say "Browser tests"
+data_dir="$(mktemp -d)"
+trap 'rm -rf "$data_dir"' EXIT
+SALON_DATA_DIR="$data_dir" CI=true cargo leptos end-to-end
+say "Browser tests took $((SECONDS - started)) s"

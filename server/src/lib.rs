@@ -1,0 +1,147 @@
+//! Salon's HTTP server: the router, its middleware, and start-up. The
+//! `salon` binary parses the configuration and calls [`serve`]; the
+//! integration tests call [`serve`] on port 0 with a fresh data directory.
+
+pub mod config;
+mod middleware;
+
+use app::domain::UserId;
+use app::services::{auth::Backend, AppState};
+use app::store::Store;
+use app::{shell, App};
+use axum::extract::{FromRef, Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_login::AuthManagerLayerBuilder;
+use config::Config;
+use http::header;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+pub use config::Config as SalonConfig;
+
+/// The router's state: Leptos' options and the services' state.
+#[derive(Clone)]
+struct ServerState {
+    leptos: LeptosOptions,
+    app: AppState,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(std::path::PathBuf, std::io::Error),
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot set up the session store: {0}")]
+    Sessions(#[from] tower_sessions_sqlx_store::sqlx::migrate::MigrateError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("invalid Leptos settings: {0}")]
+    Leptos(String),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the database, applies migrations and builds the whole router.
+pub async fn router(config: &Config) -> Result<Router, StartError> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
+    }
+    let store = Store::open(&config.database_url()).await?;
+    let state = AppState::new(store.clone());
+
+    let session_store = SqliteStore::new(store.pool().clone());
+    session_store.migrate().await?;
+    tokio::spawn(continuously_delete_expired(session_store.clone()));
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("salon_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(30)));
+    let auth = AuthManagerLayerBuilder::new(Backend { state: state.clone() }, sessions).build();
+
+    let mut leptos = get_configuration(None).map_err(|e| StartError::Leptos(e.to_string()))?.leptos_options;
+    if leptos.output_name.is_empty() {
+        leptos.output_name = "salon".into();
+    }
+    leptos.site_root = config.site_root.display().to_string().into();
+    let server_state = ServerState { leptos: leptos.clone(), app: state.clone() };
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+
+    let origin_policy = middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
+    Ok(Router::new()
+        .route("/avatars/{user}/{version}", get(avatar))
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&server_state, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
+        .with_state(server_state)
+        .layer(auth)
+        .layer(axum::middleware::from_fn(middleware::limit_body))
+        .layer(axum::middleware::from_fn_with_state(origin_policy, middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http()))
+}
+
+async fn continuously_delete_expired(store: SqliteStore) {
+    use tower_sessions::ExpiredDeletion;
+    if let Err(error) = store.continuously_delete_expired(tokio::time::Duration::from_secs(3600)).await {
+        tracing::error!(%error, "expired-session cleanup stopped");
+    }
+}
+
+/// Serves an uploaded avatar. The URL names the version, so it can be
+/// cached for a year; an outdated version is gone (404).
+async fn avatar(State(state): State<ServerState>, Path((user, version)): Path<(i64, i64)>) -> Response {
+    match state.app.store.avatar(UserId(user), version).await {
+        Ok(Some(avatar)) => (
+            [
+                (header::CONTENT_TYPE, avatar.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+            ],
+            avatar.image,
+        )
+            .into_response(),
+        Ok(None) => middleware::error_response(app::error::AppError::NotFound),
+        Err(error) => {
+            tracing::error!(%error, "loading an avatar");
+            middleware::error_response(app::error::AppError::Internal)
+        }
+    }
+}
+
+/// Builds the app and serves it on `listener` until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let router = router(&config).await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartError::Serve)
+}

@@ -1,0 +1,138 @@
+//! Profiles over HTTP: editing, password changes, avatars, public views.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{png, TestServer, PASSWORD};
+
+#[tokio::test]
+async fn profile_edit_validates_and_saves() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    alice.register("alice", PASSWORD).await;
+    server.browser().register("bob", PASSWORD).await;
+
+    let saved = alice.call("profile", &[("display_name", "  Alice Liddell "), ("email", "alice@wonder.land")]).await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json);
+    let account = alice.account().await;
+    assert_eq!(account["display_name"], "Alice Liddell");
+    assert_eq!(account["email"], "alice@wonder.land");
+
+    let long_name = "n".repeat(65);
+    for (display_name, email, field, problem) in [
+        ("Alice", "nope", "email", "invalid_email"),
+        ("Alice", "", "email", "required"),
+        ("Alice", "BOB@example.com", "email", "email_taken"),
+        (long_name.as_str(), "alice@wonder.land", "display_name", "too_long"),
+        ("tab\there", "alice@wonder.land", "display_name", "control_characters"),
+    ] {
+        let reply = alice.call("profile", &[("display_name", display_name), ("email", email)]).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(reply.problem(field).as_deref(), Some(problem), "{:?}", reply.json);
+    }
+    assert_eq!(alice.account().await["email"], "alice@wonder.land", "refused edits change nothing");
+
+    let visitor = server.browser();
+    let reply = visitor.call("profile", &[("display_name", "x"), ("email", "x@example.com")]).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.error(), "unauthenticated");
+}
+
+#[tokio::test]
+async fn password_change_needs_the_current_one_and_ends_other_sessions() {
+    let server = TestServer::start().await;
+    let laptop = server.browser();
+    laptop.register("carol", PASSWORD).await;
+    let phone = server.browser();
+    assert_eq!(phone.login("carol", PASSWORD).await.status, StatusCode::OK);
+
+    let new_password = "an even longer secret";
+    let wrong = laptop.call("password", &[("current_password", "not it at all"), ("password", new_password), ("password_confirm", new_password)]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.problem("current_password").as_deref(), Some("wrong_password"));
+    let weak = laptop.call("password", &[("current_password", PASSWORD), ("password", "qwertyuiop"), ("password_confirm", "qwertyuiop")]).await;
+    assert_eq!(weak.problem("password").as_deref(), Some("common_password"));
+    assert_eq!(phone.account().await["username"], "carol", "failed changes end nothing");
+
+    let before = laptop.session_cookie();
+    let changed = laptop.call("password", &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)]).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
+    assert_ne!(laptop.session_cookie(), before, "the session id changes too");
+    assert_eq!(laptop.account().await["username"], "carol", "this session continues");
+    assert!(phone.account().await.is_null(), "other sessions are signed out");
+
+    assert_eq!(server.browser().login("carol", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.browser().login("carol", new_password).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn avatars_are_normalised_served_with_caching_and_checked() {
+    let server = TestServer::start().await;
+    let dave = server.browser();
+    dave.register("dave", PASSWORD).await;
+    assert!(dave.account().await["avatar_version"].is_null());
+
+    let reply = dave.upload_avatar(png(800, 600), "me.png").await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert_eq!(reply.json["avatar_version"], 1);
+    let id = reply.json["id"].as_i64().expect("id");
+
+    let served = server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert!(served.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    let image = image::load_from_memory(&served.bytes().await.expect("bytes")).expect("a decodable image");
+    assert_eq!((image.width(), image.height()), (256, 256));
+
+    let second = dave.upload_avatar(png(64, 64), "again.png").await;
+    assert_eq!(second.json["avatar_version"], 2);
+    let old = server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
+    assert_eq!(old.status(), StatusCode::NOT_FOUND, "old versions are gone");
+
+    for (bytes, problem) in [
+        (b"just some text".to_vec(), "unsupported_image"),
+        (b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".to_vec(), "unsupported_image"),
+        (png(64, 64)[..100].to_vec(), "unsupported_image"),
+        (png(9000, 1), "image_too_many_pixels"),
+        (Vec::new(), "required"),
+    ] {
+        let reply = dave.upload_avatar(bytes, "bad.png").await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}: {:?}", reply.json);
+        assert_eq!(reply.problem("avatar").as_deref(), Some(problem));
+    }
+
+    let oversized = dave.upload_avatar(vec![0x89; 6 * 1024 * 1024], "huge.png").await;
+    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(oversized.error(), "payload_too_large");
+    let just_over = dave.upload_avatar(vec![0x89; 5 * 1024 * 1024 + 1], "big.png").await;
+    assert_eq!(just_over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(just_over.problem("avatar").as_deref(), Some("image_too_large"));
+    assert_eq!(dave.account().await["avatar_version"], 2, "refused uploads change nothing");
+
+    let visitor = server.browser().upload_avatar(png(10, 10), "x.png").await;
+    assert_eq!(visitor.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn public_profiles_never_show_the_email() {
+    let server = TestServer::start().await;
+    let erin = server.browser();
+    erin.register("erin", PASSWORD).await;
+    erin.call("profile", &[("display_name", "Erin"), ("email", "erin@example.com")]).await;
+    let frank = server.browser();
+    frank.register("frank", PASSWORD).await;
+
+    let profile = frank.call("user", &[("username", "ERIN")]).await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert_eq!(profile.json["username"], "erin");
+    assert_eq!(profile.json["display_name"], "Erin");
+    assert!(profile.json.get("email").is_none(), "{:?}", profile.json);
+
+    let page = frank.get("/u/erin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.json.as_str().expect("html");
+    assert!(html.contains("Erin") && !html.contains("erin@example.com"));
+
+    assert_eq!(frank.call("user", &[("username", "nobody")]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.browser().call("user", &[("username", "erin")]).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,214 @@
+//! Starts the real server on a random port with a fresh database and talks
+//! to it as a browser's fetch would.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use server::config::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let temp = tempfile::tempdir().expect("temporary directory");
+        let mut server = Self::start_in(temp.path().to_path_buf()).await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// Starts a server on an existing data directory (to test restarts).
+    pub async fn start_in(data_dir: PathBuf) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = Config::for_data_dir(data_dir.clone());
+        let task = tokio::spawn(async move {
+            server::serve(config, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let server = Self { addr, data_dir, stop: Some(stop), task: Some(task), _temp: None };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let client = Client::new();
+        for _ in 0..200 {
+            if client.get(self.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// Stops the server and gives back its data directory (kept alive).
+    pub async fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+        (self.data_dir.clone(), self._temp.take())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client with its own cookie jar: one browser.
+    pub fn browser(&self) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Browser {
+            base: self.url(""),
+            client: Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            jar,
+        }
+    }
+}
+
+pub struct Browser {
+    pub base: String,
+    pub client: Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Reply {
+    async fn from(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self { status, headers, json }
+    }
+
+    /// The `problem` reported for `field`, if any.
+    pub fn problem(&self, field: &str) -> Option<String> {
+        self.json["fields"]
+            .as_array()?
+            .iter()
+            .find(|f| f["field"] == field)
+            .map(|f| f["problem"].as_str().unwrap_or_default().to_owned())
+    }
+
+    pub fn error(&self) -> &str {
+        self.json["error"].as_str().unwrap_or_default()
+    }
+}
+
+impl Browser {
+    /// The session cookie's value, if the browser holds one.
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = self.base.parse().expect("base url");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix("salon_session=").map(str::to_owned))
+    }
+
+    pub fn jar_add(&self, cookie: &str) {
+        self.jar.add_cookie_str(cookie, &self.base.parse().expect("base url"));
+    }
+
+    /// Another browser that holds a copy of this one's session cookie.
+    pub fn clone_session(&self) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        if let Some(cookie) = self.session_cookie() {
+            jar.add_cookie_str(&format!("salon_session={cookie}"), &self.base.parse().expect("base url"));
+        }
+        Browser {
+            base: self.base.clone(),
+            client: Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            jar,
+        }
+    }
+
+    /// Calls a server function with form-encoded arguments, as a browser
+    /// on the same origin would.
+    pub async fn call(&self, function: &str, args: &[(&str, &str)]) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}/api/{function}", self.base))
+            .header("origin", &self.base)
+            .form(args)
+            .send()
+            .await
+            .expect("request");
+        Reply::from(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::from(self.client.get(format!("{}{path}", self.base)).send().await.expect("request")).await
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Reply {
+        let email = format!("{username}@example.com");
+        self.call(
+            "register",
+            &[("username", username), ("email", &email), ("password", password), ("password_confirm", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.call("login", &[("login", login), ("password", password)]).await
+    }
+
+    pub async fn account(&self) -> Value {
+        let reply = self.call("account", &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        reply.json
+    }
+
+    pub async fn upload_avatar(&self, bytes: Vec<u8>, file_name: &str) -> Reply {
+        let form = reqwest::multipart::Form::new()
+            .part("avatar", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()));
+        let response = self
+            .client
+            .post(format!("{}/api/avatar", self.base))
+            .header("origin", &self.base)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        Reply::from(response).await
+    }
+}
+
+pub const PASSWORD: &str = "a long enough secret";
+
+/// A PNG of the given size, in memory.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
+    out.into_inner()
+}
