@@ -47,6 +47,8 @@ pub enum Problem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: Field,
+    /// Flattened: `{"field": "username", "problem": "too_short", "min": 3}`.
+    #[serde(flatten)]
     pub problem: Problem,
 }
 

@@ -23,7 +23,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 use ui::pages::{auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage, user::UserPage};
 use ui::shell::AppShell;
 
@@ -83,9 +83,11 @@ pub fn App() -> impl IntoView {
         <Title text="Salon" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/register") view=RegisterPage />
-                <ParentRoute path=path!("") view=AppShell>
+                // Async rendering: the guards decide before anything is
+                // sent, so a redirect is a real HTTP redirect.
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("profile") view=ProfilePage />
                     <Route path=path!("u/:username") view=UserPage />

@@ -25,8 +25,7 @@ pub async fn register(
     let state = state()?;
     let form = crate::domain::Registration { username, email, password, password_confirm };
     let user = accounts::register(&state, &form).await?;
-    let mut session = auth_session().await?;
-    session.login(&user).await.or_internal("starting a session")?;
+    start_session(&mut auth_session().await?, &user).await?;
     Ok(user.account())
 }
 
@@ -42,7 +41,7 @@ pub async fn login(login: String, password: String) -> Result<Account, AppError>
         .await
         .or_internal("authenticating")?
         .ok_or(AppError::Internal)?;
-    session.login(&user).await.or_internal("starting a session")?;
+    start_session(&mut session, &user).await?;
     Ok(user.account())
 }
 

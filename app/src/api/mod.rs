@@ -33,6 +33,14 @@ pub(crate) mod ssr {
         Ok((session, user))
     }
 
+    /// Signs `user` in on this session under a fresh session id, also when
+    /// the session was already signed in (as someone else, or before a
+    /// password change): a session id never outlives a change of identity.
+    pub async fn start_session(session: &mut AuthSession, user: &UserRecord) -> Result<(), AppError> {
+        session.session.cycle_id().await.or_internal("renewing the session id")?;
+        session.login(user).await.or_internal("starting a session")
+    }
+
     /// The client's address, for throttling.
     pub async fn client_address() -> String {
         leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -10,7 +10,7 @@ use {
     super::ssr::*,
     crate::domain::{PasswordChange, ProfileEdit, AVATAR_MAX_BYTES},
     crate::error::{Field, Problem},
-    crate::services::{accounts, avatars, OrInternal},
+    crate::services::{accounts, avatars},
 };
 
 #[server(endpoint = "profile")]
@@ -33,7 +33,7 @@ pub async fn change_password(
     let (mut session, user) = require_user().await?;
     let change = PasswordChange { current_password, password, password_confirm };
     let user = accounts::change_password(&state, &user, &change).await?;
-    session.login(&user).await.or_internal("renewing the session")?;
+    start_session(&mut session, &user).await?;
     Ok(())
 }
 

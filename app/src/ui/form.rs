@@ -16,9 +16,11 @@ pub fn field_problem<T: Send + Sync + 'static>(
     })
 }
 
-/// A labelled input. The browser checks the value with the same parser as
-/// the server when the user leaves the field; the server's verdict shows
-/// after each submit.
+/// A labelled input. The server's verdict shows after each submit; as the
+/// user then edits a field that has an error, the browser re-checks it with
+/// the same parser as the server and clears the error once it is fixed.
+/// (Checking on blur instead would shift the layout under the pointer as
+/// the user goes to click the submit button.)
 #[component]
 pub fn TextField(
     name: &'static str,
@@ -28,23 +30,23 @@ pub fn TextField(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] check: Option<fn(&str) -> Result<(), Problem>>,
-    #[prop(optional)] readonly: bool,
     #[prop(into)] problem: Signal<Option<Problem>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = format!("field-{name}");
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    // `Some(verdict)` once the user changed the field after the last response.
+    // `Some(verdict)` once the user edited the field after the last response.
     let local = RwSignal::new(None::<Option<Problem>>);
     Effect::new(move |_| {
         problem.track();
         local.set(None);
     });
     let shown = move || local.get().unwrap_or_else(|| problem.get());
-    let on_change = move |ev: leptos::ev::Event| {
-        if let Some(check) = check {
-            local.set(Some(check(&event_target_value(&ev)).err()));
+    let on_input = move |ev: leptos::ev::Event| {
+        if shown().is_some() {
+            let verdict = check.and_then(|check| check(&event_target_value(&ev)).err());
+            local.set(Some(verdict));
         }
     };
     let describedby = {
@@ -70,10 +72,9 @@ pub fn TextField(
                 type=kind
                 autocomplete=(!autocomplete.is_empty()).then_some(autocomplete)
                 value=value
-                readonly=readonly
                 aria-invalid=move || if shown().is_some() { "true" } else { "false" }
                 aria-describedby=describedby
-                on:change=on_change
+                on:input=on_input
             />
             {hint.map(|hint| view! { <p class="hint" id=hint_id>{move || hint(i18n.t())}</p> })}
             <p class="field-error" id=error_id>

@@ -14,21 +14,24 @@ pub struct Session {
     pub login: ServerAction<Login>,
     pub register: ServerAction<Register>,
     pub logout: ServerAction<Logout>,
-    /// Bumped after the account changed (profile, avatar, password).
-    pub changed: RwSignal<u32>,
-    /// Blocking, so the server knows who is signed in before it sends
-    /// anything and can answer a guarded page with a real redirect.
+    /// Who is signed in: reloaded when that can change (sign-in, sign-up,
+    /// sign-out). Blocking, so the server knows before it sends anything and
+    /// can answer a guarded page with a real redirect.
     pub account: Resource<Result<Option<Account>, AppError>>,
+    /// The account as the user last edited it (profile, avatar), shown
+    /// without reloading — and so without re-rendering — the guarded pages.
+    edited: RwSignal<Option<Account>>,
 }
 
 impl Session {
     /// The signed-in account, once loaded.
     pub fn current(&self) -> Option<Account> {
-        self.account.get().and_then(Result::ok).flatten()
+        self.edited.get().or_else(|| self.account.get().and_then(Result::ok).flatten())
     }
 
-    pub fn refresh(&self) {
-        self.changed.update(|n| *n += 1);
+    /// Shows the account as a server function returned it after an edit.
+    pub fn edited(&self, account: Account) {
+        self.edited.set(Some(account));
     }
 }
 
@@ -36,12 +39,15 @@ pub fn provide_session() {
     let login = ServerAction::<Login>::new();
     let register = ServerAction::<Register>::new();
     let logout = ServerAction::<Logout>::new();
-    let changed = RwSignal::new(0);
+    let edited = RwSignal::new(None);
     let account = Resource::new_blocking(
-        move || (login.version().get(), register.version().get(), logout.version().get(), changed.get()),
-        |_| current_account(),
+        move || (login.version().get(), register.version().get(), logout.version().get()),
+        move |_| {
+            edited.set(None);
+            current_account()
+        },
     );
-    provide_context(Session { login, register, logout, changed, account });
+    provide_context(Session { login, register, logout, account, edited });
 }
 
 pub fn use_session() -> Session {

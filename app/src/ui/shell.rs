@@ -7,7 +7,6 @@ use crate::i18n::{use_i18n, Lang};
 use crate::t;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -22,12 +21,6 @@ pub fn AppShell() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let i18n = use_i18n();
     let nav_open = RwSignal::new(false);
-    let location = use_location();
-    // Any navigation closes the mobile side bar.
-    Effect::new(move |_| {
-        location.pathname.track();
-        nav_open.set(false);
-    });
     view! {
         <div class="app" class:nav-open=move || nav_open.get()>
             <header class="topbar">
@@ -50,7 +43,7 @@ fn Layout() -> impl IntoView {
                 <div class="spacer"></div>
                 <AccountMenu />
             </header>
-            <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms)>
+            <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>
                 <NavSection title=t!(i18n, rooms) />
                 <NavSection title=t!(i18n, direct_messages) />
                 <NavSection title=t!(i18n, friends) />
@@ -89,11 +82,6 @@ fn AccountMenu() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let open = RwSignal::new(false);
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
     view! {
         <div class="account-menu">
             <button
@@ -107,7 +95,18 @@ fn AccountMenu() -> impl IntoView {
             >
                 {move || session.current().map(|account| view! { <Avatar profile=account.public() size="sm" /> })}
             </button>
-            <div id="account-menu-panel" class="menu-panel" hidden=move || !open.get()>
+            // A click anywhere outside the panel, or on any of its items
+            // (not its language picker), closes it.
+            <div class="menu-backdrop" hidden=move || !open.get() on:click=move |_| open.set(false)></div>
+            <div id="account-menu-panel" class="menu-panel" hidden=move || !open.get()
+                on:click=move |ev| {
+                    let on_item = event_target::<leptos::web_sys::Element>(&ev).closest("a, button").ok().flatten().is_some();
+                    if on_item {
+                        open.set(false);
+                    }
+                }
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            >
                 {move || session.current().map(|account| view! {
                     <div class="menu-who">
                         <strong>{account.public().shown_name().to_owned()}</strong>

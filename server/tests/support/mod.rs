@@ -165,8 +165,10 @@ impl Browser {
         Reply::from(response).await
     }
 
+    /// Loads a page as a browser does (asking for HTML).
     pub async fn get(&self, path: &str) -> Reply {
-        Reply::from(self.client.get(format!("{}{path}", self.base)).send().await.expect("request")).await
+        let request = self.client.get(format!("{}{path}", self.base)).header("accept", "text/html");
+        Reply::from(request.send().await.expect("request")).await
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Reply {

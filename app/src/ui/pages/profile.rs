@@ -38,8 +38,8 @@ fn AvatarCard() -> impl IntoView {
     let refused = RwSignal::new(None::<Problem>);
     let value = move || upload.value().get();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = upload.value().get() {
-            session.refresh();
+        if let Some(Ok(account)) = upload.value().get() {
+            session.edited(account);
         }
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -117,8 +117,8 @@ fn DetailsCard() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let value = move || update.value().get();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = update.value().get() {
-            session.refresh();
+        if let Some(Ok(account)) = update.value().get() {
+            session.edited(account);
         }
     });
     // The form starts from the account as loaded; later refreshes must not
