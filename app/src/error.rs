@@ -87,9 +87,7 @@ impl AppError {
     /// The problem reported for `field`, if any.
     pub fn problem_for(&self, field: Field) -> Option<&Problem> {
         match self {
-            Self::Invalid { fields } => {
-                fields.iter().find(|e| e.field == field).map(|e| &e.problem)
-            }
+            Self::Invalid { fields } => fields.iter().find(|e| e.field == field).map(|e| &e.problem),
             _ => None,
         }
     }
@@ -125,7 +123,11 @@ impl FieldErrors {
     }
 
     pub fn into_result(self) -> Result<(), AppError> {
-        if self.0.is_empty() { Ok(()) } else { Err(AppError::Invalid { fields: self.0 }) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid { fields: self.0 })
+        }
     }
 }
 
@@ -154,8 +156,7 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             options.set_status(
-                http::StatusCode::from_u16(self.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
             );
         }
         serde_json::to_vec(self).unwrap_or_default().into()

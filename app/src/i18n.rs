@@ -482,6 +482,9 @@ mod tests {
         let problem = Problem::TooShort { min: 8 };
         assert_eq!(EN.problem(&problem), "Use at least 8 characters.");
         assert_eq!(FR.problem(&problem), "Utilisez au moins 8 caractères.");
-        assert_eq!(EN.problem(&Problem::ImageTooLarge { max_bytes: 5 * 1024 * 1024 }), "The image is larger than 5 MB.");
+        assert_eq!(
+            EN.problem(&Problem::ImageTooLarge { max_bytes: 5 * 1024 * 1024 }),
+            "The image is larger than 5 MB."
+        );
     }
 }

@@ -24,7 +24,10 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use ui::pages::{auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage, user::UserPage};
+use ui::pages::{
+    auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage,
+    user::UserPage,
+};
 use ui::shell::AppShell;
 
 /// The HTML document around the app, rendered on the server only.

@@ -61,3 +61,34 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_configuration_defaults() {
+        let config = Config::try_parse_from(["salon"]).expect("no flags needed");
+        assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 3000)));
+        assert_eq!(config.database_url(), "sqlite://data/salon.db");
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn cookies_are_secure_behind_https_unless_told_otherwise() {
+        let https = Config::try_parse_from(["salon", "--public-origin", "https://chat.example.org"]).unwrap();
+        assert!(https.secure_cookies());
+        let forced_off = Config::try_parse_from([
+            "salon",
+            "--public-origin",
+            "https://chat.example.org",
+            "--secure-cookies",
+            "false",
+        ])
+        .unwrap();
+        assert!(!forced_off.secure_cookies());
+        let database =
+            Config::try_parse_from(["salon", "--data-dir", "/var/lib/salon"]).unwrap().database_url();
+        assert_eq!(database, "sqlite:///var/lib/salon/salon.db");
+    }
+}

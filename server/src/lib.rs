@@ -88,7 +88,8 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         move || provide_context(state.clone())
     };
 
-    let origin_policy = middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
+    let origin_policy =
+        middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
     Ok(Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
         .route("/healthz", get(|| async { "ok" }))

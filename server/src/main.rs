@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
         .init();
     let config = Config::parse();
     raise_open_file_limit();
@@ -22,9 +24,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), StartError> {
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| StartError::Bind(config.bind, e))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.bind).await.map_err(|e| StartError::Bind(config.bind, e))?;
     tracing::info!("Salon is listening on http://{}", config.bind);
     server::serve(config, listener, shutdown_signal()).await
 }

@@ -13,7 +13,11 @@ use std::sync::Arc;
 /// The largest request body accepted, per route: avatars get room for a
 /// 5 MB image plus multipart framing, everything else is small forms.
 pub fn body_limit_for(path: &str) -> usize {
-    if path == "/api/avatar" { app::domain::AVATAR_MAX_BYTES + 64 * 1024 } else { 64 * 1024 }
+    if path == "/api/avatar" {
+        app::domain::AVATAR_MAX_BYTES + 64 * 1024
+    } else {
+        64 * 1024
+    }
 }
 
 /// Answers with the shared error type, encoded as server functions do, so the
@@ -50,7 +54,11 @@ pub struct OriginPolicy {
 /// site (`Sec-Fetch-Site`), or whose `Origin` is not ours. Requests with
 /// neither header (not from a browser) pass: the session cookie is
 /// `SameSite=Lax`, so a cross-site browser request cannot carry it anyway.
-pub async fn same_origin_writes(State(policy): State<OriginPolicy>, request: Request, next: Next) -> Response {
+pub async fn same_origin_writes(
+    State(policy): State<OriginPolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && !is_same_origin(&policy, request.headers()) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-origin request");
@@ -72,9 +80,9 @@ fn is_same_origin(policy: &OriginPolicy, headers: &http::HeaderMap) -> bool {
         Some(public) => origin.eq_ignore_ascii_case(public.trim_end_matches('/')),
         None => {
             let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            origin
-                .split_once("://")
-                .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host))
+            origin.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host)
+            })
         }
     }
 }
@@ -104,14 +112,23 @@ mod tests {
     #[test]
     fn origin_must_match_host_or_public_origin() {
         let by_host = OriginPolicy { public_origin: None };
-        assert!(is_same_origin(&by_host, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(!is_same_origin(&by_host, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(is_same_origin(
+            &by_host,
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])
+        ));
+        assert!(!is_same_origin(
+            &by_host,
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])
+        ));
         assert!(!is_same_origin(&by_host, &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
         assert!(!is_same_origin(&by_host, &headers(&[("sec-fetch-site", "cross-site")])));
         assert!(!is_same_origin(&by_host, &headers(&[("sec-fetch-site", "same-site")])));
         assert!(is_same_origin(&by_host, &headers(&[])));
         let public = OriginPolicy { public_origin: Some("https://chat.example.org".into()) };
-        assert!(is_same_origin(&public, &headers(&[("host", "10.0.0.5"), ("origin", "https://chat.example.org")])));
+        assert!(is_same_origin(
+            &public,
+            &headers(&[("host", "10.0.0.5"), ("origin", "https://chat.example.org")])
+        ));
         assert!(!is_same_origin(&public, &headers(&[("host", "10.0.0.5"), ("origin", "http://10.0.0.5")])));
     }
 }

@@ -20,7 +20,13 @@ async fn registering_signs_the_user_in() {
 
     let account = alice.account().await;
     assert_eq!(account["username"], "Alice");
-    let cookie = reply.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    let cookie = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(cookie.contains("salon_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -60,7 +66,12 @@ async fn registration_refuses_bad_input_field_by_field() {
         let reply = other
             .call(
                 "register",
-                &[("username", username), ("email", email), ("password", password), ("password_confirm", confirmation)],
+                &[
+                    ("username", username),
+                    ("email", email),
+                    ("password", password),
+                    ("password_confirm", confirmation),
+                ],
             )
             .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{field} {problem}: {:?}", reply.json);
@@ -186,6 +197,11 @@ async fn sign_in_is_throttled_per_account() {
     assert!(throttled.json["retry_after_secs"].as_u64().is_some_and(|s| s > 0));
     // Even the right password waits: the account is locked for now.
     assert_eq!(server.browser().login("heidi", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // The lock is on the account, whichever name reaches it.
+    assert_eq!(
+        server.browser().login("heidi@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     // Other accounts are not affected.
     server.browser().register("ivan", PASSWORD).await;
     assert_eq!(server.browser().login("ivan", PASSWORD).await.status, StatusCode::OK);
@@ -196,7 +212,7 @@ async fn sign_in_is_throttled_per_address() {
     let server = TestServer::start().await;
     let browser = server.browser();
     let mut statuses = Vec::new();
-    for n in 0..=app::services::rate_limit::ADDRESS_ATTEMPTS {
+    for n in 0..=app::services::rate_limit::ADDRESS_FAILURES {
         statuses.push(browser.login(&format!("user{n}"), "whatever pass").await.status);
     }
     assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == StatusCode::UNAUTHORIZED));

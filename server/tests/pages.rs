@@ -45,7 +45,10 @@ async fn pages_carry_security_headers() {
     assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap();
-    assert!(page.json.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
+    assert!(
+        page.json.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the nonce"
+    );
     assert_eq!(page.headers["x-content-type-options"], "nosniff");
     assert_eq!(page.headers["referrer-policy"], "same-origin");
     assert_eq!(page.headers["x-frame-options"], "DENY");
@@ -60,10 +63,12 @@ async fn state_changes_from_another_origin_are_refused() {
     let server = TestServer::start().await;
     let browser = server.browser();
     let send = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
-        let mut request = browser
-            .client
-            .post(server.url("/api/register"))
-            .form(&[("username", "mallory"), ("email", "m@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)]);
+        let mut request = browser.client.post(server.url("/api/register")).form(&[
+            ("username", "mallory"),
+            ("email", "m@example.com"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ]);
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
@@ -78,7 +83,11 @@ async fn state_changes_from_another_origin_are_refused() {
     assert_eq!(send(None, Some("cross-site")).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(send(Some("null"), None).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert!(browser.account().await.is_null());
-    assert_eq!(server.browser().login("mallory", PASSWORD).await.status, StatusCode::UNAUTHORIZED, "no account was created");
+    assert_eq!(
+        server.browser().login("mallory", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED,
+        "no account was created"
+    );
 
     let upload = browser
         .client
@@ -95,7 +104,12 @@ async fn state_changes_from_another_origin_are_refused() {
 async fn the_language_follows_the_browser_and_the_cookie() {
     let server = TestServer::start().await;
     let client = &server.browser().client;
-    let french = client.get(server.url("/login")).header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5").send().await.unwrap();
+    let french = client
+        .get(server.url("/login"))
+        .header("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
     let html = french.text().await.unwrap();
     assert!(html.contains("lang=\"fr\""), "html lang follows Accept-Language");
     assert!(html.contains("Se connecter"));

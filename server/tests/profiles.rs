@@ -12,7 +12,8 @@ async fn profile_edit_validates_and_saves() {
     alice.register("alice", PASSWORD).await;
     server.browser().register("bob", PASSWORD).await;
 
-    let saved = alice.call("profile", &[("display_name", "  Alice Liddell "), ("email", "alice@wonder.land")]).await;
+    let saved =
+        alice.call("profile", &[("display_name", "  Alice Liddell "), ("email", "alice@wonder.land")]).await;
     assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.json);
     let account = alice.account().await;
     assert_eq!(account["display_name"], "Alice Liddell");
@@ -47,15 +48,34 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
     assert_eq!(phone.login("carol", PASSWORD).await.status, StatusCode::OK);
 
     let new_password = "an even longer secret";
-    let wrong = laptop.call("password", &[("current_password", "not it at all"), ("password", new_password), ("password_confirm", new_password)]).await;
+    let wrong = laptop
+        .call(
+            "password",
+            &[
+                ("current_password", "not it at all"),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.problem("current_password").as_deref(), Some("wrong_password"));
-    let weak = laptop.call("password", &[("current_password", PASSWORD), ("password", "qwertyuiop"), ("password_confirm", "qwertyuiop")]).await;
+    let weak = laptop
+        .call(
+            "password",
+            &[("current_password", PASSWORD), ("password", "qwertyuiop"), ("password_confirm", "qwertyuiop")],
+        )
+        .await;
     assert_eq!(weak.problem("password").as_deref(), Some("common_password"));
     assert_eq!(phone.account().await["username"], "carol", "failed changes end nothing");
 
     let before = laptop.session_cookie();
-    let changed = laptop.call("password", &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)]).await;
+    let changed = laptop
+        .call(
+            "password",
+            &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)],
+        )
+        .await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
     assert_ne!(laptop.session_cookie(), before, "the session id changes too");
     assert_eq!(laptop.account().await["username"], "carol", "this session continues");
@@ -77,7 +97,8 @@ async fn avatars_are_normalised_served_with_caching_and_checked() {
     assert_eq!(reply.json["avatar_version"], 1);
     let id = reply.json["id"].as_i64().expect("id");
 
-    let served = server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
+    let served =
+        server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert!(served.headers()["cache-control"].to_str().unwrap().contains("immutable"));
@@ -86,7 +107,8 @@ async fn avatars_are_normalised_served_with_caching_and_checked() {
 
     let second = dave.upload_avatar(png(64, 64), "again.png").await;
     assert_eq!(second.json["avatar_version"], 2);
-    let old = server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
+    let old =
+        server.browser().client.get(server.url(&format!("/avatars/{id}/1"))).send().await.expect("avatar");
     assert_eq!(old.status(), StatusCode::NOT_FOUND, "old versions are gone");
 
     for (bytes, problem) in [

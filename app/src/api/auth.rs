@@ -5,7 +5,10 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use {super::ssr::*, crate::services::{accounts, auth::VerifiedUser, OrInternal}};
+use {
+    super::ssr::*,
+    crate::services::{accounts, auth::VerifiedUser, OrInternal},
+};
 
 /// The signed-in user's account, or `None` for a visitor.
 #[server(endpoint = "account")]

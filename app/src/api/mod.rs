@@ -19,7 +19,8 @@ pub(crate) mod ssr {
     use leptos::prelude::*;
 
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| crate::services::internal("app state", "missing from context"))
+        use_context::<AppState>()
+            .ok_or_else(|| crate::services::internal("app state", "missing from context"))
     }
 
     pub async fn auth_session() -> Result<AuthSession, AppError> {

@@ -52,16 +52,18 @@ pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
             if bytes.len() + chunk.len() > AVATAR_MAX_BYTES {
-                return Err(AppError::field(Field::Avatar, Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES }));
+                return Err(AppError::field(
+                    Field::Avatar,
+                    Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES },
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }
         upload = Some(bytes);
         break;
     }
-    let upload = upload
-        .filter(|bytes| !bytes.is_empty())
-        .ok_or(AppError::field(Field::Avatar, Problem::Required))?;
+    let upload =
+        upload.filter(|bytes| !bytes.is_empty()).ok_or(AppError::field(Field::Avatar, Problem::Required))?;
     let user = avatars::set_avatar(&state, user.id, upload).await?;
     Ok(user.account())
 }

@@ -79,9 +79,7 @@ impl Email {
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
-            && local.chars().all(|c| {
-                c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
-            });
+            && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
             && labels.iter().all(|label| {
@@ -283,7 +281,11 @@ pub struct PublicProfile {
 impl PublicProfile {
     /// The display name, or the username when none was chosen.
     pub fn shown_name(&self) -> &str {
-        if self.display_name.is_empty() { &self.username } else { &self.display_name }
+        if self.display_name.is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
     }
 
     /// Where the uploaded avatar is served; `None` means "draw initials".
@@ -321,7 +323,19 @@ mod tests {
         for good in ["a@b.co", "Alice.Smith+tag@Example.COM", "x_y@sub.domain.fr", "élise@exemple.fr"] {
             assert!(Email::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "a", "a@", "@b.co", "a@b", "a@@b.co", "a b@c.de", "a@b..co", ".a@b.co", "a@-b.co", "a@b.co<script>"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.co",
+            "a@b",
+            "a@@b.co",
+            "a b@c.de",
+            "a@b..co",
+            ".a@b.co",
+            "a@-b.co",
+            "a@b.co<script>",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Email::parse("A@B.CO").map(|e| e.key()), Ok("a@b.co".into()));
@@ -344,7 +358,10 @@ mod tests {
 
     #[test]
     fn display_names() {
-        assert_eq!(DisplayName::parse("  Hélène Dupont ").map(|d| d.as_str().to_owned()), Ok("Hélène Dupont".into()));
+        assert_eq!(
+            DisplayName::parse("  Hélène Dupont ").map(|d| d.as_str().to_owned()),
+            Ok("Hélène Dupont".into())
+        );
         assert!(DisplayName::parse("").is_ok());
         assert_eq!(DisplayName::parse(&"é".repeat(65)), Err(Problem::TooLong { max: 64 }));
         assert_eq!(DisplayName::parse("a\u{7}b"), Err(Problem::ControlCharacters));
@@ -367,7 +384,12 @@ mod tests {
 
     #[test]
     fn public_profile_falls_back_to_username() {
-        let profile = PublicProfile { id: UserId(7), username: "bob".into(), display_name: String::new(), avatar_version: Some(3) };
+        let profile = PublicProfile {
+            id: UserId(7),
+            username: "bob".into(),
+            display_name: String::new(),
+            avatar_version: Some(3),
+        };
         assert_eq!(profile.shown_name(), "bob");
         assert_eq!(profile.avatar_url().as_deref(), Some("/avatars/7/3"));
     }

@@ -1,8 +1,8 @@
 //! Registering, signing in and editing one's own account.
 
 use super::{AppState, OrInternal};
-use crate::domain::{Email, PasswordChange, ProfileEdit, Registration, UserId};
-use crate::error::{AppError, Field, Problem};
+use crate::domain::{Email, PasswordChange, ProfileEdit, Registration, UserId, EMAIL_MAX, PASSWORD_MAX};
+use crate::error::{AppError, Field, FieldErrors, Problem};
 use crate::store::{NewUser, StoreError, UserRecord};
 
 pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecord, AppError> {
@@ -31,37 +31,52 @@ pub async fn sign_in(
     client_address: &str,
 ) -> Result<UserRecord, AppError> {
     let login = login.trim();
-    if login.is_empty() || login.len() > 254 {
-        return Err(AppError::field(Field::Login, if login.is_empty() { Problem::Required } else { Problem::TooLong { max: 254 } }));
+    let mut errors = FieldErrors::default();
+    if login.is_empty() {
+        errors.add(Field::Login, Problem::Required);
+    } else if login.chars().count() > EMAIL_MAX {
+        errors.add(Field::Login, Problem::TooLong { max: EMAIL_MAX });
     }
-    if password.is_empty() || password.len() > 1024 {
-        return Err(AppError::field(Field::Password, if password.is_empty() { Problem::Required } else { Problem::TooLong { max: 128 } }));
+    if password.is_empty() {
+        errors.add(Field::Password, Problem::Required);
+    } else if password.chars().count() > PASSWORD_MAX {
+        errors.add(Field::Password, Problem::TooLong { max: PASSWORD_MAX });
     }
-    let account_key = login.to_lowercase();
-    let limiter = &state.login_limiter;
-    limiter
-        .attempt_from(client_address)
-        .and_then(|()| limiter.check_account(&account_key))
-        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    errors.into_result()?;
 
-    let user = if login.contains('@') {
-        state.store.user_by_email_key(&account_key).await
+    let key = login.to_lowercase();
+    let user = if key.contains('@') {
+        state.store.user_by_email_key(&key).await
     } else {
-        state.store.user_by_username_key(&account_key).await
+        state.store.user_by_username_key(&key).await
     }
     .or_internal("looking up a login")?;
+    // Throttle by account whichever name it was reached by.
+    let account = user.as_ref().map_or(key, |user| format!("#{}", user.id));
+    state
+        .login_limiter
+        .begin(client_address, &account)
+        .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if state.passwords.verify(password.to_owned(), hash).await? {
-        limiter.succeeded_for_account(&account_key);
-        user.ok_or(AppError::Internal)
-    } else {
-        limiter.failed_for_account(&account_key);
-        Err(AppError::BadCredentials)
+    match user {
+        Some(user) if state.passwords.verify(password.to_owned(), hash).await? => {
+            state.login_limiter.succeeded(client_address, &account);
+            Ok(user)
+        }
+        Some(_) => Err(AppError::BadCredentials),
+        None => {
+            state.passwords.verify(password.to_owned(), None).await?;
+            Err(AppError::BadCredentials)
+        }
     }
 }
 
-pub async fn update_profile(state: &AppState, user: UserId, edit: &ProfileEdit) -> Result<UserRecord, AppError> {
+pub async fn update_profile(
+    state: &AppState,
+    user: UserId,
+    edit: &ProfileEdit,
+) -> Result<UserRecord, AppError> {
     let (display_name, email): (_, Email) = edit.validate()?;
     state
         .store
@@ -72,12 +87,14 @@ pub async fn update_profile(state: &AppState, user: UserId, edit: &ProfileEdit) 
 
 /// Changes the password after checking the current one. Every session bound
 /// to the old hash stops being valid.
-pub async fn change_password(state: &AppState, user: &UserRecord, change: &PasswordChange) -> Result<UserRecord, AppError> {
+pub async fn change_password(
+    state: &AppState,
+    user: &UserRecord,
+    change: &PasswordChange,
+) -> Result<UserRecord, AppError> {
     let new_password = change.validate()?;
-    let current_ok = state
-        .passwords
-        .verify(change.current_password.clone(), Some(user.password_hash.clone()))
-        .await?;
+    let current_ok =
+        state.passwords.verify(change.current_password.clone(), Some(user.password_hash.clone())).await?;
     if !current_ok {
         return Err(AppError::field(Field::CurrentPassword, Problem::WrongPassword));
     }
@@ -90,12 +107,7 @@ pub async fn public_profile(state: &AppState, username: &str) -> Result<UserReco
     if key.is_empty() || key.len() > crate::domain::USERNAME_MAX {
         return Err(AppError::NotFound);
     }
-    state
-        .store
-        .user_by_username_key(&key)
-        .await
-        .or_internal("loading a profile")?
-        .ok_or(AppError::NotFound)
+    state.store.user_by_username_key(&key).await.or_internal("loading a profile")?.ok_or(AppError::NotFound)
 }
 
 fn duplicate_to_field(error: StoreError, context: &'static str) -> AppError {

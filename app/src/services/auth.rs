@@ -36,7 +36,10 @@ impl AuthnBackend for Backend {
     type Credentials = VerifiedUser;
     type Error = sqlx::Error;
 
-    async fn authenticate(&self, VerifiedUser(user): VerifiedUser) -> Result<Option<UserRecord>, sqlx::Error> {
+    async fn authenticate(
+        &self,
+        VerifiedUser(user): VerifiedUser,
+    ) -> Result<Option<UserRecord>, sqlx::Error> {
         Ok(Some(user))
     }
 

@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_supported_image() {
         assert_eq!(normalize(b"hello, I am text").err(), Some(Problem::UnsupportedImage));
-        assert_eq!(normalize(b"<svg xmlns='http://www.w3.org/2000/svg'/>").err(), Some(Problem::UnsupportedImage));
+        assert_eq!(
+            normalize(b"<svg xmlns='http://www.w3.org/2000/svg'/>").err(),
+            Some(Problem::UnsupportedImage)
+        );
         let mut truncated = encode(RgbImage::new(64, 64).into(), ImageFormat::Png);
         truncated.truncate(40);
         assert_eq!(normalize(&truncated).err(), Some(Problem::UnsupportedImage));

@@ -21,12 +21,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Must be called within a Tokio runtime.
     pub fn new(store: Store) -> Self {
-        Self {
-            store,
-            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
-            passwords: passwords::Passwords::new(),
-        }
+        let passwords = passwords::Passwords::new();
+        passwords.warm_up();
+        Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords }
     }
 }
 

@@ -1,5 +1,10 @@
-//! Login throttling: fixed windows per account and per client address, kept
-//! in memory (a restart forgets them, which is acceptable for throttling).
+//! Sign-in throttling: fixed windows per account and per client address,
+//! kept in memory (a restart forgets them, which is acceptable here).
+//!
+//! Every attempt counts when it starts, so a burst of parallel guesses is
+//! cut off as surely as a sequence; a successful sign-in gives its attempt
+//! back, so many people signing in from one office address are not locked
+//! out by each other.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,59 +12,71 @@ use std::time::{Duration, Instant};
 
 /// Failed sign-ins allowed per account within [`WINDOW`].
 pub const ACCOUNT_FAILURES: u32 = 10;
-/// Sign-in attempts allowed per client address within [`WINDOW`].
-pub const ADDRESS_ATTEMPTS: u32 = 30;
+/// Failed sign-ins allowed per client address within [`WINDOW`].
+pub const ADDRESS_FAILURES: u32 = 30;
 pub const WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Beyond this many tracked keys, expired windows are swept on insert.
 const SWEEP_ABOVE: usize = 10_000;
 
 #[derive(Default)]
 pub struct LoginLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+struct Window {
+    started: Instant,
+    count: u32,
 }
 
 impl LoginLimiter {
-    /// Counts an attempt from `address`; `Err(seconds)` when over the limit.
-    pub fn attempt_from(&self, address: &str) -> Result<(), u64> {
-        self.hit(format!("addr:{address}"), ADDRESS_ATTEMPTS, true)
-    }
-
-    /// Whether `account` may try again; does not count anything.
-    pub fn check_account(&self, account: &str) -> Result<(), u64> {
-        self.hit(format!("acct:{account}"), ACCOUNT_FAILURES, false)
-    }
-
-    pub fn failed_for_account(&self, account: &str) {
-        let _ = self.hit(format!("acct:{account}"), ACCOUNT_FAILURES, true);
-    }
-
-    pub fn succeeded_for_account(&self, account: &str) {
-        self.lock().remove(&format!("acct:{account}"));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u32)>> {
-        self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn hit(&self, key: String, limit: u32, count: bool) -> Result<(), u64> {
+    /// Starts an attempt on `account` from `address`, or says in how many
+    /// seconds one may be tried again.
+    pub fn begin(&self, address: &str, account: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut windows = self.lock();
         if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
         }
-        let entry = windows.entry(key).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
+        let keys = [(address_key(address), ADDRESS_FAILURES), (account_key(account), ACCOUNT_FAILURES)];
+        for (key, limit) in &keys {
+            if let Some(window) = windows.get(key) {
+                let age = now.duration_since(window.started);
+                if age < WINDOW && window.count >= *limit {
+                    return Err(WINDOW.saturating_sub(age).as_secs().max(1));
+                }
+            }
         }
-        if entry.1 >= limit {
-            let left = WINDOW.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs().max(1));
-        }
-        if count {
-            entry.1 += 1;
+        for (key, _) in keys {
+            let window = windows.entry(key).or_insert(Window { started: now, count: 0 });
+            if now.duration_since(window.started) >= WINDOW {
+                *window = Window { started: now, count: 0 };
+            }
+            window.count += 1;
         }
         Ok(())
     }
+
+    /// The attempt succeeded: the account starts afresh and the address
+    /// gets its attempt back.
+    pub fn succeeded(&self, address: &str, account: &str) {
+        let mut windows = self.lock();
+        windows.remove(&account_key(account));
+        if let Some(window) = windows.get_mut(&address_key(address)) {
+            window.count = window.count.saturating_sub(1);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Window>> {
+        self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn address_key(address: &str) -> String {
+    format!("addr:{address}")
+}
+
+fn account_key(account: &str) -> String {
+    format!("acct:{account}")
 }
 
 #[cfg(test)]
@@ -69,24 +86,28 @@ mod tests {
     #[test]
     fn accounts_lock_after_failures_and_unlock_on_success() {
         let limiter = LoginLimiter::default();
-        for _ in 0..ACCOUNT_FAILURES {
-            assert!(limiter.check_account("alice").is_ok());
-            limiter.failed_for_account("alice");
+        for n in 0..ACCOUNT_FAILURES {
+            assert!(limiter.begin(&format!("10.0.0.{n}"), "alice").is_ok());
         }
-        let retry = limiter.check_account("alice").unwrap_err();
+        let retry = limiter.begin("10.0.1.1", "alice").unwrap_err();
         assert!(retry > 0 && retry <= WINDOW.as_secs());
-        assert!(limiter.check_account("bob").is_ok());
-        limiter.succeeded_for_account("alice");
-        assert!(limiter.check_account("alice").is_ok());
+        assert!(limiter.begin("10.0.1.1", "bob").is_ok(), "other accounts are free");
+        limiter.succeeded("10.0.1.1", "alice");
+        assert!(limiter.begin("10.0.1.1", "alice").is_ok());
     }
 
     #[test]
-    fn addresses_are_limited_on_every_attempt() {
+    fn addresses_lock_after_failures_but_not_after_successes() {
         let limiter = LoginLimiter::default();
-        for _ in 0..ADDRESS_ATTEMPTS {
-            assert!(limiter.attempt_from("10.0.0.1").is_ok());
+        for n in 0..ADDRESS_FAILURES * 2 {
+            let account = format!("user{n}");
+            assert!(limiter.begin("10.0.0.1", &account).is_ok());
+            limiter.succeeded("10.0.0.1", &account);
         }
-        assert!(limiter.attempt_from("10.0.0.1").is_err());
-        assert!(limiter.attempt_from("10.0.0.2").is_ok());
+        for n in 0..ADDRESS_FAILURES {
+            assert!(limiter.begin("10.0.0.1", &format!("guess{n}")).is_ok());
+        }
+        assert!(limiter.begin("10.0.0.1", "one more").is_err());
+        assert!(limiter.begin("10.0.0.2", "one more").is_ok(), "other addresses are free");
     }
 }

@@ -56,9 +56,7 @@ fn classify(error: sqlx::Error, columns: &[&'static str]) -> StoreError {
         if db.is_unique_violation() {
             let message = db.message();
             let constraint = db.constraint().unwrap_or_default();
-            if let Some(column) =
-                columns.iter().find(|c| message.contains(*c) || constraint.contains(*c))
-            {
+            if let Some(column) = columns.iter().find(|c| message.contains(*c) || constraint.contains(*c)) {
                 return StoreError::Duplicate(column);
             }
         }

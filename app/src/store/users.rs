@@ -53,8 +53,7 @@ pub struct StoredAvatar {
     pub image: Vec<u8>,
 }
 
-const USER_COLUMNS: &str =
-    "id, username, email, display_name, password_hash, avatar_version";
+const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, avatar_version";
 
 impl Store {
     pub async fn insert_user(&self, user: NewUser<'_>) -> Result<UserRecord, StoreError> {
@@ -119,13 +118,11 @@ impl Store {
         id: UserId,
         password_hash: &str,
     ) -> Result<UserRecord, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(password_hash)
-        .fetch_one(&self.pool)
-        .await
+        sqlx::query_as(&format!("UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING {USER_COLUMNS}"))
+            .bind(id)
+            .bind(password_hash)
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// Stores a new avatar and bumps the user's avatar version, in one
@@ -160,13 +157,12 @@ impl Store {
     }
 
     pub async fn avatar(&self, id: UserId, version: i64) -> Result<Option<StoredAvatar>, sqlx::Error> {
-        let row: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT content_type, image FROM avatars WHERE user_id = $1 AND version = $2",
-        )
-        .bind(id)
-        .bind(version)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT content_type, image FROM avatars WHERE user_id = $1 AND version = $2")
+                .bind(id)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|(content_type, image)| StoredAvatar { content_type, image }))
     }
 }

@@ -5,6 +5,29 @@ use crate::error::{AppError, Field, Problem};
 use crate::i18n::{use_i18n, Texts};
 use leptos::prelude::*;
 
+/// The domain's parsers as `TextField` checks: the browser applies exactly
+/// the rules the server applies.
+pub mod checks {
+    use crate::domain::{DisplayName, Email, Password, Username};
+    use crate::error::Problem;
+
+    pub fn username(value: &str) -> Result<(), Problem> {
+        Username::parse(value).map(drop)
+    }
+
+    pub fn email(value: &str) -> Result<(), Problem> {
+        Email::parse(value).map(drop)
+    }
+
+    pub fn password(value: &str) -> Result<(), Problem> {
+        Password::parse(value).map(drop)
+    }
+
+    pub fn display_name(value: &str) -> Result<(), Problem> {
+        DisplayName::parse(value).map(drop)
+    }
+}
+
 /// The problem the last response reported for `field`.
 pub fn field_problem<T: Send + Sync + 'static>(
     value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
@@ -88,9 +111,7 @@ pub fn TextField(
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     let i18n = use_i18n();
-    move || {
-        error.get().map(|error| view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> })
-    }
+    move || error.get().map(|error| view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> })
 }
 
 /// A success line that announces itself to screen readers.

@@ -73,16 +73,7 @@ impl TestServer {
 
     /// A client with its own cookie jar: one browser.
     pub fn browser(&self) -> Browser {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        Browser {
-            base: self.url(""),
-            client: Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            jar,
-        }
+        Browser::new(self.url(""))
     }
 }
 
@@ -122,6 +113,16 @@ impl Reply {
 }
 
 impl Browser {
+    fn new(base: String) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self { base, client, jar }
+    }
+
     /// The session cookie's value, if the browser holds one.
     pub fn session_cookie(&self) -> Option<String> {
         use reqwest::cookie::CookieStore;
@@ -140,15 +141,11 @@ impl Browser {
 
     /// Another browser that holds a copy of this one's session cookie.
     pub fn clone_session(&self) -> Browser {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let copy = Browser::new(self.base.clone());
         if let Some(cookie) = self.session_cookie() {
-            jar.add_cookie_str(&format!("salon_session={cookie}"), &self.base.parse().expect("base url"));
+            copy.jar_add(&format!("salon_session={cookie}"));
         }
-        Browser {
-            base: self.base.clone(),
-            client: Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-            jar,
-        }
+        copy
     }
 
     /// Calls a server function with form-encoded arguments, as a browser
@@ -175,7 +172,12 @@ impl Browser {
         let email = format!("{username}@example.com");
         self.call(
             "register",
-            &[("username", username), ("email", &email), ("password", password), ("password_confirm", password)],
+            &[
+                ("username", username),
+                ("email", &email),
+                ("password", password),
+                ("password_confirm", password),
+            ],
         )
         .await
     }
@@ -209,7 +211,8 @@ pub const PASSWORD: &str = "a long enough secret";
 
 /// A PNG of the given size, in memory.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    let image =
+        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
     out.into_inner()

@@ -1,10 +1,9 @@
 //! Sign-in and registration.
 
-use crate::domain::{Email, Password, Username};
-use crate::error::{Field, Problem};
+use crate::error::Field;
 use crate::i18n::use_i18n;
 use crate::t;
-use crate::ui::form::{field_problem, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{checks, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::session::{use_session, RequireVisitor};
 use crate::ui::shell::{LanguageSelect, Logo};
 use leptos::prelude::*;
@@ -14,7 +13,11 @@ use leptos_router::hooks::use_query_map;
 
 /// The frame of the sign-in and registration pages.
 #[component]
-fn AuthCard(title: fn(&crate::i18n::Texts) -> &'static str, lead: fn(&crate::i18n::Texts) -> &'static str, children: Children) -> impl IntoView {
+fn AuthCard(
+    title: fn(&crate::i18n::Texts) -> &'static str,
+    lead: fn(&crate::i18n::Texts) -> &'static str,
+    children: Children,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <Title text=move || format!("{} · Salon", title(i18n.t()))/>
@@ -85,18 +88,6 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
-fn check_username(value: &str) -> Result<(), Problem> {
-    Username::parse(value).map(drop)
-}
-
-fn check_email(value: &str) -> Result<(), Problem> {
-    Email::parse(value).map(drop)
-}
-
-fn check_password(value: &str) -> Result<(), Problem> {
-    Password::parse(value).map(drop)
-}
-
 #[component]
 fn RegisterForm() -> impl IntoView {
     let i18n = use_i18n();
@@ -107,9 +98,9 @@ fn RegisterForm() -> impl IntoView {
         <AuthCard title=|t| t.register_title lead=|t| t.register_lead>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <FormError error=form_error(value) />
-                <TextField name="username" label=|t| t.username hint=|t| t.username_hint autocomplete="username" check=check_username problem=field_problem(value, Field::Username) />
-                <TextField name="email" label=|t| t.email kind="email" autocomplete="email" check=check_email problem=field_problem(value, Field::Email) />
-                <TextField name="password" label=|t| t.password hint=|t| t.password_hint kind="password" autocomplete="new-password" check=check_password problem=field_problem(value, Field::Password) />
+                <TextField name="username" label=|t| t.username hint=|t| t.username_hint autocomplete="username" check=checks::username problem=field_problem(value, Field::Username) />
+                <TextField name="email" label=|t| t.email kind="email" autocomplete="email" check=checks::email problem=field_problem(value, Field::Email) />
+                <TextField name="password" label=|t| t.password hint=|t| t.password_hint kind="password" autocomplete="new-password" check=checks::password problem=field_problem(value, Field::Password) />
                 <TextField name="password_confirm" label=|t| t.password_confirm kind="password" autocomplete="new-password" problem=field_problem(value, Field::PasswordConfirm) />
                 <SubmitButton label=|t| t.register pending_label=|t| t.registering pending=action.pending() />
             </ActionForm>

@@ -1,12 +1,12 @@
 //! My profile: avatar, display name and email, password.
 
 use crate::api::{upload_avatar, ChangePassword, UpdateProfile};
-use crate::domain::{DisplayName, Email, Password, AVATAR_MAX_BYTES};
+use crate::domain::AVATAR_MAX_BYTES;
 use crate::error::{AppError, Field, Problem};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
-use crate::ui::form::{field_problem, form_error, FormError, FormSuccess, SubmitButton, TextField};
+use crate::ui::form::{checks, field_problem, form_error, FormError, FormSuccess, SubmitButton, TextField};
 use crate::ui::session::use_session;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
@@ -53,7 +53,9 @@ fn AvatarCard() -> impl IntoView {
             .and_then(|files| files.get(0));
         let problem = match &file {
             None => Some(Problem::Required),
-            Some(file) if file.size() > AVATAR_MAX_BYTES as f64 => Some(Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES }),
+            Some(file) if file.size() > AVATAR_MAX_BYTES as f64 => {
+                Some(Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES })
+            }
             Some(_) => None,
         };
         refused.set(problem.clone());
@@ -98,18 +100,6 @@ fn AvatarCard() -> impl IntoView {
     }
 }
 
-fn check_display_name(value: &str) -> Result<(), Problem> {
-    DisplayName::parse(value).map(drop)
-}
-
-fn check_email(value: &str) -> Result<(), Problem> {
-    Email::parse(value).map(drop)
-}
-
-fn check_password(value: &str) -> Result<(), Problem> {
-    Password::parse(value).map(drop)
-}
-
 #[component]
 fn DetailsCard() -> impl IntoView {
     let i18n = use_i18n();
@@ -124,9 +114,8 @@ fn DetailsCard() -> impl IntoView {
     // The form starts from the account as loaded; later refreshes must not
     // overwrite what the user is typing.
     let account = session.account.get_untracked().and_then(Result::ok).flatten();
-    let (username, display_name, email) = account
-        .map(|a| (a.username, a.display_name, a.email))
-        .unwrap_or_default();
+    let (username, display_name, email) =
+        account.map(|a| (a.username, a.display_name, a.email)).unwrap_or_default();
     view! {
         <section class="card" aria-labelledby="details-title">
             <h2 id="details-title">{t!(i18n, profile_details)}</h2>
@@ -136,8 +125,8 @@ fn DetailsCard() -> impl IntoView {
                     <span class="label">{t!(i18n, username)}</span>
                     <p class="static-value">"@"{username}</p>
                 </div>
-                <TextField name="display_name" label=|t| t.display_name hint=|t| t.display_name_hint autocomplete="nickname" value=display_name check=check_display_name problem=field_problem(value, Field::DisplayName) />
-                <TextField name="email" label=|t| t.email kind="email" autocomplete="email" value=email check=check_email problem=field_problem(value, Field::Email) />
+                <TextField name="display_name" label=|t| t.display_name hint=|t| t.display_name_hint autocomplete="nickname" value=display_name check=checks::display_name problem=field_problem(value, Field::DisplayName) />
+                <TextField name="email" label=|t| t.email kind="email" autocomplete="email" value=email check=checks::email problem=field_problem(value, Field::Email) />
                 <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=update.pending() />
                 <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.saved />
             </ActionForm>
@@ -156,7 +145,7 @@ fn PasswordCard() -> impl IntoView {
             <ActionForm action=change attr:class="form" attr:novalidate=true>
                 <FormError error=form_error(value) />
                 <TextField name="current_password" label=|t| t.current_password kind="password" autocomplete="current-password" problem=field_problem(value, Field::CurrentPassword) />
-                <TextField name="password" label=|t| t.new_password hint=|t| t.password_hint kind="password" autocomplete="new-password" check=check_password problem=field_problem(value, Field::Password) />
+                <TextField name="password" label=|t| t.new_password hint=|t| t.password_hint kind="password" autocomplete="new-password" check=checks::password problem=field_problem(value, Field::Password) />
                 <TextField name="password_confirm" label=|t| t.new_password_confirm kind="password" autocomplete="new-password" problem=field_problem(value, Field::PasswordConfirm) />
                 <SubmitButton label=|t| t.change_password pending_label=|t| t.changing_password pending=change.pending() />
                 <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.password_changed />

@@ -17,10 +17,7 @@ pub fn UserPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let params = use_params_map();
-    let profile = Resource::new(
-        move || params.get().get("username").unwrap_or_default(),
-        user_profile,
-    );
+    let profile = Resource::new(move || params.get().get("username").unwrap_or_default(), user_profile);
     view! {
         <Suspense fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
