@@ -1,7 +1,9 @@
 # Settings shared by Salon's scripts (sourced, not run).
 #
 # One cargo target directory, outside the clone, so that a fresh clone (CI)
-# reuses what earlier runs built; override with CARGO_TARGET_DIR.
+# reuses what earlier runs built; override with CARGO_TARGET_DIR. Nothing in
+# the build may depend on the clone's path (no repo-relative linker, say):
+# cargo would then rebuild every crate in each new clone.
 SALON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export SALON_ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/salon/target}"

@@ -16,10 +16,10 @@ with_tests=false
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-apt_packages=(mold)
+apt_packages=()
 $with_tests && apt_packages+=(chromium)
 missing=()
-for package in "${apt_packages[@]}"; do
+for package in ${apt_packages[@]+"${apt_packages[@]}"}; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if ((${#missing[@]})); then
