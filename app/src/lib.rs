@@ -82,7 +82,8 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="manifest" href="/manifest.webmanifest" />
         <Meta name="theme-color" content="#4f46e5" />
-        <Meta name="description" content=move || i18n.t().tagline />
+        // A plain string, as for titles (see `ui::shell::PageTitle`).
+        {move || view! { <Meta name="description" content=i18n.t().tagline /> }}
         <Title text="Salon" />
         <Router>
             <Routes fallback=NotFound>

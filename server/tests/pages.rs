@@ -124,3 +124,29 @@ async fn the_language_follows_the_browser_and_the_cookie() {
     let html = chosen.text().await.unwrap();
     assert!(html.contains("lang=\"en\"") && html.contains("Sign in"), "the remembered choice wins");
 }
+
+/// Regression: a signal read by `<Title>` after the page's owner was gone
+/// panicked under concurrent rendering and left requests hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_render_under_concurrent_load() {
+    let server = TestServer::start().await;
+    let user = server.browser();
+    user.register("busy", PASSWORD).await;
+    let user = std::sync::Arc::new(user);
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..16 {
+        let user = user.clone();
+        tasks.spawn(async move {
+            for n in 0..20 {
+                let path = ["/profile", "/", "/u/busy", "/profile"][(worker + n) % 4];
+                let page = tokio::time::timeout(std::time::Duration::from_secs(10), user.get(path))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} did not answer within 10 s"));
+                assert_eq!(page.status, StatusCode::OK, "{path}");
+            }
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.expect("worker");
+    }
+}

@@ -6,6 +6,7 @@ use super::session::{use_session, RequireAccount};
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 
 #[component]
@@ -145,4 +146,16 @@ pub fn LanguageSelect() -> impl IntoView {
             </select>
         </div>
     }
+}
+
+/// The document title, "<page> · Salon", in the current language.
+///
+/// `<Title>` gets a plain string, re-rendered when the language changes:
+/// leptos_meta may read a reactive text after the page's owner is gone, which
+/// under concurrent server rendering panicked ("no Arena is active") and left
+/// the request hanging.
+#[component]
+pub fn PageTitle(text: fn(&crate::i18n::Texts) -> &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    move || view! { <Title text=format!("{} · Salon", text(i18n.t())) /> }
 }

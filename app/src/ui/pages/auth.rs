@@ -5,9 +5,8 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::form::{checks, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::session::{use_session, RequireVisitor};
-use crate::ui::shell::{LanguageSelect, Logo};
+use crate::ui::shell::{LanguageSelect, Logo, PageTitle};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -20,7 +19,7 @@ fn AuthCard(
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || format!("{} · Salon", title(i18n.t()))/>
+        <PageTitle text=title />
         <main class="auth">
             <div class="auth-card">
                 <div class="auth-brand">

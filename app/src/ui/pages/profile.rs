@@ -8,16 +8,16 @@ use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::{checks, field_problem, form_error, FormError, FormSuccess, SubmitButton, TextField};
 use crate::ui::session::use_session;
+use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::{FormData, HtmlFormElement, HtmlInputElement};
-use leptos_meta::Title;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <Title text=move || format!("{} · Salon", i18n.t().profile_title) />
+        <PageTitle text=|t| t.profile_title />
         <h1 class="page-title">{t!(i18n, profile_title)}</h1>
         <div class="profile-grid">
             <AvatarCard />
