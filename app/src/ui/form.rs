@@ -28,6 +28,9 @@ pub mod checks {
     }
 }
 
+/// A browser-side check of a field's value (one of [`checks`]).
+pub type Check = fn(&str) -> Result<(), Problem>;
+
 /// The problem the last response reported for `field`.
 pub fn field_problem<T: Send + Sync + 'static>(
     value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
@@ -52,7 +55,7 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional, into)] value: Option<String>,
-    #[prop(optional)] check: Option<fn(&str) -> Result<(), Problem>>,
+    #[prop(optional)] check: Option<Check>,
     #[prop(into)] problem: Signal<Option<Problem>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
