@@ -58,17 +58,16 @@ pub async fn sign_in(
         .begin(client_address, &account)
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
+    // One verification either way: `verify` checks a decoy hash when there
+    // is no account, so both failures cost the same.
     let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = state.passwords.verify(password.to_owned(), hash).await?;
     match user {
-        Some(user) if state.passwords.verify(password.to_owned(), hash).await? => {
+        Some(user) if verified => {
             state.login_limiter.succeeded(client_address, &account);
             Ok(user)
         }
-        Some(_) => Err(AppError::BadCredentials),
-        None => {
-            state.passwords.verify(password.to_owned(), None).await?;
-            Err(AppError::BadCredentials)
-        }
+        _ => Err(AppError::BadCredentials),
     }
 }
 
