@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::*,
-    crate::services::{accounts, auth::VerifiedUser, OrInternal},
+    crate::services::{accounts, OrInternal},
 };
 
 /// The signed-in user's account, or `None` for a visitor.
@@ -38,13 +38,7 @@ pub async fn login(login: String, password: String) -> Result<Account, AppError>
     let state = state()?;
     let address = client_address().await;
     let user = accounts::sign_in(&state, &login, &password, &address).await?;
-    let mut session = auth_session().await?;
-    let user = session
-        .authenticate(VerifiedUser(user))
-        .await
-        .or_internal("authenticating")?
-        .ok_or(AppError::Internal)?;
-    start_session(&mut session, &user).await?;
+    start_session(&mut auth_session().await?, &user).await?;
     Ok(user.account())
 }
 

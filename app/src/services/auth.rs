@@ -28,19 +28,17 @@ pub struct Backend {
     pub state: AppState,
 }
 
-#[derive(Clone)]
-pub struct VerifiedUser(pub UserRecord);
-
 impl AuthnBackend for Backend {
     type User = UserRecord;
-    type Credentials = VerifiedUser;
+    /// Never constructed: credentials are checked by `accounts::sign_in`.
+    type Credentials = std::convert::Infallible;
     type Error = sqlx::Error;
 
     async fn authenticate(
         &self,
-        VerifiedUser(user): VerifiedUser,
+        credentials: std::convert::Infallible,
     ) -> Result<Option<UserRecord>, sqlx::Error> {
-        Ok(Some(user))
+        match credentials {}
     }
 
     async fn get_user(&self, id: &AuthUserId<Self>) -> Result<Option<UserRecord>, sqlx::Error> {
