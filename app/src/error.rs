@@ -22,6 +22,9 @@ pub enum Field {
     Login,
     DisplayName,
     Avatar,
+    RoomName,
+    Topic,
+    Message,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -42,6 +45,7 @@ pub enum Problem {
     UnsupportedImage,
     ImageTooLarge { max_bytes: usize },
     ImageTooManyPixels { max_side: u32 },
+    RoomNameTaken,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

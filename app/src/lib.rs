@@ -26,7 +26,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use ui::pages::{
     auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage,
-    user::UserPage,
+    room::RoomPage, user::UserPage,
 };
 use ui::shell::AppShell;
 
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("profile") view=ProfilePage />
+                    <Route path=path!("rooms/:id") view=RoomPage />
                     <Route path=path!("u/:username") view=UserPage />
                 </ParentRoute>
             </Routes>

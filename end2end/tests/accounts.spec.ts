@@ -5,7 +5,7 @@ test('register, sign out and sign in again', async ({ page }) => {
   const name = uniqueName('alice');
   await register(page, name);
   await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole('link', { name: `@${name}` })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My rooms' })).toBeVisible();
 
   await signOut(page);
   await page.getByLabel('Username or email').fill(`${name}@example.com`);

@@ -4,6 +4,7 @@
 
 pub mod config;
 mod middleware;
+mod socket;
 
 use app::domain::UserId;
 use app::services::{auth::Backend, AppState};
@@ -32,6 +33,7 @@ pub use config::Config as SalonConfig;
 struct ServerState {
     leptos: LeptosOptions,
     app: AppState,
+    origins: middleware::OriginPolicy,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -81,18 +83,18 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         leptos.output_name = "salon".into();
     }
     leptos.site_root = config.site_root.display().to_string().into();
-    let server_state = ServerState { leptos: leptos.clone(), app: state.clone() };
+    let origins = middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
+    let server_state = ServerState { leptos: leptos.clone(), app: state.clone(), origins: origins.clone() };
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
 
-    let origin_policy =
-        middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
     Ok(Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
         .route("/healthz", get(|| async { "ok" }))
+        .route(app::domain::protocol::SOCKET_PATH, get(websocket))
         .leptos_routes_with_context(&server_state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
@@ -101,7 +103,7 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         .with_state(server_state)
         .layer(auth)
         .layer(axum::middleware::from_fn(middleware::limit_body))
-        .layer(axum::middleware::from_fn_with_state(origin_policy, middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(origins, middleware::same_origin_writes))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http()))
@@ -132,6 +134,17 @@ async fn avatar(State(state): State<ServerState>, Path((user, version)): Path<(i
             middleware::error_response(app::error::AppError::Internal)
         }
     }
+}
+
+/// The live channel: see [`socket`].
+async fn websocket(
+    State(state): State<ServerState>,
+    auth: app::services::auth::AuthSession,
+    params: axum::extract::Query<socket::SocketParams>,
+    headers: http::HeaderMap,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    socket::upgrade(state.app, &state.origins, auth, params, &headers, upgrade).await
 }
 
 /// Builds the app and serves it on `listener` until `shutdown` completes.

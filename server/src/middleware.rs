@@ -67,7 +67,7 @@ pub async fn same_origin_writes(
     next.run(request).await
 }
 
-fn is_same_origin(policy: &OriginPolicy, headers: &http::HeaderMap) -> bool {
+pub fn is_same_origin(policy: &OriginPolicy, headers: &http::HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if !matches!(site, "same-origin" | "none") {
             return false;

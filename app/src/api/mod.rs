@@ -6,9 +6,11 @@
 
 mod auth;
 mod profile;
+mod rooms;
 
 pub use auth::*;
 pub use profile::*;
+pub use rooms::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {

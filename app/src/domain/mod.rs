@@ -3,5 +3,10 @@
 //! the same parsers for instant feedback; the server runs them again.
 
 mod account;
+mod linkify;
+pub mod protocol;
+mod room;
 
 pub use account::*;
+pub use linkify::*;
+pub use room::*;

@@ -5,8 +5,11 @@
 pub mod accounts;
 pub mod auth;
 pub mod avatars;
+pub mod hub;
+pub mod messages;
 pub mod passwords;
 pub mod rate_limit;
+pub mod rooms;
 
 use crate::error::AppError;
 use crate::store::Store;
@@ -18,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     pub login_limiter: Arc<rate_limit::LoginLimiter>,
     pub passwords: passwords::Passwords,
+    pub hub: Arc<hub::Hub>,
+    pub writer: messages::MessageWriter,
 }
 
 impl AppState {
@@ -25,7 +30,9 @@ impl AppState {
     pub fn new(store: Store) -> Self {
         let passwords = passwords::Passwords::new();
         passwords.warm_up();
-        Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords }
+        let hub = Arc::new(hub::Hub::default());
+        let writer = messages::MessageWriter::start(store.clone(), hub.clone());
+        Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords, hub, writer }
     }
 }
 

@@ -8,8 +8,12 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod messages;
+mod rooms;
 mod users;
 
+pub use messages::{Appended, NewMessage};
+pub use rooms::Departure;
 pub use users::{NewUser, StoredAvatar, UserRecord};
 
 /// Why a write was refused by the database itself.
@@ -25,6 +29,10 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// One connection that commits with a full sync, for what must be
+    /// durable before it is acknowledged (messages). In WAL mode its sync
+    /// also makes every earlier commit of the pool durable.
+    writer: SqlitePool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -39,9 +47,13 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Full))
+            .await?;
+        Ok(Self { pool, writer })
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -2,6 +2,8 @@
 
 pub mod avatar;
 pub mod form;
+pub mod live;
 pub mod pages;
 pub mod session;
 pub mod shell;
+pub mod timeline;

@@ -2,12 +2,16 @@
 //! side bar, and the page in the middle.
 
 use super::avatar::Avatar;
+use super::live::{provide_live, use_live};
 use super::session::{use_session, RequireAccount};
+use crate::api::my_rooms;
+use crate::domain::RoomSummary;
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -21,6 +25,16 @@ pub fn AppShell() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let i18n = use_i18n();
+    let session = use_session();
+    let live = provide_live(session.current().map(|account| account.id));
+    // "My rooms", loaded with the page and again after each reconnection
+    // (the socket keeps it current in between).
+    let my_rooms_loaded = Resource::new(move || live.reconnections.get(), |_| my_rooms());
+    Effect::new(move |_| {
+        if let Some(Ok(rooms)) = my_rooms_loaded.get() {
+            live.rooms.set(Some(rooms));
+        }
+    });
     let nav_open = RwSignal::new(false);
     view! {
         <div class="app" class:nav-open=move || nav_open.get()>
@@ -45,7 +59,15 @@ fn Layout() -> impl IntoView {
                 <AccountMenu />
             </header>
             <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>
-                <NavSection title=t!(i18n, rooms) />
+                <section class="nav-section">
+                    <h2><A href="/">{t!(i18n, rooms)}</A></h2>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let loaded = my_rooms_loaded.await.unwrap_or_default();
+                            view! { <RoomNav loaded /> }
+                        })}
+                    </Transition>
+                </section>
                 <NavSection title=t!(i18n, direct_messages) />
                 <NavSection title=t!(i18n, friends) />
             </nav>
@@ -54,6 +76,41 @@ fn Layout() -> impl IntoView {
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// My rooms in the side bar, with unread counts: as loaded with the page
+/// until the socket's live copy takes over.
+#[component]
+fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let location = use_location();
+    let rooms = move || live.rooms.get().unwrap_or_else(|| loaded.clone());
+    view! {
+        <ul class="nav-rooms">
+            <For each=rooms key=|room| (room.id, room.unread, room.name.clone()) let(room)>
+                {
+                    let href = format!("/rooms/{}", room.id);
+                    let current = {
+                        let href = href.clone();
+                        move || location.pathname.get() == href
+                    };
+                    let unread = room.unread;
+                    view! {
+                        <li>
+                            <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
+                                <span class="hash" aria-hidden="true">"#"</span>
+                                <span class="nav-room-name">{room.name.clone()}</span>
+                                {(unread > 0).then(|| view! {
+                                    <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
+                                })}
+                            </A>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
     }
 }
 

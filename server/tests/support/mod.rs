@@ -3,13 +3,17 @@
 
 #![allow(dead_code)]
 
+use app::domain::protocol::{ClientFrame, ServerFrame};
+use futures_util::{SinkExt, StreamExt};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 use server::config::Config;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -77,6 +81,7 @@ impl TestServer {
     }
 }
 
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     pub client: Client,
@@ -216,4 +221,122 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
     out.into_inner()
+}
+
+impl Browser {
+    /// Creates a room and returns its id.
+    pub async fn create_room(&self, name: &str, visibility: &str) -> i64 {
+        let reply =
+            self.call("create_room", &[("name", name), ("topic", ""), ("visibility", visibility)]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        reply.json["id"].as_i64().expect("a room id")
+    }
+
+    pub async fn join_room(&self, room: i64) -> Reply {
+        self.call("join_room", &[("room", &room.to_string())]).await
+    }
+
+    /// Posts a message over HTTP and returns its sequence number.
+    pub async fn post(&self, room: i64, client_id: &str, body: &str) -> i64 {
+        let reply = self
+            .call("post_message", &[("room", &room.to_string()), ("client_id", client_id), ("body", body)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        reply.json["seq"].as_i64().expect("a sequence number")
+    }
+
+    /// Opens this browser's WebSocket, as a page of this site would.
+    pub async fn socket(&self) -> Socket {
+        let origin = self.base.clone();
+        self.socket_from(Some(&origin)).await.expect("the socket opens")
+    }
+
+    /// Opens the WebSocket with the given `Origin` (or none).
+    pub async fn socket_from(
+        &self,
+        origin: Option<&str>,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        self.open_socket(origin, false).await
+    }
+
+    /// A socket with a tiny receive buffer, for a client that stops reading.
+    pub async fn slow_socket(&self) -> Socket {
+        let origin = self.base.clone();
+        self.open_socket(Some(&origin), true).await.expect("the socket opens")
+    }
+
+    async fn open_socket(
+        &self,
+        origin: Option<&str>,
+        slow: bool,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/ws?v=1", self.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request()?;
+        if let Some(cookie) = self.session_cookie() {
+            request
+                .headers_mut()
+                .insert("cookie", format!("salon_session={cookie}").parse().expect("header"));
+        }
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", origin.parse().expect("header"));
+        }
+        let tcp = tokio::net::TcpSocket::new_v4()?;
+        if slow {
+            // A tiny receive window: the server's writes back up at once.
+            tcp.set_recv_buffer_size(4096)?;
+        }
+        let host = self.base.trim_start_matches("http://").parse().expect("a socket address");
+        let stream = tcp.connect(host).await?;
+        let (stream, _) =
+            tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+                .await?;
+        let mut socket = Socket { stream };
+        match socket.next().await {
+            ServerFrame::Hello { .. } => Ok(socket),
+            other => panic!("expected hello, got {other:?}"),
+        }
+    }
+}
+
+/// A test's WebSocket client.
+pub struct Socket {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// How long a test waits for a frame that must come.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+impl Socket {
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        let text = serde_json::to_string(frame).expect("encode");
+        self.stream.send(WsMessage::text(text)).await.expect("send a frame");
+    }
+
+    /// The next frame; fails the test if none comes in time.
+    pub async fn next(&mut self) -> ServerFrame {
+        self.try_next(PATIENCE).await.expect("a frame in time")
+    }
+
+    /// The next frame, or `None` if none comes within `wait` or the
+    /// socket closes.
+    pub async fn try_next(&mut self, wait: Duration) -> Option<ServerFrame> {
+        loop {
+            let message = tokio::time::timeout(wait, self.stream.next()).await.ok()??.ok()?;
+            match message {
+                WsMessage::Text(text) => return Some(serde_json::from_str(&text).expect("a server frame")),
+                WsMessage::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Skips frames until one matches.
+    pub async fn until<T>(&mut self, mut pick: impl FnMut(ServerFrame) -> Option<T>) -> T {
+        loop {
+            if let Some(found) = pick(self.next().await) {
+                return found;
+            }
+        }
+    }
 }

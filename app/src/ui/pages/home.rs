@@ -1,43 +1,173 @@
-//! The signed-in home page.
+//! The signed-in home page: my rooms, creating a room, and browsing the
+//! public ones.
 
+use crate::api::{browse_rooms, CreateRoom, JoinRoom};
+use crate::domain::{RoomSummary, Visibility};
+use crate::error::Field;
 use crate::i18n::use_i18n;
 use crate::t;
-use crate::ui::avatar::Avatar;
+use crate::ui::form::{field_problem, form_error, FormError, SubmitButton, TextField};
+use crate::ui::live::use_live;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    move || {
-        session.current().map(|account| {
-            let profile = account.public();
-            let name = profile.shown_name().to_owned();
-            view! {
-                <Title text="Salon" />
-                <section class="card hero">
-                    <Avatar profile=profile.clone() size="lg" />
-                    <div>
-                        <h1>{move || (i18n.t().welcome)(&name)}</h1>
-                        <p class="muted">
-                            {t!(i18n, signed_in_as)}" "
-                            <A href=format!("/u/{}", account.username)>"@"{account.username.clone()}</A>
-                        </p>
-                    </div>
-                </section>
-                <section class="card">
-                    <h2>{t!(i18n, home_next_title)}</h2>
-                    <p>{t!(i18n, home_lead)}</p>
-                    <ul class="roadmap">
-                        <li>{t!(i18n, home_next_rooms)}</li>
-                        <li>{t!(i18n, home_next_dms)}</li>
-                        <li>{t!(i18n, home_next_friends)}</li>
-                    </ul>
-                </section>
-            }
-        })
+    let name = move || session.current().map(|a| a.public().shown_name().to_owned()).unwrap_or_default();
+    view! {
+        <Title text="Salon" />
+        <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
+        <div class="home-grid">
+            <section class="card" aria-labelledby="my-rooms-title">
+                <h2 id="my-rooms-title">{t!(i18n, my_rooms)}</h2>
+                <MyRooms />
+            </section>
+            <CreateRoomCard />
+            <BrowseRooms />
+        </div>
+    }
+}
+
+/// My rooms with their last message and unread count, live.
+#[component]
+fn MyRooms() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    move || match live.rooms.get() {
+        None => view! { <p class="muted">{t!(i18n, loading)}</p> }.into_any(),
+        Some(rooms) if rooms.is_empty() => view! { <p class="muted">{t!(i18n, no_rooms_yet)}</p> }.into_any(),
+        Some(rooms) => view! {
+            <ul class="room-list">
+                {rooms.into_iter().map(|room| view! { <RoomRow room /> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn RoomRow(room: RoomSummary) -> impl IntoView {
+    let i18n = use_i18n();
+    let unread = room.unread;
+    let has_unread = unread > 0;
+    let preview = room.last_message.clone();
+    view! {
+        <li class="room-row" class:has-unread=has_unread>
+            <A href=format!("/rooms/{}", room.id) attr:class="room-link">
+                <span class="room-name">
+                    <span class="hash" aria-hidden="true">"#"</span>
+                    {room.name.clone()}
+                    {(room.visibility == Visibility::Private).then(|| view! { <span class="tag">{t!(i18n, private_badge)}</span> })}
+                </span>
+                <span class="room-preview">
+                    {match preview {
+                        Some(preview) => view! { <strong>{preview.author}": "</strong>{preview.text} }.into_any(),
+                        None => view! { <em>{t!(i18n, no_messages_preview)}</em> }.into_any(),
+                    }}
+                </span>
+            </A>
+            {(unread > 0).then(|| view! {
+                <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn CreateRoomCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let create = ServerAction::<CreateRoom>::new();
+    let value = move || create.value().get();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(room)) = create.value().get() {
+            navigate(&format!("/rooms/{}", room.id), Default::default());
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="create-room-title">
+            <h2 id="create-room-title">{t!(i18n, create_room)}</h2>
+            <ActionForm action=create attr:class="form">
+                <TextField name="name" label=|t| t.room_name problem=field_problem(value, Field::RoomName) />
+                <TextField name="topic" label=|t| t.room_topic hint=|t| t.room_topic_hint problem=field_problem(value, Field::Topic) />
+                <fieldset class="choices">
+                    <legend>{t!(i18n, visibility)}</legend>
+                    <label><input type="radio" name="visibility" value="public" checked />{t!(i18n, public_room)}</label>
+                    <label><input type="radio" name="visibility" value="private" />{t!(i18n, private_room)}</label>
+                </fieldset>
+                <FormError error=form_error(value) />
+                <SubmitButton label=|t| t.create_room pending_label=|t| t.creating_room pending=create.pending() />
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Searching public rooms, with a join button on those I am not in.
+#[component]
+fn BrowseRooms() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let query = RwSignal::new(String::new());
+    let join = ServerAction::<JoinRoom>::new();
+    let found = Resource::new(move || (query.get(), join.version().get()), |(query, _)| browse_rooms(query));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(room)) = join.value().get() {
+            navigate(&format!("/rooms/{}", room.id), Default::default());
+        }
+    });
+    let is_mine = move |room: &RoomSummary| {
+        room.role.is_some() || live.rooms.with(|rooms| rooms.iter().flatten().any(|r| r.id == room.id))
+    };
+    view! {
+        <section class="card browse" aria-labelledby="browse-title">
+            <h2 id="browse-title">{t!(i18n, browse_rooms)}</h2>
+            <div class="field">
+                <label for="room-search">{t!(i18n, search_rooms)}</label>
+                <input id="room-search" type="search" autocomplete="off" aria-describedby="room-search-hint"
+                    on:input=move |ev| query.set(event_target_value(&ev)) />
+                <p class="hint" id="room-search-hint">{t!(i18n, search_rooms_hint)}</p>
+            </div>
+            <FormError error=form_error(move || join.value().get()) />
+            <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match found.await {
+                        Ok(rooms) if rooms.is_empty() => view! { <p class="muted">{t!(i18n, no_rooms_found)}</p> }.into_any(),
+                        Ok(rooms) => view! {
+                            <ul class="room-list">
+                                {rooms.into_iter().map(|room| {
+                                    let joined = is_mine(&room);
+                                    let id = room.id;
+                                    let join_label = room.name.clone();
+                                    view! {
+                                        <li class="room-row">
+                                            <A href=format!("/rooms/{id}") attr:class="room-link">
+                                                <span class="room-name"><span class="hash" aria-hidden="true">"#"</span>{room.name.clone()}</span>
+                                                <span class="room-preview">{room.topic.clone()}</span>
+                                            </A>
+                                            <span class="muted small">{move || (i18n.t().member_count)(room.member_count)}</span>
+                                            {(!joined).then(|| view! {
+                                                <button type="button" class="button small"
+                                                    aria-label=move || format!("{} {join_label}", i18n.t().join)
+                                                    disabled=move || join.pending().get()
+                                                    on:click=move |_| { join.dispatch(JoinRoom { room: id }); }>
+                                                    {t!(i18n, join)}
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(error) => view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod home;
 pub mod not_found;
 pub mod profile;
+pub mod room;
 pub mod user;

@@ -1,0 +1,170 @@
+//! The realtime protocol: the frames that travel over the one WebSocket a
+//! browser tab opens at [`SOCKET_PATH`]. This module is its only definition.
+//!
+//! Frames are JSON text, one object per WebSocket message, tagged by `type`.
+//! The client names the version it speaks in the URL (`/ws?v=1`); the server
+//! refuses a version it does not know, and says its own in [`ServerFrame::Hello`].
+//!
+//! Guarantees:
+//! - every message has a per-room sequence number, assigned at commit, with
+//!   no gap; a sender gets [`ServerFrame::Ack`] only once its message is
+//!   durably committed;
+//! - [`ClientFrame::Send`] carries a client-made id; sending the same id
+//!   again acknowledges the original message and creates nothing;
+//! - [`ClientFrame::Subscribe`] with `after: Some(seq)` delivers, in order,
+//!   every message after `seq` and then the live ones, each exactly once;
+//!   when `seq` is too far behind (beyond [`RESUME_LIMIT`]) the server sends
+//!   [`ServerFrame::Resync`] instead and the client reloads the room;
+//! - a socket that does not read fast enough is closed with
+//!   [`CLOSE_TOO_SLOW`]; the client reconnects and resumes as above;
+//! - a socket only ever receives the rooms its user may read.
+
+use super::{ClientId, Member, Message, RoomId, RoomSummary, Seq, UserId};
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+pub const SOCKET_PATH: &str = "/ws";
+/// The largest client frame the server reads (a 4,000-character message,
+/// 4 bytes per character at worst, plus the envelope).
+pub const MAX_CLIENT_FRAME: usize = 20 * 1024;
+/// How far behind a resuming client may be before it must reload the room.
+pub const RESUME_LIMIT: usize = 1000;
+/// Close code: the client did not read fast enough; reconnect and resume.
+pub const CLOSE_TOO_SLOW: u16 = 4000;
+/// Close code: the session ended (signed out); do not reconnect.
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
+
+/// What a browser sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Start receiving a room. Messages of the rooms one is a member of
+    /// arrive anyway (for unread counts); subscribing with `after` also
+    /// catches up on what was missed since `after`.
+    Subscribe {
+        room: RoomId,
+        after: Option<Seq>,
+    },
+    /// Stop receiving a room one is not a member of (a previewed public room).
+    Unsubscribe {
+        room: RoomId,
+    },
+    Send {
+        room: RoomId,
+        client_id: ClientId,
+        body: String,
+    },
+    /// The user is typing in `room`; sent at most every few seconds.
+    Typing {
+        room: RoomId,
+    },
+    /// The user has read `room` up to `seq`.
+    Read {
+        room: RoomId,
+        seq: Seq,
+    },
+}
+
+/// What the server sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Hello {
+        version: u32,
+        user: UserId,
+    },
+    /// The answer to `Subscribe`: the messages after `after`, oldest first
+    /// (empty without `after`); live messages follow.
+    Subscribed {
+        room: RoomId,
+        messages: Vec<Message>,
+    },
+    /// `Subscribe` refused: the room does not exist for this user.
+    SubscribeFailed {
+        room: RoomId,
+        error: AppError,
+    },
+    /// Too far behind to catch up message by message: reload the room.
+    Resync {
+        room: RoomId,
+    },
+    /// A new message, live.
+    Message {
+        message: Message,
+    },
+    /// The sender's confirmation: `message` is committed.
+    Ack {
+        client_id: ClientId,
+        message: Message,
+    },
+    /// The send was refused and nothing was stored.
+    SendFailed {
+        room: RoomId,
+        client_id: ClientId,
+        error: AppError,
+    },
+    Typing {
+        room: RoomId,
+        user: UserId,
+        name: String,
+    },
+    /// Someone sharing a room went online (first tab) or offline (last tab).
+    Presence {
+        user: UserId,
+        online: bool,
+    },
+    /// Someone joined the room, or a member's role changed.
+    MemberChanged {
+        room: RoomId,
+        member: Member,
+    },
+    MemberLeft {
+        room: RoomId,
+        user: UserId,
+    },
+    /// The user joined a room (perhaps in another tab).
+    RoomJoined {
+        room: RoomSummary,
+    },
+    /// The user left a room (perhaps in another tab).
+    RoomLeft {
+        room: RoomId,
+    },
+    /// The user read a room up to `seq` (perhaps in another tab).
+    RoomRead {
+        room: RoomId,
+        seq: Seq,
+    },
+}
+
+impl ServerFrame {
+    /// The room and sequence number of a frame that carries a message:
+    /// what a connection orders and de-duplicates on.
+    pub fn message_position(&self) -> Option<(RoomId, Seq)> {
+        match self {
+            Self::Message { message } | Self::Ack { message, .. } => Some((message.room, message.seq)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_json() {
+        let frame = ClientFrame::Subscribe { room: RoomId(3), after: Some(41) };
+        let json = serde_json::to_string(&frame).unwrap();
+        assert_eq!(json, r#"{"type":"subscribe","room":3,"after":41}"#);
+        assert_eq!(serde_json::from_str::<ClientFrame>(&json).unwrap(), frame);
+        let send: ClientFrame =
+            serde_json::from_str(r#"{"type":"send","room":1,"client_id":"abc","body":"hi"}"#).unwrap();
+        assert!(matches!(send, ClientFrame::Send { .. }));
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
+        let failed = ServerFrame::SubscribeFailed { room: RoomId(1), error: AppError::NotFound };
+        let json = serde_json::to_string(&failed).unwrap();
+        assert_eq!(json, r#"{"type":"subscribe_failed","room":1,"error":{"error":"not_found"}}"#);
+    }
+}

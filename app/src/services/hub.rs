@@ -1,0 +1,328 @@
+//! Live fan-out inside one process: which connection receives which room,
+//! who is online, and the bounded queue of every connection.
+//!
+//! A frame is serialized once per broadcast and its bytes are shared by
+//! every receiver. Publishing never waits: a connection whose queue is full
+//! is cut off (its socket closes, the client reconnects and resumes from
+//! the database), so one slow reader cannot slow a room down.
+
+use crate::domain::protocol::ServerFrame;
+use crate::domain::{RoomId, Seq, UserId};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, Notify};
+
+/// Frames one connection's queue holds before it counts as too slow.
+pub const QUEUE_CAPACITY: usize = 1024;
+
+pub type ConnId = u64;
+
+/// What a connection's queue carries, in the order the socket must send it.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A frame published to a room or a user; `position` is set for room
+    /// messages, so the connection can order them after a catch-up and
+    /// drop what it already sent.
+    Broadcast { position: Option<(RoomId, Seq)>, text: Utf8Bytes },
+    /// A catch-up on `room` is under way: hold its messages until it ends.
+    CatchUpStarted(RoomId),
+    /// The catch-up itself, covering messages up to `upto`.
+    CatchUp { room: RoomId, text: Utf8Bytes, upto: Option<Seq> },
+    /// An answer to this connection's own request.
+    Reply(Utf8Bytes),
+}
+
+/// One registered socket, as its task holds it.
+pub struct Connection {
+    pub id: ConnId,
+    pub queue: mpsc::Receiver<Outbound>,
+    /// For the connection's own replies (which wait for room in the queue).
+    pub replies: mpsc::Sender<Outbound>,
+    /// Notified when the queue overflowed and the socket must close.
+    pub cut_off: Arc<Notify>,
+}
+
+struct Conn {
+    user: UserId,
+    queue: mpsc::Sender<Outbound>,
+    cut_off: Arc<Notify>,
+    rooms: HashSet<RoomId>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: ConnId,
+    conns: HashMap<ConnId, Conn>,
+    rooms: HashMap<RoomId, HashMap<ConnId, mpsc::Sender<Outbound>>>,
+    users: HashMap<UserId, Vec<ConnId>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain maps behind, still
+        // consistent enough to go on serving.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a socket of `user`, receiving `rooms`, with `hello` first
+    /// in its queue. The user's first socket makes them online in those
+    /// rooms.
+    pub fn connect(&self, user: UserId, rooms: &[RoomId], hello: Utf8Bytes) -> Connection {
+        let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let _ = queue_tx.try_send(Outbound::Reply(hello));
+        let cut_off = Arc::new(Notify::new());
+        let first = {
+            let mut inner = self.lock();
+            inner.next_id += 1;
+            let id = inner.next_id;
+            for room in rooms {
+                inner.rooms.entry(*room).or_default().insert(id, queue_tx.clone());
+            }
+            let conn = Conn {
+                user,
+                queue: queue_tx.clone(),
+                cut_off: cut_off.clone(),
+                rooms: rooms.iter().copied().collect(),
+            };
+            inner.conns.insert(id, conn);
+            let sockets = inner.users.entry(user).or_default();
+            sockets.push(id);
+            (sockets.len() == 1, id)
+        };
+        let (became_online, id) = first;
+        if became_online {
+            self.publish_presence(user, rooms.iter().copied(), true);
+        }
+        Connection { id, queue, replies: queue_tx, cut_off }
+    }
+
+    /// Forgets a socket; the user's last one makes them offline.
+    pub fn disconnect(&self, id: ConnId) {
+        let gone = {
+            let mut inner = self.lock();
+            let Some(conn) = inner.conns.remove(&id) else { return };
+            for room in &conn.rooms {
+                inner.unsubscribe_room(*room, id);
+            }
+            let last = match inner.users.get_mut(&conn.user) {
+                Some(sockets) => {
+                    sockets.retain(|s| *s != id);
+                    sockets.is_empty()
+                }
+                None => false,
+            };
+            if last {
+                inner.users.remove(&conn.user);
+            }
+            last.then_some((conn.user, conn.rooms))
+        };
+        if let Some((user, rooms)) = gone {
+            self.publish_presence(user, rooms.into_iter(), false);
+        }
+    }
+
+    /// Makes socket `id` receive `room` (the caller checked it may).
+    pub fn subscribe(&self, id: ConnId, room: RoomId) {
+        let mut inner = self.lock();
+        let Some(conn) = inner.conns.get_mut(&id) else { return };
+        conn.rooms.insert(room);
+        let queue = conn.queue.clone();
+        inner.rooms.entry(room).or_default().insert(id, queue);
+    }
+
+    pub fn unsubscribe(&self, id: ConnId, room: RoomId) {
+        let mut inner = self.lock();
+        if let Some(conn) = inner.conns.get_mut(&id) {
+            conn.rooms.remove(&room);
+        }
+        inner.unsubscribe_room(room, id);
+    }
+
+    /// Makes every socket of `user` receive `room`: they just joined it.
+    pub fn add_member(&self, room: RoomId, user: UserId) {
+        let mut inner = self.lock();
+        let ids = inner.users.get(&user).cloned().unwrap_or_default();
+        for id in ids {
+            if let Some(conn) = inner.conns.get_mut(&id) {
+                conn.rooms.insert(room);
+                let queue = conn.queue.clone();
+                inner.rooms.entry(room).or_default().insert(id, queue);
+            }
+        }
+    }
+
+    /// Stops every socket of `user` receiving `room`, at once: nothing
+    /// published to the room after this call reaches them.
+    pub fn remove_member(&self, room: RoomId, user: UserId) {
+        let mut inner = self.lock();
+        let ids = inner.users.get(&user).cloned().unwrap_or_default();
+        for id in ids {
+            if let Some(conn) = inner.conns.get_mut(&id) {
+                conn.rooms.remove(&room);
+            }
+            inner.unsubscribe_room(room, id);
+        }
+    }
+
+    /// Sends `frame` to every socket receiving `room`.
+    pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
+        let Some(text) = encode(frame) else { return };
+        let position = frame.message_position();
+        let mut inner = self.lock();
+        let Some(receivers) = inner.rooms.get(&room) else { return };
+        let mut too_slow = Vec::new();
+        for (id, queue) in receivers {
+            let outbound = Outbound::Broadcast { position, text: text.clone() };
+            if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(outbound) {
+                too_slow.push(*id);
+            }
+        }
+        for id in too_slow {
+            inner.cut_off(id);
+        }
+    }
+
+    /// Sends `frame` to every socket of `user`.
+    pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
+        let Some(text) = encode(frame) else { return };
+        let mut inner = self.lock();
+        let ids = inner.users.get(&user).cloned().unwrap_or_default();
+        for id in ids {
+            let Some(conn) = inner.conns.get(&id) else { continue };
+            let outbound = Outbound::Broadcast { position: None, text: text.clone() };
+            if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(outbound) {
+                inner.cut_off(id);
+            }
+        }
+    }
+
+    /// Whether `user` has at least one socket open.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.lock().users.contains_key(&user)
+    }
+
+    /// How many sockets are open (for tests and metrics).
+    pub fn connection_count(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    fn publish_presence(&self, user: UserId, rooms: impl Iterator<Item = RoomId>, online: bool) {
+        let frame = ServerFrame::Presence { user, online };
+        for room in rooms {
+            self.publish(room, &frame);
+        }
+    }
+}
+
+impl Inner {
+    fn unsubscribe_room(&mut self, room: RoomId, id: ConnId) {
+        if let Some(receivers) = self.rooms.get_mut(&room) {
+            receivers.remove(&id);
+            if receivers.is_empty() {
+                self.rooms.remove(&room);
+            }
+        }
+    }
+
+    /// Stops all delivery to a connection that fell behind and tells its
+    /// task to close the socket.
+    fn cut_off(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let rooms: Vec<RoomId> = conn.rooms.drain().collect();
+        conn.cut_off.notify_one();
+        for room in rooms {
+            self.unsubscribe_room(room, id);
+        }
+    }
+}
+
+/// Serializes a frame once, for all its receivers.
+pub fn encode(frame: &ServerFrame) -> Option<Utf8Bytes> {
+    match serde_json::to_string(frame) {
+        Ok(text) => Some(Utf8Bytes::from(text)),
+        Err(error) => {
+            tracing::error!(%error, "encoding a frame");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hello() -> Utf8Bytes {
+        Utf8Bytes::from_static("hello")
+    }
+
+    fn presence(user: i64) -> ServerFrame {
+        ServerFrame::Presence { user: UserId(user), online: true }
+    }
+
+    #[test]
+    fn rooms_reach_their_subscribers_only() {
+        let hub = Hub::default();
+        let mut alice = hub.connect(UserId(1), &[RoomId(1)], hello());
+        let mut bob = hub.connect(UserId(2), &[RoomId(2)], hello());
+        // Bob's hello, then his arrival, announced in room 2 only.
+        assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Reply(_))));
+        assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
+        while alice.queue.try_recv().is_ok() {}
+        hub.publish(RoomId(1), &presence(9));
+        assert!(alice.queue.try_recv().is_ok());
+        assert!(bob.queue.try_recv().is_err());
+        hub.add_member(RoomId(1), UserId(2));
+        hub.publish(RoomId(1), &presence(9));
+        assert!(bob.queue.try_recv().is_ok());
+        hub.remove_member(RoomId(1), UserId(2));
+        hub.publish(RoomId(1), &presence(9));
+        assert!(bob.queue.try_recv().is_err());
+    }
+
+    #[test]
+    fn presence_follows_the_first_and_last_socket() {
+        let hub = Hub::default();
+        let first = hub.connect(UserId(1), &[], hello());
+        let second = hub.connect(UserId(1), &[], hello());
+        assert!(hub.is_online(UserId(1)));
+        hub.disconnect(first.id);
+        assert!(hub.is_online(UserId(1)));
+        hub.disconnect(second.id);
+        assert!(!hub.is_online(UserId(1)));
+        assert_eq!(hub.connection_count(), 0);
+    }
+
+    #[test]
+    fn a_full_queue_cuts_the_connection_off_without_blocking() {
+        let hub = Hub::default();
+        let slow = hub.connect(UserId(1), &[RoomId(1)], hello());
+        let mut fast = hub.connect(UserId(2), &[RoomId(1)], hello());
+        for _ in 0..QUEUE_CAPACITY + 10 {
+            hub.publish(RoomId(1), &presence(9));
+            while fast.queue.try_recv().is_ok() {}
+        }
+        // The slow one was told to go, and no longer receives the room.
+        let notified = slow.cut_off.notified();
+        tokio_test_ready(notified);
+        hub.publish(RoomId(1), &presence(9));
+        assert!(fast.queue.try_recv().is_ok());
+    }
+
+    /// `Notify::notify_one` stores a permit, so a later `notified()`
+    /// completes at once.
+    fn tokio_test_ready(notified: tokio::sync::futures::Notified<'_>) {
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a test runtime");
+        runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(1), notified)
+                .await
+                .expect("the slow connection is cut off");
+        });
+    }
+}

@@ -1,0 +1,139 @@
+//! The rules of rooms: who may see, read, join and leave them, and what
+//! every open socket learns when that changes.
+
+use super::{internal, messages, AppState, OrInternal};
+use crate::domain::protocol::ServerFrame;
+use crate::domain::{Member, NewRoom, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility};
+use crate::error::{AppError, Field, Problem};
+use crate::store::StoreError;
+
+/// How many rooms a search returns.
+const BROWSE_LIMIT: i64 = 50;
+/// The longest search text considered.
+const SEARCH_MAX: usize = 100;
+
+pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<RoomSummary, AppError> {
+    let (name, topic) = form.validate()?;
+    let id = state
+        .store
+        .create_room(owner, name.as_str(), &name.key(), topic.as_str(), form.visibility)
+        .await
+        .map_err(|error| match error {
+            StoreError::Duplicate(_) => AppError::field(Field::RoomName, Problem::RoomNameTaken),
+            StoreError::Database(cause) => internal("creating a room", cause),
+        })?;
+    let summary = summary(state, id, owner).await?.ok_or(AppError::Internal)?;
+    state.hub.add_member(id, owner);
+    state.hub.send_to_user(owner, &ServerFrame::RoomJoined { room: summary.clone() });
+    Ok(summary)
+}
+
+async fn summary(state: &AppState, room: RoomId, viewer: UserId) -> Result<Option<RoomSummary>, AppError> {
+    state.store.room_summary(room, viewer).await.or_internal("loading a room")
+}
+
+/// The room if `viewer` may read it: a public room, or one they belong to.
+/// Anything else is `NotFound`, exactly like a room that does not exist.
+pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+    match summary(state, room, viewer).await? {
+        Some(room) if room.visibility == Visibility::Public || room.role.is_some() => Ok(room),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The room if `user` is a member of it.
+async fn membership(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+    let room = readable(state, user, room).await?;
+    if room.role.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(room)
+}
+
+pub async fn mine(state: &AppState, user: UserId) -> Result<Vec<RoomSummary>, AppError> {
+    state.store.rooms_of(user).await.or_internal("listing my rooms")
+}
+
+pub async fn browse(state: &AppState, viewer: UserId, query: &str) -> Result<Vec<RoomSummary>, AppError> {
+    let query: String = query.trim().chars().take(SEARCH_MAX).collect::<String>().to_lowercase();
+    state.store.public_rooms(viewer, &query, BROWSE_LIMIT).await.or_internal("browsing rooms")
+}
+
+/// Everything the room page shows when it opens.
+pub async fn open(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomView, AppError> {
+    let summary = readable(state, viewer, room).await?;
+    let members = members(state, room).await?;
+    let page = messages::page_before(&state.store, room, None).await?;
+    Ok(RoomView { room: summary, members, messages: page.messages, has_older: page.has_older })
+}
+
+async fn members(state: &AppState, room: RoomId) -> Result<Vec<Member>, AppError> {
+    let members = state.store.members(room).await.or_internal("listing members")?;
+    Ok(members
+        .into_iter()
+        .map(|(profile, role)| Member { online: state.hub.is_online(profile.id), profile, role })
+        .collect())
+}
+
+/// Joins a public room (joining twice is harmless).
+pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+    let found = readable(state, user, room).await?;
+    if found.role.is_some() {
+        return Ok(found);
+    }
+    if !state.store.join_room(room, user).await.or_internal("joining a room")? {
+        return Err(AppError::NotFound);
+    }
+    let summary = summary(state, room, user).await?.ok_or(AppError::NotFound)?;
+    state.hub.add_member(room, user);
+    if let Some(member) = member(state, room, user).await? {
+        state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
+    }
+    state.hub.send_to_user(user, &ServerFrame::RoomJoined { room: summary.clone() });
+    Ok(summary)
+}
+
+async fn member(state: &AppState, room: RoomId, user: UserId) -> Result<Option<Member>, AppError> {
+    Ok(members(state, room).await?.into_iter().find(|m| m.profile.id == user))
+}
+
+/// Leaves a room. See [`crate::store::Store::leave_room`] for who owns it
+/// afterwards.
+pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), AppError> {
+    membership(state, user, room).await?;
+    // Delivery stops before the membership goes, so that no message
+    // committed after the departure reaches the one who left.
+    state.hub.remove_member(room, user);
+    let departure = match state.store.leave_room(room, user).await {
+        Ok(Some(departure)) => departure,
+        Ok(None) => return Err(AppError::NotFound),
+        Err(cause) => {
+            state.hub.add_member(room, user);
+            return Err(internal("leaving a room", cause));
+        }
+    };
+    state.hub.publish(room, &ServerFrame::MemberLeft { room, user });
+    if let Some(owner) = departure.new_owner {
+        if let Some(member) = member(state, room, owner).await? {
+            state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
+        }
+    }
+    tracing::info!(%room, %user, role = departure.left_role.as_str(), archived = departure.archived, "left a room");
+    state.hub.send_to_user(user, &ServerFrame::RoomLeft { room });
+    Ok(())
+}
+
+/// Records what `user` has read and tells their other tabs.
+pub async fn mark_read(state: &AppState, user: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
+    if state.store.mark_read(room, user, seq).await.or_internal("marking a room read")? {
+        state.hub.send_to_user(user, &ServerFrame::RoomRead { room, seq });
+    }
+    Ok(())
+}
+
+/// Tells the room that `user` is typing.
+pub async fn typing(state: &AppState, user: UserId, name: String, room: RoomId) -> Result<(), AppError> {
+    membership(state, user, room).await?;
+    state.hub.publish(room, &ServerFrame::Typing { room, user, name });
+    Ok(())
+}

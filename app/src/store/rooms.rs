@@ -1,0 +1,319 @@
+//! Rooms and memberships.
+
+use super::{classify, now_millis, Store, StoreError};
+use crate::domain::{
+    preview_text, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
+};
+
+/// A room row joined with the viewer's membership and the latest message.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: RoomId,
+    name: String,
+    topic: String,
+    visibility: String,
+    member_count: i64,
+    last_seq: Seq,
+    last_activity: i64,
+    role: Option<String>,
+    unread: i64,
+    last_username: Option<String>,
+    last_display_name: Option<String>,
+    last_body: Option<String>,
+}
+
+impl SummaryRow {
+    fn summary(self) -> RoomSummary {
+        let last_message = match (self.last_username, self.last_display_name, self.last_body) {
+            (Some(username), Some(display_name), Some(body)) => {
+                let author = if display_name.is_empty() { username } else { display_name };
+                Some(MessagePreview { author, text: preview_text(&body) })
+            }
+            _ => None,
+        };
+        RoomSummary {
+            id: self.id,
+            name: self.name,
+            topic: self.topic,
+            visibility: Visibility::from_str(&self.visibility).unwrap_or(Visibility::Private),
+            member_count: self.member_count,
+            last_seq: self.last_seq,
+            last_activity: self.last_activity,
+            last_message,
+            unread: self.unread.max(0),
+            role: self.role.as_deref().and_then(Role::from_str),
+        }
+    }
+}
+
+/// `$1` is the viewer. Callers add the FROM's first table and the WHERE.
+const SUMMARY_COLUMNS: &str = "
+    r.id, r.name, r.topic, r.visibility, r.member_count, r.last_seq, r.last_activity,
+    m.role, COALESCE(r.last_seq - m.last_read_seq, 0) AS unread,
+    u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body";
+const SUMMARY_JOINS: &str = "
+    LEFT JOIN messages msg ON msg.room_id = r.id AND msg.seq = r.last_seq
+    LEFT JOIN users u ON u.id = msg.author_id";
+
+/// A member row joined with the user.
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: UserId,
+    username: String,
+    display_name: String,
+    avatar_version: Option<i64>,
+    role: String,
+}
+
+/// What leaving did to the room.
+pub struct Departure {
+    pub left_role: Role,
+    /// The member who became owner, when the owner left.
+    pub new_owner: Option<UserId>,
+    /// Whether the room is now empty, and so archived.
+    pub archived: bool,
+}
+
+impl Store {
+    pub async fn create_room(
+        &self,
+        owner: UserId,
+        name: &str,
+        name_key: &str,
+        topic: &str,
+        visibility: Visibility,
+    ) -> Result<RoomId, StoreError> {
+        let now = now_millis();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (id,): (RoomId,) = sqlx::query_as(
+            "INSERT INTO rooms (name, name_key, topic, visibility, last_activity, member_count, created_at)
+             VALUES ($1, $2, $3, $4, $5, 1, $5) RETURNING id",
+        )
+        .bind(name)
+        .bind(name_key)
+        .bind(topic)
+        .bind(visibility.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| classify(e, &["name_key"]))?;
+        sqlx::query(
+            "INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The room as `viewer` sees it, unless it is archived or missing.
+    pub async fn room_summary(
+        &self,
+        room: RoomId,
+        viewer: UserId,
+    ) -> Result<Option<RoomSummary>, sqlx::Error> {
+        let row: Option<SummaryRow> = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM rooms r
+             LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $1 {SUMMARY_JOINS}
+             WHERE r.id = $2 AND r.archived_at IS NULL"
+        ))
+        .bind(viewer)
+        .bind(room)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(SummaryRow::summary))
+    }
+
+    /// The rooms `user` is a member of, most recently active first.
+    pub async fn rooms_of(&self, user: UserId) -> Result<Vec<RoomSummary>, sqlx::Error> {
+        let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM memberships m
+             JOIN rooms r ON r.id = m.room_id {SUMMARY_JOINS}
+             WHERE m.user_id = $1 AND r.archived_at IS NULL
+             ORDER BY r.last_activity DESC, r.id DESC"
+        ))
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(SummaryRow::summary).collect())
+    }
+
+    /// The ids of the rooms `user` is a member of.
+    pub async fn room_ids_of(&self, user: UserId) -> Result<Vec<RoomId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT room_id FROM memberships WHERE user_id = $1")
+            .bind(user)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Public rooms whose name or topic contains `pattern` (already folded
+    /// to lower case), the most populated first.
+    pub async fn public_rooms(
+        &self,
+        viewer: UserId,
+        pattern: &str,
+        limit: i64,
+    ) -> Result<Vec<RoomSummary>, sqlx::Error> {
+        let like = format!("%{}%", escape_like(pattern));
+        let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM rooms r
+             LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $1 {SUMMARY_JOINS}
+             WHERE r.visibility = 'public' AND r.archived_at IS NULL
+               AND (r.name_key LIKE $2 ESCAPE '\\' OR lower(r.topic) LIKE $2 ESCAPE '\\')
+             ORDER BY r.member_count DESC, r.last_activity DESC, r.id DESC
+             LIMIT $3"
+        ))
+        .bind(viewer)
+        .bind(like)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(SummaryRow::summary).collect())
+    }
+
+    pub async fn role(&self, room: RoomId, user: UserId) -> Result<Option<Role>, sqlx::Error> {
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM memberships WHERE room_id = $1 AND user_id = $2")
+                .bind(room)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(role.as_deref().and_then(Role::from_str))
+    }
+
+    /// Every member with their role, owner and admins first.
+    pub async fn members(&self, room: RoomId) -> Result<Vec<(PublicProfile, Role)>, sqlx::Error> {
+        let rows: Vec<MemberRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.avatar_version, m.role
+             FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.room_id = $1
+             ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username_key",
+        )
+        .bind(room)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let role = Role::from_str(&row.role).unwrap_or(Role::Member);
+                let profile = PublicProfile {
+                    id: row.id,
+                    username: row.username,
+                    display_name: row.display_name,
+                    avatar_version: row.avatar_version,
+                };
+                (profile, role)
+            })
+            .collect())
+    }
+
+    /// Adds `user` as a member who has read everything so far. Returns
+    /// false if they already were one.
+    pub async fn join_room(&self, room: RoomId, user: UserId) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let added = sqlx::query(
+            "INSERT INTO memberships (room_id, user_id, role, joined_at, last_read_seq)
+             SELECT id, $2, 'member', $3, last_seq FROM rooms WHERE id = $1 AND archived_at IS NULL
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(room)
+        .bind(user)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if added {
+            sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
+                .bind(room)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Removes `user` from the room. An owner who leaves hands the room to
+    /// the longest-standing admin, or else the longest-standing member; the
+    /// last member to leave archives the room. `None` if not a member.
+    pub async fn leave_room(&self, room: RoomId, user: UserId) -> Result<Option<Departure>, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let role: Option<String> =
+            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING role")
+                .bind(room)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(left_role) = role.as_deref().and_then(Role::from_str) else {
+            return Ok(None);
+        };
+        let (remaining,): (i64,) = sqlx::query_as(
+            "UPDATE rooms SET member_count = member_count - 1 WHERE id = $1 RETURNING member_count",
+        )
+        .bind(room)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut new_owner = None;
+        if remaining == 0 {
+            sqlx::query("UPDATE rooms SET archived_at = $2 WHERE id = $1")
+                .bind(room)
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await?;
+        } else if left_role == Role::Owner {
+            new_owner = sqlx::query_scalar(
+                "UPDATE memberships SET role = 'owner'
+                 WHERE room_id = $1 AND user_id = (
+                     SELECT user_id FROM memberships WHERE room_id = $1
+                     ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, joined_at, user_id
+                     LIMIT 1)
+                 RETURNING user_id",
+            )
+            .bind(room)
+            .fetch_optional(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(Departure { left_role, new_owner, archived: remaining == 0 }))
+    }
+
+    /// Records that `user` has read `room` up to `seq` (never backwards).
+    /// Returns false when nothing changed.
+    pub async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> Result<bool, sqlx::Error> {
+        let changed = sqlx::query(
+            "UPDATE memberships SET last_read_seq = $3
+             WHERE room_id = $1 AND user_id = $2 AND last_read_seq < $3
+               AND $3 <= (SELECT last_seq FROM rooms WHERE id = $1)",
+        )
+        .bind(room)
+        .bind(user)
+        .bind(seq)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

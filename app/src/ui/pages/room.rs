@@ -1,0 +1,691 @@
+//! A chat room: header, messages (older ones load on scrolling up),
+//! composer, and the member list with presence. Live through the tab's
+//! socket: see [`crate::ui::live`].
+
+use crate::api::{open_room, room_history, JoinRoom, LeaveRoom};
+use crate::domain::protocol::{ClientFrame, ServerFrame};
+use crate::domain::{
+    linkify, Member, Message, MessageBody, Role, RoomId, RoomSummary, RoomView, Segment, UserId, Visibility,
+};
+use crate::error::{AppError, Problem};
+use crate::i18n::use_i18n;
+use crate::t;
+use crate::ui::avatar::Avatar;
+use crate::ui::form::FormError;
+use crate::ui::live::{new_client_id, use_live, LinkStatus};
+use crate::ui::session::use_session;
+use crate::ui::timeline::{Pending, Timeline};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use std::time::Duration;
+
+/// Two messages of one author less than this apart share one header.
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+/// A pending message with no answer after this long is shown as not sent.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often "is typing" is sent while typing, and how long it shows.
+const TYPING_EVERY_MS: f64 = 3000.0;
+const TYPING_SHOWS_MS: f64 = 6000.0;
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let room_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).map(RoomId));
+    let view = Resource::new(room_id, |room| async move {
+        match room {
+            Some(room) => open_room(room).await,
+            None => Err(AppError::NotFound),
+        }
+    });
+    view! {
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
+            {move || Suspend::new(async move {
+                match view.await {
+                    Ok(opened) => view! { <Room opened /> }.into_any(),
+                    Err(_) => view! {
+                        <section class="card">
+                            <h1>{t!(i18n, room_not_found)}</h1>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Everything the page shows, updated by frames and by the user.
+#[derive(Clone, Copy)]
+struct RoomState {
+    id: RoomId,
+    me: Option<UserId>,
+    summary: RwSignal<RoomSummary>,
+    members: RwSignal<Vec<Member>>,
+    timeline: RwSignal<Timeline>,
+    /// Who is typing, with when their indicator ends (ms since the epoch).
+    typing: RwSignal<Vec<(UserId, String, f64)>>,
+    /// Whether the socket has caught up on this room since it (re)opened.
+    caught_up: RwSignal<bool>,
+    last_read_sent: StoredValue<i64>,
+}
+
+#[component]
+fn Room(opened: RoomView) -> impl IntoView {
+    let live = use_live();
+    let session = use_session();
+    let state = RoomState {
+        id: opened.room.id,
+        me: session.current().map(|a| a.id),
+        summary: RwSignal::new(opened.room.clone()),
+        members: RwSignal::new(opened.members),
+        timeline: RwSignal::new(Timeline::new(opened.messages, opened.has_older)),
+        typing: RwSignal::new(Vec::new()),
+        caught_up: RwSignal::new(false),
+        last_read_sent: StoredValue::new(0),
+    };
+    live.open_room.set(Some(state.id));
+    on_cleanup(move || {
+        live.open_room.try_set(None);
+        live.send(&ClientFrame::Unsubscribe { room: state.id });
+    });
+    live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
+    // Whatever arrives while the page is shown is read.
+    Effect::new(move |_| {
+        let last = state.timeline.with(Timeline::last_seq);
+        if state.summary.with(|s| s.role.is_some()) {
+            state.mark_read(last);
+        }
+    });
+    let name = opened.room.name.clone();
+    view! {
+        <Title text=format!("{name} · Salon") />
+        <div class="room">
+            <RoomHeader state />
+            <div class="room-body">
+                <section class="chat" aria-label=name.clone()>
+                    <MessageList state />
+                    <TypingLine state />
+                    <Composer state />
+                </section>
+                <MemberList state />
+            </div>
+        </div>
+    }
+}
+
+impl RoomState {
+    /// (Re)subscribes, catching up after the last message held.
+    fn subscribe(self) {
+        let live = use_live_untracked();
+        self.caught_up.set(false);
+        let after = self.timeline.with_untracked(Timeline::last_seq).unwrap_or(0);
+        if let Some(live) = live {
+            live.send(&ClientFrame::Subscribe { room: self.id, after: Some(after) });
+        }
+    }
+
+    fn on_frame(self, frame: &ServerFrame) {
+        match frame {
+            ServerFrame::Subscribed { room, messages } if *room == self.id => {
+                self.timeline.update(|t| {
+                    t.merge(messages.iter().cloned());
+                });
+                self.caught_up.set(true);
+                self.send_unsent();
+            }
+            ServerFrame::Resync { room } if *room == self.id => self.reload(),
+            ServerFrame::Message { message } if message.room == self.id => {
+                let gap = self.caught_up.get_untracked()
+                    && self.timeline.with_untracked(|t| t.would_leave_gap(message));
+                if gap {
+                    // Something was missed: catch up again rather than
+                    // show a hole.
+                    self.subscribe();
+                    return;
+                }
+                self.timeline.update(|t| {
+                    t.merge([message.clone()]);
+                });
+                self.typing.update(|typing| typing.retain(|(user, _, _)| *user != message.author.id));
+            }
+            ServerFrame::Ack { message, .. } if message.room == self.id => {
+                self.timeline.update(|t| {
+                    t.merge([message.clone()]);
+                });
+            }
+            ServerFrame::SendFailed { room, client_id, .. } if *room == self.id => {
+                self.timeline.update(|t| t.fail(client_id));
+            }
+            ServerFrame::Typing { room, user, name } if *room == self.id && Some(*user) != self.me => {
+                let until = now_ms() + TYPING_SHOWS_MS;
+                self.typing.update(|typing| {
+                    typing.retain(|(u, _, _)| u != user);
+                    typing.push((*user, name.clone(), until));
+                });
+                set_timeout(
+                    move || {
+                        let now = now_ms();
+                        self.typing.try_update(|typing| typing.retain(|(_, _, until)| *until > now));
+                    },
+                    Duration::from_millis(TYPING_SHOWS_MS as u64 + 50),
+                );
+            }
+            ServerFrame::Presence { user, online } => self.members.update(|members| {
+                if let Some(member) = members.iter_mut().find(|m| m.profile.id == *user) {
+                    member.online = *online;
+                }
+            }),
+            ServerFrame::MemberChanged { room, member } if *room == self.id => {
+                self.members.update(|members| {
+                    members.retain(|m| m.profile.id != member.profile.id);
+                    members.push(member.clone());
+                    members.sort_by(|a, b| {
+                        b.role.cmp(&a.role).then_with(|| {
+                            a.profile.username.to_lowercase().cmp(&b.profile.username.to_lowercase())
+                        })
+                    });
+                });
+                self.sync_member_count();
+                if Some(member.profile.id) == self.me {
+                    self.summary.update(|s| s.role = Some(member.role));
+                }
+            }
+            ServerFrame::MemberLeft { room, user } if *room == self.id => {
+                self.members.update(|members| members.retain(|m| m.profile.id != *user));
+                self.sync_member_count();
+            }
+            ServerFrame::RoomJoined { room } if room.id == self.id => {
+                self.summary.update(|s| s.role = room.role);
+            }
+            ServerFrame::RoomLeft { room } if *room == self.id => {
+                self.summary.update(|s| s.role = None);
+            }
+            _ => {}
+        }
+    }
+
+    fn sync_member_count(self) {
+        let count = self.members.with_untracked(Vec::len) as i64;
+        self.summary.update(|s| s.member_count = count);
+    }
+
+    /// Too far behind to catch up: loads the room afresh, keeping what the
+    /// user is still sending.
+    fn reload(self) {
+        leptos::task::spawn_local(async move {
+            if let Ok(opened) = open_room(self.id).await {
+                self.timeline.update(|t| {
+                    let pending: Vec<Pending> = t.pending().to_vec();
+                    *t = Timeline::new(opened.messages, opened.has_older);
+                    for p in pending {
+                        t.add_pending(p.client_id, p.body);
+                    }
+                });
+                self.members.set(opened.members);
+                self.summary.set(opened.room);
+                self.subscribe();
+            }
+        });
+    }
+
+    fn send(self, client_id: crate::domain::ClientId, body: String) {
+        if let Some(live) = use_live_untracked() {
+            if self.caught_up.get_untracked() {
+                live.send(&ClientFrame::Send { room: self.id, client_id: client_id.clone(), body });
+            }
+        }
+        // No answer in time: let the user retry (a retry reuses the id, so
+        // a late answer to the first attempt cannot make a copy).
+        set_timeout(
+            move || {
+                self.timeline.try_update(|t| {
+                    if t.pending().iter().any(|p| p.client_id == client_id) {
+                        t.fail(&client_id);
+                    }
+                });
+            },
+            SEND_TIMEOUT,
+        );
+    }
+
+    /// Sends again what is still pending (after a reconnection).
+    fn send_unsent(self) {
+        let unsent: Vec<Pending> = self.timeline.with_untracked(|t| t.unsent().cloned().collect());
+        if let Some(live) = use_live_untracked() {
+            for pending in unsent {
+                live.send(&ClientFrame::Send {
+                    room: self.id,
+                    client_id: pending.client_id,
+                    body: pending.body,
+                });
+            }
+        }
+    }
+
+    fn mark_read(self, last: Option<i64>) {
+        let Some(last) = last else { return };
+        if last <= self.last_read_sent.get_value() || !page_visible() {
+            return;
+        }
+        if let Some(live) = use_live_untracked() {
+            if live.send(&ClientFrame::Read { room: self.id, seq: last }) {
+                self.last_read_sent.set_value(last);
+            }
+            live.clear_unread(self.id);
+        }
+    }
+}
+
+/// The live context, read without tracking (from event handlers).
+fn use_live_untracked() -> Option<crate::ui::live::Live> {
+    use_context::<crate::ui::live::Live>()
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+fn page_visible() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document().visibility_state() == web_sys::VisibilityState::Visible
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}
+
+#[component]
+fn RoomHeader(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let leave = ServerAction::<LeaveRoom>::new();
+    let join = ServerAction::<JoinRoom>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = leave.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(room)) = join.value().get() {
+            state.summary.update(|s| s.role = room.role);
+            state.subscribe();
+        }
+    });
+    let summary = state.summary;
+    view! {
+        <header class="room-header">
+            <div class="room-title">
+                <h1><span class="hash" aria-hidden="true">"#"</span>{move || summary.with(|s| s.name.clone())}</h1>
+                <p class="muted">
+                    {move || summary.with(|s| s.topic.clone())}
+                </p>
+            </div>
+            <div class="room-facts">
+                <span class="tag">{move || if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
+                <span class="muted small">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
+                {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
+                    <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
+                })}
+                {move || if summary.with(|s| s.role.is_some()) {
+                    view! {
+                        <button type="button" class="button subtle small" disabled=move || leave.pending().get()
+                            on:click=move |_| { leave.dispatch(LeaveRoom { room: state.id }); }>
+                            {move || if leave.pending().get() { i18n.t().leaving_room } else { i18n.t().leave_room }}
+                        </button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <button type="button" class="button primary small" disabled=move || join.pending().get()
+                            on:click=move |_| { join.dispatch(JoinRoom { room: state.id }); }>
+                            {move || if join.pending().get() { i18n.t().joining } else { i18n.t().join }}
+                        </button>
+                    }.into_any()
+                }}
+            </div>
+            <FormError error=Signal::derive(move || match leave.value().get() { Some(Err(e)) => Some(e), _ => None }) />
+        </header>
+    }
+}
+
+/// A message and whether it continues the previous one's group.
+#[derive(Clone, PartialEq)]
+struct Row {
+    message: Message,
+    continued: bool,
+}
+
+fn rows(messages: &[Message]) -> Vec<Row> {
+    let mut previous: Option<&Message> = None;
+    messages
+        .iter()
+        .map(|message| {
+            let continued = previous.is_some_and(|p| {
+                p.author.id == message.author.id && message.sent_at - p.sent_at < GROUP_WITHIN_MS
+            });
+            previous = Some(message);
+            Row { message: message.clone(), continued }
+        })
+        .collect()
+}
+
+#[component]
+fn MessageList(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let loading_older = RwSignal::new(false);
+    let load_older = move || {
+        let (has_older, first) = state.timeline.with_untracked(|t| (t.has_older(), t.first_seq()));
+        let Some(first) = first else { return };
+        if !has_older || loading_older.get_untracked() {
+            return;
+        }
+        loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = room_history(state.id, first).await {
+                state.timeline.update(|t| t.merge_older(page.messages, page.has_older));
+            }
+            loading_older.set(false);
+        });
+    };
+    // The scroller is a column-reverse box: its scroll origin is the
+    // bottom, so new messages keep it at the bottom and older ones added
+    // above keep the reader where they were.
+    let on_scroll = move |ev: leptos::ev::Event| {
+        let element = event_target::<web_sys::Element>(&ev);
+        let from_top =
+            element.scroll_height() as f64 + element.scroll_top() as f64 - element.client_height() as f64;
+        if from_top < 300.0 {
+            load_older();
+        }
+    };
+    view! {
+        <div class="scroller" on:scroll=on_scroll tabindex="0" aria-label=t!(i18n, messages_label)>
+            <div class="messages">
+                {move || {
+                    let (has_older, empty) = state.timeline.with(|t| (t.has_older(), t.messages().is_empty() && t.pending().is_empty()));
+                    if has_older {
+                        view! { <p class="history-edge muted">{t!(i18n, loading_older)}</p> }.into_any()
+                    } else if empty {
+                        view! { <p class="history-edge muted">{t!(i18n, no_messages)}</p> }.into_any()
+                    } else {
+                        view! { <p class="history-edge muted">{t!(i18n, room_beginning)}</p> }.into_any()
+                    }
+                }}
+                <ol class="message-list">
+                    <For
+                        each=move || state.timeline.with(|t| rows(t.messages()))
+                        key=|row| (row.message.seq, row.continued)
+                        let(row)
+                    >
+                        <MessageItem row />
+                    </For>
+                    <For
+                        each=move || state.timeline.with(|t| t.pending().to_vec())
+                        key=|pending| (pending.client_id.clone(), pending.failed)
+                        let(pending)
+                    >
+                        <PendingItem state pending />
+                    </For>
+                </ol>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn MessageItem(row: Row) -> impl IntoView {
+    let message = row.message;
+    let header = (!row.continued).then(|| {
+        let author = message.author.clone();
+        let name = author.shown_name().to_owned();
+        view! {
+            <div class="message-meta">
+                <strong class="author">{name}</strong>
+                <LocalTime ms=message.sent_at />
+            </div>
+        }
+    });
+    let avatar = (!row.continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
+    view! {
+        <li class="message" class:continued=row.continued data-seq=message.seq>
+            <div class="message-avatar">{avatar}</div>
+            <div class="message-main">
+                {header}
+                <MessageText body=message.body.clone() />
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let client_id = pending.client_id.clone();
+    let retry = move |_| {
+        let body = state.timeline.try_update(|t| t.retry(&client_id)).flatten();
+        if let Some(body) = body {
+            state.send(client_id.clone(), body);
+        }
+    };
+    let author = session.current().map(|a| a.public());
+    view! {
+        <li class="message pending" class:failed=pending.failed>
+            <div class="message-avatar">{author.clone().map(|profile| view! { <Avatar profile size="sm" /> })}</div>
+            <div class="message-main">
+                <div class="message-meta">
+                    <strong class="author">{author.map(|a| a.shown_name().to_owned())}</strong>
+                    {if pending.failed {
+                        view! {
+                            <span class="send-state failed" role="alert">{t!(i18n, not_sent)}</span>
+                            <button type="button" class="button subtle small" on:click=retry>{t!(i18n, retry)}</button>
+                        }.into_any()
+                    } else {
+                        view! { <span class="send-state">{t!(i18n, sending)}</span> }.into_any()
+                    }}
+                </div>
+                <MessageText body=pending.body />
+            </div>
+        </li>
+    }
+}
+
+/// The text of a message: plain text (HTML shows as typed, never runs),
+/// with web links made clickable.
+#[component]
+fn MessageText(body: String) -> impl IntoView {
+    let parts: Vec<_> = linkify(&body)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.to_owned().into_any(),
+            Segment::Link(link) => view! {
+                <a href=link.to_owned() rel="noopener noreferrer nofollow" target="_blank">{link.to_owned()}</a>
+            }
+            .into_any(),
+        })
+        .collect();
+    view! { <p class="message-text">{parts}</p> }
+}
+
+/// A time in the reader's time zone. The server does not know it, so the
+/// time appears once the page runs in the browser.
+#[component]
+fn LocalTime(ms: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let iso = iso_datetime(ms);
+    view! {
+        <time datetime=iso>
+            {move || mounted.get().then(|| local_time(ms, i18n.lang.get().code()))}
+        </time>
+    }
+}
+
+fn iso_datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn local_time(ms: i64, lang: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+        let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+        date.to_locale_time_string_with_options(lang, &options).into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ms, lang);
+        String::new()
+    }
+}
+
+#[component]
+fn TypingLine(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="typing" aria-live="polite">
+            {move || {
+                let names: Vec<String> = state.typing.with(|t| t.iter().map(|(_, name, _)| name.clone()).collect());
+                (i18n.t().typing)(&names)
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn Composer(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let problem = RwSignal::new(None::<Problem>);
+    let last_typing = StoredValue::new(0.0);
+    let text = RwSignal::new(String::new());
+    let submit = move || {
+        let body = text.get_untracked();
+        match MessageBody::parse(&body) {
+            Err(Problem::Required) => problem.set(None),
+            Err(other) => problem.set(Some(other)),
+            Ok(body) => {
+                problem.set(None);
+                let client_id = new_client_id();
+                state.timeline.update(|t| t.add_pending(client_id.clone(), body.as_str().to_owned()));
+                state.send(client_id, body.as_str().to_owned());
+                text.set(String::new());
+                last_typing.set_value(0.0);
+            }
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            submit();
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        text.set(event_target_value(&ev));
+        if problem.get_untracked().is_some() {
+            problem.set(MessageBody::parse(&text.get_untracked()).err().filter(|p| *p != Problem::Required));
+        }
+        let now = now_ms();
+        if now - last_typing.get_value() > TYPING_EVERY_MS {
+            last_typing.set_value(now);
+            if let Some(live) = use_live_untracked() {
+                live.send(&ClientFrame::Typing { room: state.id });
+            }
+        }
+    };
+    let label = move || (i18n.t().message_label)(&state.summary.with(|s| s.name.clone()));
+    view! {
+        {move || if state.summary.with(|s| s.role.is_some()) {
+            view! {
+                <form class="composer" class:invalid=move || problem.get().is_some()
+                    on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                    <label for="composer-input" class="visually-hidden">{label}</label>
+                    <textarea id="composer-input" rows="1" placeholder=label
+                        aria-describedby="composer-hint composer-error"
+                        aria-invalid=move || problem.get().is_some().to_string()
+                        prop:value=move || text.get()
+                        on:input=on_input on:keydown=on_keydown></textarea>
+                    <button type="submit" class="button primary">{t!(i18n, send)}</button>
+                    <p id="composer-error" class="field-error">{move || problem.get().map(|p| i18n.t().problem(&p))}</p>
+                    <p id="composer-hint" class="hint">{t!(i18n, composer_hint)}</p>
+                </form>
+            }.into_any()
+        } else {
+            view! { <p class="join-hint muted">{t!(i18n, join_to_chat)}</p> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn MemberList(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <aside class="members" aria-labelledby="members-title">
+            <h2 id="members-title">{t!(i18n, members)}</h2>
+            <ul>
+                <For
+                    each=move || state.members.get()
+                    key=|member| (member.profile.id, member.online, member.role)
+                    let(member)
+                >
+                    <li class="member" class:online=member.online>
+                        <span class="presence-avatar">
+                            <Avatar profile=member.profile.clone() size="sm" />
+                            <span class="presence-dot" aria-hidden="true"></span>
+                        </span>
+                        <span class="member-name">{member.profile.shown_name().to_owned()}</span>
+                        <span class="visually-hidden">{move || if member.online { i18n.t().online } else { i18n.t().offline }}</span>
+                        {match member.role {
+                            Role::Owner => Some(view! { <span class="tag">{t!(i18n, owner)}</span> }),
+                            Role::Admin => Some(view! { <span class="tag">{t!(i18n, admin)}</span> }),
+                            Role::Member => None,
+                        }}
+                    </li>
+                </For>
+            </ul>
+        </aside>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_datetime(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_datetime(1_763_769_600_000), "2025-11-22T00:00:00Z");
+        assert_eq!(iso_datetime(951_782_400_000 + 3_723_000), "2000-02-29T01:02:03Z");
+    }
+}

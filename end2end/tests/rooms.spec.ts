@@ -1,0 +1,181 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { open, register, uniqueName } from './helpers';
+
+/** A new browser context (its own cookies: another person) with a user. */
+async function person(browser: Browser, prefix: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const name = uniqueName(prefix);
+  await register(page, name);
+  return { context, page, name };
+}
+
+async function createRoom(page: Page, name: string, topic = '') {
+  await open(page, '/');
+  await page.getByLabel('Room name').fill(name);
+  await page.getByLabel('Topic (optional)').fill(topic);
+  await page.getByRole('button', { name: 'Create a room' }).click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await page.locator('html[data-hydrated]').waitFor();
+}
+
+async function say(page: Page, room: string, text: string) {
+  const composer = page.getByRole('textbox', { name: `Message ${room}` });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+function messages(page: Page) {
+  return page.getByRole('listitem').filter({ has: page.locator('.message-text') });
+}
+
+test('two people find a room, join it and chat live', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Lounge');
+  const topic = `topic ${uniqueName('t')}`;
+  await createRoom(alice.page, room, topic);
+
+  // Bob finds it by its topic and joins.
+  await bob.page.getByLabel('Search rooms').fill(topic);
+  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await bob.page.locator('html[data-hydrated]').waitFor();
+
+  // Alice sees him arrive, online.
+  const members = alice.page.getByRole('complementary', { name: 'Members' });
+  await expect(members.getByText(bob.name)).toBeVisible();
+  await expect(alice.page.getByText('2 members')).toBeVisible();
+
+  await say(alice.page, room, 'Hello Bob!');
+  await expect(bob.page.getByText('Hello Bob!')).toBeVisible();
+  await expect(alice.page.getByText('Sending…')).toHaveCount(0);
+
+  // Bob types: Alice sees it, then his message.
+  await bob.page.getByRole('textbox', { name: `Message ${room}` }).pressSequentially('Hi Al');
+  await expect(alice.page.getByText(`${bob.name} is typing…`)).toBeVisible();
+  await bob.page.getByRole('textbox', { name: `Message ${room}` }).pressSequentially('ice!');
+  await bob.page.getByRole('textbox', { name: `Message ${room}` }).press('Enter');
+  await expect(alice.page.getByText('Hi Alice!')).toBeVisible();
+  await expect(alice.page.getByText(`${bob.name} is typing…`)).toHaveCount(0);
+
+  // Shift+Enter makes a new line; an empty message is not sent.
+  const composer = alice.page.getByRole('textbox', { name: `Message ${room}` });
+  await composer.fill('');
+  await composer.press('Enter');
+  await composer.pressSequentially('line one');
+  await composer.press('Shift+Enter');
+  await composer.pressSequentially('line two');
+  await composer.press('Enter');
+  await expect(bob.page.locator('.message-text', { hasText: 'line one' })).toHaveText('line one\nline two');
+  await expect(messages(bob.page)).toHaveCount(3);
+
+  // The room is in Bob's list, read; a new message in another tab's room
+  // counts as unread on the home page, live.
+  await open(bob.page, '/');
+  const row = bob.page.getByRole('listitem').filter({ hasText: room }).first();
+  await expect(row).toBeVisible();
+  await say(alice.page, room, 'Are you there?');
+  await expect(bob.page.getByLabel('1 unread message').first()).toBeVisible();
+  await expect(row.getByText('Are you there?')).toBeVisible();
+
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('message text is shown as text and links are safe', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Safe');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await bob.page.getByLabel('Search rooms').fill(room);
+  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await bob.page.locator('html[data-hydrated]').waitFor();
+
+  let dialogs = 0;
+  bob.page.on('dialog', async (dialog) => {
+    dialogs += 1;
+    await dialog.dismiss();
+  });
+  const attack = '<img src=x onerror=alert(1)>';
+  await say(alice.page, room, attack);
+  await say(alice.page, room, 'see https://example.com/docs.');
+  await expect(bob.page.getByText(attack)).toBeVisible();
+  await expect(bob.page.locator('.message-list img[src="x"]')).toHaveCount(0);
+  const link = bob.page.getByRole('link', { name: 'https://example.com/docs' });
+  await expect(link).toHaveAttribute('rel', /noopener/);
+  await expect(link).toHaveAttribute('href', 'https://example.com/docs');
+  expect(dialogs).toBe(0);
+
+  // Over-long messages are refused with a message.
+  const composer = alice.page.getByRole('textbox', { name: `Message ${room}` });
+  await composer.fill('x'.repeat(4001));
+  await composer.press('Enter');
+  await expect(alice.page.getByText('Use at most 4000 characters.')).toBeVisible();
+
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('older messages load when scrolling up', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const room = uniqueName('History');
+  await createRoom(alice.page, room);
+  const id = alice.page.url().split('/').pop()!;
+  for (let i = 1; i <= 120; i++) {
+    const response = await alice.page.request.post('/api/post_message', {
+      form: { room: id, client_id: `seed-${i}`, body: `history ${i}` },
+    });
+    expect(response.ok()).toBeTruthy();
+  }
+  await open(alice.page, `/rooms/${id}`);
+  await expect(alice.page.getByText('history 120', { exact: true })).toBeVisible();
+  await expect(alice.page.getByText('history 1', { exact: true })).toHaveCount(0);
+
+  const scroller = alice.page.getByLabel('Messages', { exact: true });
+  await expect(async () => {
+    await scroller.evaluate((element) => element.scrollBy(0, -element.scrollHeight));
+    await expect(alice.page.getByText('history 1', { exact: true })).toBeVisible({ timeout: 1000 });
+  }).toPass();
+  await expect(alice.page.getByText('This is the very beginning of the room.')).toBeVisible();
+  // Every message once.
+  await expect(messages(alice.page)).toHaveCount(120);
+  await alice.context.close();
+});
+
+test('going offline and back loses no message', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Offline');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await bob.page.getByLabel('Search rooms').fill(room);
+  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await bob.page.locator('html[data-hydrated]').waitFor();
+  await say(alice.page, room, 'before');
+  await expect(bob.page.getByText('before', { exact: true })).toBeVisible();
+
+  await bob.context.setOffline(true);
+  await expect(bob.page.getByText('Reconnecting…')).toBeVisible();
+  for (const text of ['missed one', 'missed two', 'missed three']) {
+    await say(alice.page, room, text);
+  }
+  await say(bob.page, room, 'written offline');
+  await expect(bob.page.getByText('Sending…')).toBeVisible();
+
+  await bob.context.setOffline(false);
+  for (const text of ['missed one', 'missed two', 'missed three', 'written offline']) {
+    await expect(bob.page.getByText(text, { exact: true })).toHaveCount(1);
+    await expect(alice.page.getByText(text, { exact: true })).toHaveCount(1);
+  }
+  await expect(bob.page.getByText('Reconnecting…')).toHaveCount(0);
+  await expect(bob.page.getByText('Sending…')).toHaveCount(0);
+  await expect(messages(bob.page)).toHaveCount(5);
+  await expect(messages(alice.page)).toHaveCount(5);
+
+  await alice.context.close();
+  await bob.context.close();
+});

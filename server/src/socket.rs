@@ -1,0 +1,325 @@
+//! The one WebSocket per browser tab (protocol: `app::domain::protocol`).
+//!
+//! The upgrade is refused unless the request carries a signed-in session
+//! and, when it says where it comes from, comes from this site. Each socket
+//! then runs two halves: the reader turns client frames into service calls,
+//! the writer drains the connection's queue into the socket, several frames
+//! per flush, ordering each room's messages after a catch-up and sending
+//! none twice.
+
+use crate::middleware::{error_response, is_same_origin, OriginPolicy};
+use app::domain::protocol::{
+    ClientFrame, ServerFrame, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME, PROTOCOL_VERSION, RESUME_LIMIT,
+};
+use app::domain::{RoomId, Seq};
+use app::error::AppError;
+use app::services::auth::AuthSession;
+use app::services::hub::{encode, ConnId, Outbound};
+use app::services::{messages, rooms, AppState};
+use app::store::UserRecord;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::Query;
+use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::{timeout, Instant};
+
+/// The socket's read buffer: small, because most sockets are idle and
+/// client frames are small (tungstenite's default of 128 KiB costs that
+/// much memory per connection).
+const READ_BUFFER: usize = 4 * 1024;
+/// How often the server pings; browsers answer on their own.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// A socket that sends nothing (not even a pong) for this long is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+/// A socket that cannot take a write for this long is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames sent per flush at most.
+const FRAMES_PER_FLUSH: usize = 64;
+/// Client frames per second allowed on average, and in a burst.
+const FRAME_RATE: f64 = 20.0;
+const FRAME_BURST: f64 = 60.0;
+
+#[derive(serde::Deserialize)]
+pub struct SocketParams {
+    v: Option<u32>,
+}
+
+pub async fn upgrade(
+    state: AppState,
+    origins: &OriginPolicy,
+    auth: AuthSession,
+    Query(params): Query<SocketParams>,
+    headers: &http::HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !is_same_origin(origins, headers) {
+        tracing::warn!("refused a WebSocket from another origin");
+        return error_response(AppError::Forbidden);
+    }
+    let Some(user) = auth.user else {
+        return error_response(AppError::Unauthenticated);
+    };
+    if params.v != Some(PROTOCOL_VERSION) {
+        return error_response(AppError::BadRequest);
+    }
+    upgrade
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| run(socket, state, user))
+}
+
+async fn run(socket: WebSocket, state: AppState, user: UserRecord) {
+    let rooms = match state.store.room_ids_of(user.id).await {
+        Ok(rooms) => rooms,
+        Err(error) => {
+            tracing::error!(%error, "loading a socket's rooms");
+            return;
+        }
+    };
+    let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
+    let connection = state.hub.connect(user.id, &rooms, hello);
+    let (sink, stream) = socket.split();
+    let reader = Reader { state: state.clone(), user, conn: connection.id, replies: connection.replies };
+    let mut reading = tokio::spawn(reader.run(stream));
+    tokio::select! {
+        _ = write(sink, connection.queue, &connection.cut_off) => {}
+        _ = &mut reading => {}
+    }
+    reading.abort();
+    state.hub.disconnect(connection.id);
+}
+
+/// The writer half: what the hub and the reader queued, into the socket.
+async fn write(
+    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut queue: mpsc::Receiver<Outbound>,
+    cut_off: &Notify,
+) -> Result<(), axum::Error> {
+    let mut order = RoomOrder::default();
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            item = queue.recv() => {
+                let Some(item) = item else { return Ok(()) };
+                let mut frames = order.frames(item);
+                while frames.len() < FRAMES_PER_FLUSH {
+                    let Ok(item) = queue.try_recv() else { break };
+                    frames.extend(order.frames(item));
+                }
+                for text in frames {
+                    sink.feed(WsMessage::Text(text)).await?;
+                }
+                within_write_timeout(sink.flush()).await?;
+            }
+            _ = ping.tick() => {
+                within_write_timeout(sink.send(WsMessage::Ping(Default::default()))).await?;
+            }
+            _ = cut_off.notified() => {
+                tracing::info!("closing a socket that fell behind");
+                let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: Utf8Bytes::from_static("too slow: resume") };
+                let _ = timeout(Duration::from_secs(1), sink.send(WsMessage::Close(Some(close)))).await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn within_write_timeout(
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), axum::Error> {
+    timeout(WRITE_TIMEOUT, write).await.map_err(axum::Error::new)?
+}
+
+/// Puts each room's messages in order on the wire, exactly once: while a
+/// catch-up on a room runs, its live messages wait; afterwards, what the
+/// catch-up covered is not sent again.
+#[derive(Default)]
+struct RoomOrder {
+    /// The last message sent, per room.
+    sent: HashMap<RoomId, Seq>,
+    /// Live messages held during a catch-up.
+    held: HashMap<RoomId, Vec<(Seq, Utf8Bytes)>>,
+}
+
+impl RoomOrder {
+    fn frames(&mut self, item: Outbound) -> Vec<Utf8Bytes> {
+        match item {
+            Outbound::Broadcast { position: Some((room, seq)), text } => {
+                if let Some(held) = self.held.get_mut(&room) {
+                    held.push((seq, text));
+                    Vec::new()
+                } else {
+                    self.after_sent(room, seq, text).into_iter().collect()
+                }
+            }
+            Outbound::Broadcast { position: None, text } | Outbound::Reply(text) => vec![text],
+            Outbound::CatchUpStarted(room) => {
+                self.held.entry(room).or_default();
+                Vec::new()
+            }
+            Outbound::CatchUp { room, text, upto } => {
+                if let Some(upto) = upto {
+                    let sent = self.sent.entry(room).or_insert(upto);
+                    *sent = (*sent).max(upto);
+                }
+                let mut frames = vec![text];
+                for (seq, text) in self.held.remove(&room).unwrap_or_default() {
+                    frames.extend(self.after_sent(room, seq, text));
+                }
+                frames
+            }
+        }
+    }
+
+    fn after_sent(&mut self, room: RoomId, seq: Seq, text: Utf8Bytes) -> Option<Utf8Bytes> {
+        let sent = self.sent.entry(room).or_insert(seq - 1);
+        (seq > *sent).then(|| {
+            *sent = seq;
+            text
+        })
+    }
+}
+
+/// The reader half: client frames, each through the services.
+struct Reader {
+    state: AppState,
+    user: UserRecord,
+    conn: ConnId,
+    replies: mpsc::Sender<Outbound>,
+}
+
+impl Reader {
+    async fn run(self, mut stream: SplitStream<WebSocket>) {
+        let mut allowance = FRAME_BURST;
+        let mut last = Instant::now();
+        loop {
+            let message = match timeout(IDLE_TIMEOUT, stream.next()).await {
+                Ok(Some(Ok(message))) => message,
+                Ok(Some(Err(error))) => {
+                    tracing::debug!(%error, "socket read failed");
+                    return;
+                }
+                Ok(None) | Err(_) => return,
+            };
+            let WsMessage::Text(text) = message else {
+                if matches!(message, WsMessage::Close(_) | WsMessage::Binary(_)) {
+                    return;
+                }
+                continue;
+            };
+            let now = Instant::now();
+            allowance =
+                (allowance + now.duration_since(last).as_secs_f64() * FRAME_RATE).min(FRAME_BURST) - 1.0;
+            last = now;
+            if allowance < 0.0 {
+                tracing::warn!(user = %self.user.id, "closing a socket that sends too fast");
+                return;
+            }
+            match serde_json::from_str::<ClientFrame>(&text) {
+                Ok(frame) => {
+                    if self.handle(frame).await.is_err() {
+                        return;
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "ignored a malformed client frame"),
+            }
+        }
+    }
+
+    /// Fails only when the connection's queue is gone.
+    async fn handle(&self, frame: ClientFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
+        let state = &self.state;
+        let user = self.user.id;
+        match frame {
+            ClientFrame::Subscribe { room, after } => {
+                if let Err(error) = rooms::readable(state, user, room).await {
+                    return self.reply(&ServerFrame::SubscribeFailed { room, error }).await;
+                }
+                // Held from here until the catch-up below is queued, so
+                // that live messages follow it in order.
+                self.replies.send(Outbound::CatchUpStarted(room)).await?;
+                state.hub.subscribe(self.conn, room);
+                let (frame, upto) = match after {
+                    None => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
+                    Some(after) => match messages::missed(state, room, after, RESUME_LIMIT).await {
+                        Ok(Some(messages)) => {
+                            let upto = messages.last().map_or(after, |m| m.seq);
+                            (ServerFrame::Subscribed { room, messages }, Some(upto))
+                        }
+                        Ok(None) => (ServerFrame::Resync { room }, None),
+                        Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
+                    },
+                };
+                let text = encode(&frame).unwrap_or_default();
+                self.replies.send(Outbound::CatchUp { room, text, upto }).await
+            }
+            ClientFrame::Unsubscribe { room } => {
+                // A member keeps receiving their rooms (for unread counts).
+                if matches!(state.store.role(room, user).await, Ok(None)) {
+                    state.hub.unsubscribe(self.conn, room);
+                }
+                Ok(())
+            }
+            ClientFrame::Send { room, client_id, body } => {
+                let frame = match messages::post(state, user, room, client_id.clone(), &body).await {
+                    Ok(message) => ServerFrame::Ack { client_id, message },
+                    Err(error) => ServerFrame::SendFailed { room, client_id, error },
+                };
+                self.reply(&frame).await
+            }
+            ClientFrame::Typing { room } => {
+                let name = self.user.public().shown_name().to_owned();
+                let _ = rooms::typing(state, user, name, room).await;
+                Ok(())
+            }
+            ClientFrame::Read { room, seq } => {
+                let _ = rooms::mark_read(state, user, room, seq).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn reply(&self, frame: &ServerFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
+        match encode(frame) {
+            Some(text) => self.replies.send(Outbound::Reply(text)).await,
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(room: i64, seq: Seq) -> Outbound {
+        Outbound::Broadcast {
+            position: Some((RoomId(room), seq)),
+            text: Utf8Bytes::from(format!("{room}:{seq}")),
+        }
+    }
+
+    fn texts(frames: Vec<Utf8Bytes>) -> Vec<String> {
+        frames.iter().map(|t| t.as_str().to_owned()).collect()
+    }
+
+    #[test]
+    fn live_messages_wait_for_the_catch_up_and_are_sent_once() {
+        let mut order = RoomOrder::default();
+        assert_eq!(texts(order.frames(live(1, 5))), ["1:5"]);
+        assert!(order.frames(Outbound::CatchUpStarted(RoomId(1))).is_empty());
+        assert!(order.frames(live(1, 8)).is_empty());
+        assert!(order.frames(live(1, 9)).is_empty());
+        // Another room is not held.
+        assert_eq!(texts(order.frames(live(2, 1))), ["2:1"]);
+        let catch_up =
+            Outbound::CatchUp { room: RoomId(1), text: Utf8Bytes::from_static("6..8"), upto: Some(8) };
+        assert_eq!(texts(order.frames(catch_up)), ["6..8", "1:9"]);
+        assert!(order.frames(live(1, 9)).is_empty());
+        assert_eq!(texts(order.frames(live(1, 10))), ["1:10"]);
+    }
+}

@@ -1,0 +1,191 @@
+//! Rooms over HTTP: creating, finding, joining, leaving, privacy, history.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{TestServer, PASSWORD};
+
+#[tokio::test]
+async fn a_public_room_can_be_found_joined_and_left() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    let bob = server.browser();
+    alice.register("alice", PASSWORD).await;
+    bob.register("bob", PASSWORD).await;
+
+    let reply = alice
+        .call("create_room", &[("name", " Rust Paris "), ("topic", "Ferris & co"), ("visibility", "public")])
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    assert_eq!(reply.json["name"], "Rust Paris");
+    assert_eq!(reply.json["role"], "owner");
+    assert_eq!(reply.json["member_count"], 1);
+    let room = reply.json["id"].as_i64().unwrap();
+
+    // Names are unique whatever the case.
+    let taken =
+        bob.call("create_room", &[("name", "rust PARIS"), ("topic", ""), ("visibility", "public")]).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(taken.problem("room_name").as_deref(), Some("room_name_taken"));
+    let bad = bob
+        .call("create_room", &[("name", "x"), ("topic", &"t".repeat(201)), ("visibility", "public")])
+        .await;
+    assert_eq!(bad.problem("room_name").as_deref(), Some("too_short"));
+    assert_eq!(bad.problem("topic").as_deref(), Some("too_long"));
+    let bad = bob.call("create_room", &[("name", "ok name"), ("topic", ""), ("visibility", "secret")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // Search by name or topic, case-insensitively; LIKE wildcards are text.
+    for query in ["paris", "FERRIS", "", "s &"] {
+        let found = bob.call("browse_rooms", &[("query", query)]).await;
+        assert_eq!(found.json.as_array().unwrap().len(), 1, "{query}: {:?}", found.json);
+    }
+    for query in ["lyon", "%", "_"] {
+        let found = bob.call("browse_rooms", &[("query", query)]).await;
+        assert_eq!(found.json.as_array().unwrap().len(), 0, "{query}");
+    }
+
+    let joined = bob.join_room(room).await;
+    assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.json);
+    assert_eq!(joined.json["role"], "member");
+    assert_eq!(joined.json["member_count"], 2);
+    assert_eq!(bob.join_room(room).await.json["member_count"], 2, "joining twice changes nothing");
+    let mine = bob.call("my_rooms", &[]).await;
+    assert_eq!(mine.json[0]["id"], room);
+
+    let opened = bob.call("open_room", &[("room", &room.to_string())]).await;
+    let members: Vec<_> =
+        opened.json["members"].as_array().unwrap().iter().map(|m| m["profile"]["username"].clone()).collect();
+    assert_eq!(members, ["alice", "bob"]);
+
+    assert_eq!(bob.call("leave_room", &[("room", &room.to_string())]).await.status, StatusCode::OK);
+    assert!(bob.call("my_rooms", &[]).await.json.as_array().unwrap().is_empty());
+    assert_eq!(bob.call("leave_room", &[("room", &room.to_string())]).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_private_room_does_not_exist_for_outsiders() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    let eve = server.browser();
+    alice.register("alice", PASSWORD).await;
+    eve.register("eve", PASSWORD).await;
+    let room = alice.create_room("Secret plans", "private").await;
+    alice.post(room, "c1", "the plan").await;
+
+    let missing = 999_999.to_string();
+    for function in ["open_room", "join_room"] {
+        let hidden = eve.call(function, &[("room", &room.to_string())]).await;
+        let absent = eve.call(function, &[("room", &missing)]).await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{function}");
+        assert_eq!((hidden.status, hidden.json.clone()), (absent.status, absent.json), "{function}");
+    }
+    let history = eve.call("room_history", &[("room", &room.to_string()), ("before", "100")]).await;
+    assert_eq!(history.status, StatusCode::NOT_FOUND);
+    let posted =
+        eve.call("post_message", &[("room", &room.to_string()), ("client_id", "x"), ("body", "hi")]).await;
+    assert_eq!(posted.status, StatusCode::NOT_FOUND);
+    assert!(eve.call("browse_rooms", &[("query", "secret")]).await.json.as_array().unwrap().is_empty());
+    // Visitors get nothing at all.
+    let visitor = server.browser();
+    assert_eq!(
+        visitor.call("open_room", &[("room", &room.to_string())]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn messages_are_checked_and_resends_are_idempotent() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    alice.register("alice", PASSWORD).await;
+    let room = alice.create_room("Checks", "public").await;
+    let room_id = room.to_string();
+
+    let empty =
+        alice.call("post_message", &[("room", &room_id), ("client_id", "a"), ("body", "  \n ")]).await;
+    assert_eq!(empty.problem("message").as_deref(), Some("required"));
+    let long = "é".repeat(4001);
+    let too_long =
+        alice.call("post_message", &[("room", &room_id), ("client_id", "b"), ("body", &long)]).await;
+    assert_eq!(too_long.problem("message").as_deref(), Some("too_long"));
+    let bad_id =
+        alice.call("post_message", &[("room", &room_id), ("client_id", "no spaces"), ("body", "x")]).await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+
+    let first = alice.post(room, "same-id", "hello").await;
+    let again = alice.post(room, "same-id", "hello").await;
+    assert_eq!(first, again, "a resend returns the original");
+    let next = alice.post(room, "other-id", "<img src=x onerror=alert(1)>").await;
+    assert_eq!(next, first + 1);
+    let opened = alice.call("open_room", &[("room", &room_id)]).await;
+    let bodies: Vec<_> =
+        opened.json["messages"].as_array().unwrap().iter().map(|m| m["body"].clone()).collect();
+    assert_eq!(bodies, ["hello", "<img src=x onerror=alert(1)>"]);
+}
+
+#[tokio::test]
+async fn history_pages_return_every_message_exactly_once() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    alice.register("alice", PASSWORD).await;
+    let room = alice.create_room("Long history", "public").await;
+    let total = 173;
+    for i in 1..=total {
+        alice.post(room, &format!("m{i}"), &format!("message {i}")).await;
+    }
+    let opened = alice.call("open_room", &[("room", &room.to_string())]).await;
+    let mut seen: Vec<i64> = seqs(&opened.json["messages"]);
+    let mut has_older = opened.json["has_older"].as_bool().unwrap();
+    assert_eq!(seen.len(), 50);
+    while has_older {
+        let before = seen[0].to_string();
+        let page = alice.call("room_history", &[("room", &room.to_string()), ("before", &before)]).await;
+        let mut older = seqs(&page.json["messages"]);
+        has_older = page.json["has_older"].as_bool().unwrap();
+        older.extend(seen);
+        seen = older;
+    }
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+}
+
+fn seqs(messages: &serde_json::Value) -> Vec<i64> {
+    messages.as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn unread_counts_follow_reads_and_own_messages() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    let bob = server.browser();
+    alice.register("alice", PASSWORD).await;
+    bob.register("bob", PASSWORD).await;
+    let room = alice.create_room("Counts", "public").await;
+    alice.post(room, "before-join", "not for bob").await;
+    bob.join_room(room).await;
+    assert_eq!(bob.call("my_rooms", &[]).await.json[0]["unread"], 0, "history before joining is not unread");
+    alice.post(room, "a1", "one").await;
+    alice.post(room, "a2", "two").await;
+    let mine = bob.call("my_rooms", &[]).await;
+    assert_eq!(mine.json[0]["unread"], 2);
+    assert_eq!(mine.json[0]["last_message"]["text"], "two");
+    bob.post(room, "b1", "read it all").await;
+    assert_eq!(bob.call("my_rooms", &[]).await.json[0]["unread"], 0);
+}
+
+#[tokio::test]
+async fn an_owner_who_leaves_hands_the_room_over() {
+    let server = TestServer::start().await;
+    let alice = server.browser();
+    let bob = server.browser();
+    alice.register("alice", PASSWORD).await;
+    bob.register("bob", PASSWORD).await;
+    let room = alice.create_room("Handover", "public").await;
+    bob.join_room(room).await;
+    alice.call("leave_room", &[("room", &room.to_string())]).await;
+    assert_eq!(bob.call("my_rooms", &[]).await.json[0]["role"], "owner");
+    // The last member to leave archives it: it is no longer listed.
+    bob.call("leave_room", &[("room", &room.to_string())]).await;
+    assert!(alice.call("browse_rooms", &[("query", "handover")]).await.json.as_array().unwrap().is_empty());
+    assert_eq!(alice.join_room(room).await.status, StatusCode::NOT_FOUND);
+}
