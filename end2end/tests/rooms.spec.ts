@@ -36,7 +36,9 @@ test('two people find a room, join it and chat live', async ({ browser }) => {
   const topic = `topic ${uniqueName('t')}`;
   await createRoom(alice.page, room, topic);
 
-  // Bob finds it by its topic and joins.
+  // Bob, browsing, sees the new room appear; he finds it by its topic
+  // and joins.
+  await expect(bob.page.getByRole('button', { name: `Join ${room}` })).toBeVisible();
   await bob.page.getByLabel('Search rooms').fill(topic);
   await bob.page.getByRole('button', { name: `Join ${room}` }).click();
   await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
@@ -73,10 +75,12 @@ test('two people find a room, join it and chat live', async ({ browser }) => {
   // The room is in Bob's list, read; a new message in another tab's room
   // counts as unread on the home page, live.
   await open(bob.page, '/');
-  const row = bob.page.getByRole('listitem').filter({ hasText: room }).first();
+  const row = bob.page.getByRole('region', { name: 'My rooms' }).getByRole('listitem').filter({ hasText: room });
+  await expect(row.getByLabel(/unread/)).toHaveCount(0);
   await expect(row).toBeVisible();
   await say(alice.page, room, 'Are you there?');
-  await expect(bob.page.getByLabel('1 unread message').first()).toBeVisible();
+  await expect(row.getByLabel('1 unread message')).toBeVisible();
+  await expect(bob.page.getByRole('navigation').getByLabel('1 unread message')).toBeVisible();
   await expect(row.getByText('Are you there?')).toBeVisible();
 
   await alice.context.close();

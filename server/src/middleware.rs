@@ -87,18 +87,43 @@ pub fn is_same_origin(policy: &OriginPolicy, headers: &http::HeaderMap) -> bool 
     }
 }
 
-/// Headers every response carries; pages add a CSP with their own nonce,
-/// everything else gets a CSP that allows nothing.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Headers every response carries. Pages get a Content-Security-Policy
+/// with the nonce their shell used for its inline scripts, and are never
+/// cached (they hold the signed-in user's data); everything else gets a
+/// policy that allows nothing.
+pub async fn security_headers(mut request: Request, next: Next) -> Response {
+    let slot = app::PageNonceSlot::default();
+    request.extensions_mut().insert(slot.clone());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    let page_policy = slot.0.get().and_then(|nonce| HeaderValue::from_str(&page_policy(nonce)).ok());
+    match page_policy {
+        Some(policy) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        None => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
+        }
+    }
     response
+}
+
+/// What a page may load: its own origin, its inline scripts with this
+/// nonce, and WebAssembly.
+fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; \
+         font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
 }
 
 #[cfg(test)]

@@ -40,8 +40,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames sent per flush at most.
 const FRAMES_PER_FLUSH: usize = 64;
 /// Client frames per second allowed on average, and in a burst.
-const FRAME_RATE: f64 = 20.0;
-const FRAME_BURST: f64 = 60.0;
+const FRAME_RATE: f64 = 30.0;
+const FRAME_BURST: f64 = 120.0;
 
 #[derive(serde::Deserialize)]
 pub struct SocketParams {
@@ -279,6 +279,10 @@ impl Reader {
             }
             ClientFrame::Read { room, seq } => {
                 let _ = rooms::mark_read(state, user, room, seq).await;
+                Ok(())
+            }
+            ClientFrame::WatchPublicRooms { watch } => {
+                state.hub.watch_directory(self.conn, watch);
                 Ok(())
             }
         }

@@ -329,3 +329,26 @@ async fn a_client_that_stops_reading_does_not_stall_the_others() {
     }
     assert!(received < total, "the slow socket was cut off ({received} of {total} delivered)");
 }
+
+#[tokio::test]
+async fn leaving_a_room_stops_its_delivery_at_once() {
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let open_room = alice.create_room("Revolving door", "public").await;
+    bob.join_room(open_room).await;
+    let mut socket = bob.socket().await;
+    subscribe(&mut socket, open_room, Some(0)).await;
+    alice.post(open_room, "o1", "hello").await;
+    assert_eq!(next_message(&mut socket).await.body, "hello");
+
+    let left = bob.call("leave_room", &[("room", &open_room.to_string())]).await;
+    assert_eq!(left.status, StatusCode::OK);
+    socket
+        .until(|frame| matches!(frame, ServerFrame::RoomLeft { room } if room.0 == open_room).then_some(()))
+        .await;
+    alice.post(open_room, "o2", "after you left").await;
+    while let Some(frame) = socket.try_next(Duration::from_millis(500)).await {
+        assert!(!matches!(frame, ServerFrame::Message { .. }), "delivered after leaving: {frame:?}");
+    }
+}

@@ -64,6 +64,11 @@ pub enum ClientFrame {
         room: RoomId,
         seq: Seq,
     },
+    /// Start or stop receiving changes to the public rooms (while the
+    /// user browses them).
+    WatchPublicRooms {
+        watch: bool,
+    },
 }
 
 /// What the server sends.
@@ -135,6 +140,15 @@ pub enum ServerFrame {
     RoomRead {
         room: RoomId,
         seq: Seq,
+    },
+    /// A public room was created or its member count changed (as seen by
+    /// someone who is not a member).
+    PublicRoomChanged {
+        room: RoomSummary,
+    },
+    /// A public room is no longer listed (archived).
+    PublicRoomGone {
+        room: RoomId,
     },
 }
 

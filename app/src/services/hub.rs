@@ -56,6 +56,8 @@ struct Inner {
     conns: HashMap<ConnId, Conn>,
     rooms: HashMap<RoomId, HashMap<ConnId, mpsc::Sender<Outbound>>>,
     users: HashMap<UserId, Vec<ConnId>>,
+    /// Sockets watching the public rooms' directory.
+    directory: HashMap<ConnId, mpsc::Sender<Outbound>>,
 }
 
 #[derive(Default)]
@@ -107,6 +109,7 @@ impl Hub {
         let gone = {
             let mut inner = self.lock();
             let Some(conn) = inner.conns.remove(&id) else { return };
+            inner.directory.remove(&id);
             for room in &conn.rooms {
                 inner.unsubscribe_room(*room, id);
             }
@@ -175,14 +178,30 @@ impl Hub {
         let Some(text) = encode(frame) else { return };
         let position = frame.message_position();
         let mut inner = self.lock();
-        let Some(receivers) = inner.rooms.get(&room) else { return };
-        let mut too_slow = Vec::new();
-        for (id, queue) in receivers {
-            let outbound = Outbound::Broadcast { position, text: text.clone() };
-            if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(outbound) {
-                too_slow.push(*id);
-            }
+        let too_slow = match inner.rooms.get(&room) {
+            Some(receivers) => deliver(receivers, position, &text),
+            None => return,
+        };
+        for id in too_slow {
+            inner.cut_off(id);
         }
+    }
+
+    /// Makes socket `id` receive (or stop receiving) public-room changes.
+    pub fn watch_directory(&self, id: ConnId, watch: bool) {
+        let mut inner = self.lock();
+        if !watch {
+            inner.directory.remove(&id);
+        } else if let Some(queue) = inner.conns.get(&id).map(|conn| conn.queue.clone()) {
+            inner.directory.insert(id, queue);
+        }
+    }
+
+    /// Sends `frame` to every socket watching the public rooms.
+    pub fn publish_directory(&self, frame: &ServerFrame) {
+        let Some(text) = encode(frame) else { return };
+        let mut inner = self.lock();
+        let too_slow = deliver(&inner.directory, None, &text);
         for id in too_slow {
             inner.cut_off(id);
         }
@@ -233,6 +252,7 @@ impl Inner {
     /// Stops all delivery to a connection that fell behind and tells its
     /// task to close the socket.
     fn cut_off(&mut self, id: ConnId) {
+        self.directory.remove(&id);
         let Some(conn) = self.conns.get_mut(&id) else { return };
         let rooms: Vec<RoomId> = conn.rooms.drain().collect();
         conn.cut_off.notify_one();
@@ -240,6 +260,23 @@ impl Inner {
             self.unsubscribe_room(room, id);
         }
     }
+}
+
+/// Queues one serialized frame for every receiver, without waiting;
+/// returns the receivers whose queue is full.
+fn deliver(
+    receivers: &HashMap<ConnId, mpsc::Sender<Outbound>>,
+    position: Option<(RoomId, Seq)>,
+    text: &Utf8Bytes,
+) -> Vec<ConnId> {
+    let mut too_slow = Vec::new();
+    for (id, queue) in receivers {
+        let outbound = Outbound::Broadcast { position, text: text.clone() };
+        if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(outbound) {
+            too_slow.push(*id);
+        }
+    }
+    too_slow
 }
 
 /// Serializes a frame once, for all its receivers.

@@ -7,6 +7,8 @@ use crate::domain::{Member, NewRoom, RoomId, RoomSummary, RoomView, Seq, UserId,
 use crate::error::{AppError, Field, Problem};
 use crate::store::StoreError;
 
+/// A viewer who is a member of nothing (ids start at 1).
+const NOBODY: UserId = UserId(0);
 /// How many rooms a search returns.
 const BROWSE_LIMIT: i64 = 50;
 /// The longest search text considered.
@@ -25,7 +27,21 @@ pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<R
     let summary = summary(state, id, owner).await?.ok_or(AppError::Internal)?;
     state.hub.add_member(id, owner);
     state.hub.send_to_user(owner, &ServerFrame::RoomJoined { room: summary.clone() });
+    announce_public(state, id).await;
     Ok(summary)
+}
+
+/// Tells those browsing the public rooms how `room` looks now (to someone
+/// who is not a member). Private rooms are never announced.
+async fn announce_public(state: &AppState, room: RoomId) {
+    match state.store.room_summary(room, NOBODY).await {
+        Ok(Some(summary)) if summary.visibility == Visibility::Public => {
+            state.hub.publish_directory(&ServerFrame::PublicRoomChanged { room: summary });
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => state.hub.publish_directory(&ServerFrame::PublicRoomGone { room }),
+        Err(error) => tracing::warn!(%error, "announcing a public room"),
+    }
 }
 
 async fn summary(state: &AppState, room: RoomId, viewer: UserId) -> Result<Option<RoomSummary>, AppError> {
@@ -90,6 +106,7 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSu
         state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
     }
     state.hub.send_to_user(user, &ServerFrame::RoomJoined { room: summary.clone() });
+    announce_public(state, room).await;
     Ok(summary)
 }
 
@@ -120,6 +137,7 @@ pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), A
     }
     tracing::info!(%room, %user, role = departure.left_role.as_str(), archived = departure.archived, "left a room");
     state.hub.send_to_user(user, &ServerFrame::RoomLeft { room });
+    announce_public(state, room).await;
     Ok(())
 }
 

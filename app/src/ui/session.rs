@@ -29,6 +29,11 @@ impl Session {
         self.edited.get().or_else(|| self.account.get().and_then(Result::ok).flatten())
     }
 
+    /// The signed-in account, read once (outside reactive views).
+    pub fn current_untracked(&self) -> Option<Account> {
+        self.edited.get_untracked().or_else(|| self.account.get_untracked().and_then(Result::ok).flatten())
+    }
+
     /// Shows the account as a server function returned it after an edit.
     pub fn edited(&self, account: Account) {
         self.edited.set(Some(account));

@@ -2,7 +2,7 @@
 //! side bar, and the page in the middle.
 
 use super::avatar::Avatar;
-use super::live::{provide_live, use_live};
+use super::live::{provide_live, use_live, LinkStatus};
 use super::session::{use_session, RequireAccount};
 use crate::api::my_rooms;
 use crate::domain::RoomSummary;
@@ -26,7 +26,7 @@ pub fn AppShell() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let live = provide_live(session.current().map(|account| account.id));
+    let live = provide_live(session.current_untracked().map(|account| account.id));
     // "My rooms", loaded with the page and again after each reconnection
     // (the socket keeps it current in between).
     let my_rooms_loaded = Resource::new(move || live.reconnections.get(), |_| my_rooms());
@@ -56,6 +56,9 @@ fn Layout() -> impl IntoView {
                     <span>{t!(i18n, app_name)}</span>
                 </A>
                 <div class="spacer"></div>
+                {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
+                    <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
+                })}
                 <AccountMenu />
             </header>
             <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>

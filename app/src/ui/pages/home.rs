@@ -2,8 +2,9 @@
 //! public ones.
 
 use crate::api::{browse_rooms, CreateRoom, JoinRoom};
+use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{RoomSummary, Visibility};
-use crate::error::Field;
+use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::form::{field_problem, form_error, FormError, SubmitButton, TextField};
@@ -107,14 +108,65 @@ fn CreateRoomCard() -> impl IntoView {
     }
 }
 
-/// Searching public rooms, with a join button on those I am not in.
+/// Searching public rooms, with a join button on those I am not in. The
+/// list follows changes live (new rooms, member counts) while shown.
 #[component]
 fn BrowseRooms() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let query = RwSignal::new(String::new());
     let join = ServerAction::<JoinRoom>::new();
-    let found = Resource::new(move || (query.get(), join.version().get()), |(query, _)| browse_rooms(query));
+    // Every public room, rendered with the page; searches then replace the
+    // list in place (rows keep their elements, so a click never lands on a
+    // row that is being replaced).
+    let all = Resource::new(|| (), |_| browse_rooms(String::new()));
+    let search = Action::new(|query: &String| {
+        let query = query.clone();
+        async move { (query.clone(), browse_rooms(query).await) }
+    });
+    // The search result with live changes applied; `None` until searched.
+    let shown = RwSignal::new(None::<Vec<RoomSummary>>);
+    let error = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        // A late answer to an older search is dropped.
+        if let Some((asked, result)) = search.value().get() {
+            if asked == query.get_untracked() {
+                match result {
+                    Ok(rooms) => shown.set(Some(rooms)),
+                    Err(e) => error.set(Some(e)),
+                }
+            }
+        }
+    });
+    live.watch(
+        move |frame| match frame {
+            ServerFrame::PublicRoomChanged { room } => shown.update(|rooms| {
+                let rooms =
+                    rooms.get_or_insert_with(|| all.get_untracked().and_then(Result::ok).unwrap_or_default());
+                let listed = rooms.iter().position(|r| r.id == room.id);
+                match listed {
+                    Some(at) => rooms[at].member_count = room.member_count,
+                    None if matches_search(room, &query.get_untracked()) => rooms.push(room.clone()),
+                    None => return,
+                }
+                rooms.sort_by(|a, b| {
+                    b.member_count.cmp(&a.member_count).then(b.last_activity.cmp(&a.last_activity))
+                });
+            }),
+            ServerFrame::PublicRoomGone { room } => shown.update(|rooms| {
+                if let Some(rooms) = rooms {
+                    rooms.retain(|r| r.id != *room);
+                }
+            }),
+            _ => {}
+        },
+        move || {
+            live.send(&ClientFrame::WatchPublicRooms { watch: true });
+        },
+    );
+    on_cleanup(move || {
+        live.send(&ClientFrame::WatchPublicRooms { watch: false });
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(room)) = join.value().get() {
@@ -130,17 +182,30 @@ fn BrowseRooms() -> impl IntoView {
             <div class="field">
                 <label for="room-search">{t!(i18n, search_rooms)}</label>
                 <input id="room-search" type="search" autocomplete="off" aria-describedby="room-search-hint"
-                    on:input=move |ev| query.set(event_target_value(&ev)) />
+                    on:input=move |ev| {
+                        query.set(event_target_value(&ev));
+                        error.set(None);
+                        search.dispatch(query.get_untracked());
+                    } />
                 <p class="hint" id="room-search-hint">{t!(i18n, search_rooms_hint)}</p>
             </div>
             <FormError error=form_error(move || join.value().get()) />
+            <FormError error=error />
             <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
-                    match found.await {
-                        Ok(rooms) if rooms.is_empty() => view! { <p class="muted">{t!(i18n, no_rooms_found)}</p> }.into_any(),
-                        Ok(rooms) => view! {
-                            <ul class="room-list">
-                                {rooms.into_iter().map(|room| {
+                    let (loaded, failed) = match all.await {
+                        Ok(rooms) => (rooms, None),
+                        Err(error) => (Vec::new(), Some(error)),
+                    };
+                    let rooms = Signal::derive(move || shown.get().unwrap_or_else(|| loaded.clone()));
+                    view! {
+                        <FormError error=Signal::derive(move || failed.clone()) />
+                        <Show when=move || rooms.with(Vec::is_empty)>
+                            <p class="muted">{t!(i18n, no_rooms_found)}</p>
+                        </Show>
+                        <ul class="room-list">
+                            <For each=move || rooms.get() key=|room| (room.id, room.member_count) let(room)>
+                                {
                                     let joined = is_mine(&room);
                                     let id = room.id;
                                     let join_label = room.name.clone();
@@ -161,13 +226,19 @@ fn BrowseRooms() -> impl IntoView {
                                             })}
                                         </li>
                                     }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(error) => view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> }.into_any(),
+                                }
+                            </For>
+                        </ul>
                     }
                 })}
             </Transition>
         </section>
     }
+}
+
+/// Whether a public room belongs in the results for `query` (as the server
+/// searches: name or topic, ignoring case).
+fn matches_search(room: &RoomSummary, query: &str) -> bool {
+    let query = query.trim().to_lowercase();
+    room.name.to_lowercase().contains(&query) || room.topic.to_lowercase().contains(&query)
 }

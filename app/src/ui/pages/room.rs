@@ -12,12 +12,14 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::FormError;
-use crate::ui::live::{new_client_id, use_live, LinkStatus};
+use crate::ui::live::{new_client_id, use_live, Live};
 use crate::ui::session::use_session;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Two messages of one author less than this apart share one header.
@@ -27,6 +29,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often "is typing" is sent while typing, and how long it shows.
 const TYPING_EVERY_MS: f64 = 3000.0;
 const TYPING_SHOWS_MS: f64 = 6000.0;
+/// How often, at most, the server is told what was read.
+const READ_EVERY: Duration = Duration::from_millis(500);
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -60,6 +64,9 @@ pub fn RoomPage() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct RoomState {
     id: RoomId,
+    /// Captured here: frame and timer callbacks run outside any owner, where
+    /// `use_context` finds nothing.
+    live: Live,
     me: Option<UserId>,
     summary: RwSignal<RoomSummary>,
     members: RwSignal<Vec<Member>>,
@@ -68,7 +75,7 @@ struct RoomState {
     typing: RwSignal<Vec<(UserId, String, f64)>>,
     /// Whether the socket has caught up on this room since it (re)opened.
     caught_up: RwSignal<bool>,
-    last_read_sent: StoredValue<i64>,
+    reads: StoredValue<ReadMarker>,
 }
 
 #[component]
@@ -77,16 +84,19 @@ fn Room(opened: RoomView) -> impl IntoView {
     let session = use_session();
     let state = RoomState {
         id: opened.room.id,
-        me: session.current().map(|a| a.id),
+        live,
+        me: session.current_untracked().map(|a| a.id),
         summary: RwSignal::new(opened.room.clone()),
         members: RwSignal::new(opened.members),
         timeline: RwSignal::new(Timeline::new(opened.messages, opened.has_older)),
         typing: RwSignal::new(Vec::new()),
         caught_up: RwSignal::new(false),
-        last_read_sent: StoredValue::new(0),
+        reads: StoredValue::new(ReadMarker::default()),
     };
     live.open_room.set(Some(state.id));
+    let reads = state.reads.get_value();
     on_cleanup(move || {
+        reads.send(live, state.id);
         live.open_room.try_set(None);
         live.send(&ClientFrame::Unsubscribe { room: state.id });
     });
@@ -118,12 +128,9 @@ fn Room(opened: RoomView) -> impl IntoView {
 impl RoomState {
     /// (Re)subscribes, catching up after the last message held.
     fn subscribe(self) {
-        let live = use_live_untracked();
         self.caught_up.set(false);
         let after = self.timeline.with_untracked(Timeline::last_seq).unwrap_or(0);
-        if let Some(live) = live {
-            live.send(&ClientFrame::Subscribe { room: self.id, after: Some(after) });
-        }
+        self.live.send(&ClientFrame::Subscribe { room: self.id, after: Some(after) });
     }
 
     fn on_frame(self, frame: &ServerFrame) {
@@ -231,10 +238,8 @@ impl RoomState {
     }
 
     fn send(self, client_id: crate::domain::ClientId, body: String) {
-        if let Some(live) = use_live_untracked() {
-            if self.caught_up.get_untracked() {
-                live.send(&ClientFrame::Send { room: self.id, client_id: client_id.clone(), body });
-            }
+        if self.caught_up.get_untracked() {
+            self.live.send(&ClientFrame::Send { room: self.id, client_id: client_id.clone(), body });
         }
         // No answer in time: let the user retry (a retry reuses the id, so
         // a late answer to the first attempt cannot make a copy).
@@ -253,34 +258,62 @@ impl RoomState {
     /// Sends again what is still pending (after a reconnection).
     fn send_unsent(self) {
         let unsent: Vec<Pending> = self.timeline.with_untracked(|t| t.unsent().cloned().collect());
-        if let Some(live) = use_live_untracked() {
-            for pending in unsent {
-                live.send(&ClientFrame::Send {
-                    room: self.id,
-                    client_id: pending.client_id,
-                    body: pending.body,
-                });
-            }
+        for pending in unsent {
+            self.live.send(&ClientFrame::Send {
+                room: self.id,
+                client_id: pending.client_id,
+                body: pending.body,
+            });
         }
     }
 
+    /// Tells the server what is read: at once, then at most every
+    /// [`READ_EVERY`] (a burst of messages makes two frames, not one per
+    /// message).
     fn mark_read(self, last: Option<i64>) {
         let Some(last) = last else { return };
-        if last <= self.last_read_sent.get_value() || !page_visible() {
+        if !page_visible() {
             return;
         }
-        if let Some(live) = use_live_untracked() {
-            if live.send(&ClientFrame::Read { room: self.id, seq: last }) {
-                self.last_read_sent.set_value(last);
-            }
-            live.clear_unread(self.id);
+        let marker = self.reads.get_value();
+        if last <= marker.wanted.fetch_max(last, Ordering::Relaxed) {
+            return;
         }
+        self.live.clear_unread(self.id);
+        if marker.waiting.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        marker.send(self.live, self.id);
+        let (live, room) = (self.live, self.id);
+        set_timeout(
+            move || {
+                marker.waiting.store(false, Ordering::Relaxed);
+                marker.send(live, room);
+            },
+            READ_EVERY,
+        );
     }
 }
 
-/// The live context, read without tracking (from event handlers).
-fn use_live_untracked() -> Option<crate::ui::live::Live> {
-    use_context::<crate::ui::live::Live>()
+/// What the server was told about reading a room. Plain shared values, not
+/// reactive ones: the last word is sent after the page is gone.
+#[derive(Clone, Default)]
+struct ReadMarker {
+    /// The newest message shown.
+    wanted: Arc<AtomicI64>,
+    /// The newest the server was told about.
+    sent: Arc<AtomicI64>,
+    /// Whether a frame was sent less than [`READ_EVERY`] ago.
+    waiting: Arc<AtomicBool>,
+}
+
+impl ReadMarker {
+    fn send(&self, live: Live, room: RoomId) {
+        let wanted = self.wanted.load(Ordering::Relaxed);
+        if wanted > self.sent.load(Ordering::Relaxed) && live.send(&ClientFrame::Read { room, seq: wanted }) {
+            self.sent.store(wanted, Ordering::Relaxed);
+        }
+    }
 }
 
 fn now_ms() -> f64 {
@@ -308,7 +341,6 @@ fn page_visible() -> bool {
 #[component]
 fn RoomHeader(state: RoomState) -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
     let leave = ServerAction::<LeaveRoom>::new();
     let join = ServerAction::<JoinRoom>::new();
     let navigate = use_navigate();
@@ -335,9 +367,6 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
             <div class="room-facts">
                 <span class="tag">{move || if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
                 <span class="muted small">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
-                {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
-                    <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
-                })}
                 {move || if summary.with(|s| s.role.is_some()) {
                     view! {
                         <button type="button" class="button subtle small" disabled=move || leave.pending().get()
@@ -479,7 +508,7 @@ fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
             state.send(client_id.clone(), body);
         }
     };
-    let author = session.current().map(|a| a.public());
+    let author = session.current_untracked().map(|a| a.public());
     view! {
         <li class="message pending" class:failed=pending.failed>
             <div class="message-avatar">{author.clone().map(|profile| view! { <Avatar profile size="sm" /> })}</div>
@@ -619,9 +648,7 @@ fn Composer(state: RoomState) -> impl IntoView {
         let now = now_ms();
         if now - last_typing.get_value() > TYPING_EVERY_MS {
             last_typing.set_value(now);
-            if let Some(live) = use_live_untracked() {
-                live.send(&ClientFrame::Typing { room: state.id });
-            }
+            state.live.send(&ClientFrame::Typing { room: state.id });
         }
     };
     let label = move || (i18n.t().message_label)(&state.summary.with(|s| s.name.clone()));
