@@ -61,10 +61,11 @@ test('two people find a room, join it and chat live', async ({ browser }) => {
   await expect(alice.page.getByText('Hi Alice!')).toBeVisible();
   await expect(alice.page.getByText(`${bob.name} is typing…`)).toHaveCount(0);
 
-  // Shift+Enter makes a new line; an empty message is not sent.
+  // Shift+Enter makes a new line; an empty message is refused, in words.
   const composer = alice.page.getByRole('textbox', { name: `Message ${room}` });
   await composer.fill('');
   await composer.press('Enter');
+  await expect(alice.page.getByText('Write something first.')).toBeVisible();
   await composer.pressSequentially('line one');
   await composer.press('Shift+Enter');
   await composer.pressSequentially('line two');

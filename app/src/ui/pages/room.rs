@@ -622,8 +622,7 @@ fn Composer(state: RoomState) -> impl IntoView {
     let submit = move || {
         let body = text.get_untracked();
         match MessageBody::parse(&body) {
-            Err(Problem::Required) => problem.set(None),
-            Err(other) => problem.set(Some(other)),
+            Err(refused) => problem.set(Some(refused)),
             Ok(body) => {
                 problem.set(None);
                 let client_id = new_client_id();
@@ -643,7 +642,7 @@ fn Composer(state: RoomState) -> impl IntoView {
     let on_input = move |ev: leptos::ev::Event| {
         text.set(event_target_value(&ev));
         if problem.get_untracked().is_some() {
-            problem.set(MessageBody::parse(&text.get_untracked()).err().filter(|p| *p != Problem::Required));
+            problem.set(MessageBody::parse(&text.get_untracked()).err());
         }
         let now = now_ms();
         if now - last_typing.get_value() > TYPING_EVERY_MS {
@@ -664,7 +663,10 @@ fn Composer(state: RoomState) -> impl IntoView {
                         prop:value=move || text.get()
                         on:input=on_input on:keydown=on_keydown></textarea>
                     <button type="submit" class="button primary">{t!(i18n, send)}</button>
-                    <p id="composer-error" class="field-error">{move || problem.get().map(|p| i18n.t().problem(&p))}</p>
+                    <p id="composer-error" class="field-error" aria-live="polite">{move || problem.get().map(|p| match p {
+                        Problem::Required => i18n.t().empty_message.to_owned(),
+                        other => i18n.t().problem(&other),
+                    })}</p>
                     <p id="composer-hint" class="hint">{t!(i18n, composer_hint)}</p>
                 </form>
             }.into_any()
