@@ -19,6 +19,14 @@ async function createRoom(page: Page, name: string, topic = '') {
   await page.locator('html[data-hydrated]').waitFor();
 }
 
+/** From the home page: searches public rooms and joins `room`. */
+async function searchAndJoin(page: Page, room: string, query = room) {
+  await page.getByLabel('Search rooms').fill(query);
+  await page.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await page.locator('html[data-hydrated]').waitFor();
+}
+
 async function say(page: Page, room: string, text: string) {
   const composer = page.getByRole('textbox', { name: `Message ${room}` });
   await composer.fill(text);
@@ -39,10 +47,7 @@ test('two people find a room, join it and chat live', async ({ browser }) => {
   // Bob, browsing, sees the new room appear; he finds it by its topic
   // and joins.
   await expect(bob.page.getByRole('button', { name: `Join ${room}` })).toBeVisible();
-  await bob.page.getByLabel('Search rooms').fill(topic);
-  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
-  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
-  await bob.page.locator('html[data-hydrated]').waitFor();
+  await searchAndJoin(bob.page, room, topic);
 
   // Alice sees him arrive, online.
   const members = alice.page.getByRole('complementary', { name: 'Members' });
@@ -94,10 +99,7 @@ test('message text is shown as text and links are safe', async ({ browser }) => 
   const room = uniqueName('Safe');
   await createRoom(alice.page, room);
   await open(bob.page, '/');
-  await bob.page.getByLabel('Search rooms').fill(room);
-  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
-  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
-  await bob.page.locator('html[data-hydrated]').waitFor();
+  await searchAndJoin(bob.page, room);
 
   let dialogs = 0;
   bob.page.on('dialog', async (dialog) => {
@@ -156,10 +158,7 @@ test('going offline and back loses no message', async ({ browser }) => {
   const room = uniqueName('Offline');
   await createRoom(alice.page, room);
   await open(bob.page, '/');
-  await bob.page.getByLabel('Search rooms').fill(room);
-  await bob.page.getByRole('button', { name: `Join ${room}` }).click();
-  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
-  await bob.page.locator('html[data-hydrated]').waitFor();
+  await searchAndJoin(bob.page, room);
   await say(alice.page, room, 'before');
   await expect(bob.page.getByText('before', { exact: true })).toBeVisible();
 

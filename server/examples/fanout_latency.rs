@@ -6,8 +6,9 @@
 //! ```
 //!
 //! Arguments: the server's URL, clients, messages, messages per second.
-//! One client sends at a fixed rate (open loop); every client, the sender
-//! included, records when each message arrives. Each message carries its
+//! The clients take turns sending at a fixed total rate (open loop; one
+//! socket alone may not send more than the server's per-socket frame
+//! limit); every client records when each message arrives. Each message carries its
 //! send time, so the latency covers the commit, the fan-out and the wire.
 
 use app::domain::protocol::{ClientFrame, ServerFrame};
@@ -48,10 +49,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let start = Instant::now();
-    let (mut sink, own) = sockets.remove(0).split();
-    let mut receivers: Vec<_> =
-        sockets.into_iter().map(|socket| tokio::spawn(receive(socket.split().1, start, messages))).collect();
-    receivers.push(tokio::spawn(receive(own, start, messages)));
+    let mut sinks = Vec::new();
+    let mut receivers = Vec::new();
+    for socket in sockets {
+        let (sink, stream) = socket.split();
+        sinks.push(sink);
+        receivers.push(tokio::spawn(receive(stream, start, messages)));
+    }
     let interval = Duration::from_secs_f64(1.0 / rate);
     for i in 0..messages {
         tokio::time::sleep_until((start + interval * i as u32).into()).await;
@@ -61,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             client_id: ClientId::parse(&format!("{run}-{i}")).map_err(|p| format!("client id: {p:?}"))?,
             body: format!("t:{sent_at}"),
         };
-        sink.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
+        sinks[i % clients].send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
     }
     let mut latencies = Vec::new();
     for receiver in receivers {
@@ -159,6 +163,6 @@ async fn create_room(base: &str, cookie: &str, name: &str) -> Result<RoomId, Box
 async fn connect(base: &str, cookie: &str) -> Result<Socket, Box<dyn std::error::Error>> {
     let mut request = format!("{}/ws?v=1", base.replacen("http", "ws", 1)).into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
     Ok(socket)
 }

@@ -1,3 +1,7 @@
+// Release builds keep the full view types (debug builds erase them):
+// rendering and hydrating them needs a deeper limit than the default.
+#![recursion_limit = "512"]
+
 //! Salon's HTTP server: the router, its middleware, and start-up. The
 //! `salon` binary parses the configuration and calls [`serve`]; the
 //! integration tests call [`serve`] on port 0 with a fresh data directory.
@@ -13,6 +17,7 @@ use app::{shell, App};
 use axum::extract::{FromRef, Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use axum_login::AuthManagerLayerBuilder;
 use config::Config;
@@ -154,6 +159,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let router = router(&config).await?;
+    // Chat frames are small and must go out at once: without TCP_NODELAY,
+    // Nagle's algorithm and delayed acknowledgements hold some for up to
+    // 40 ms (seen as the p99 of send→receive latency).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,3 +1,6 @@
+// See lib.rs: release builds need a deeper limit for the full view types.
+#![recursion_limit = "512"]
+
 //! `salon`: parse the configuration, start serving, stop on Ctrl-C or SIGTERM.
 
 use clap::Parser;

@@ -8,7 +8,7 @@ use crate::domain::{
     linkify, Member, Message, MessageBody, Role, RoomId, RoomSummary, RoomView, Segment, UserId, Visibility,
 };
 use crate::error::{AppError, Problem};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::FormError;
@@ -695,15 +695,20 @@ fn MemberList(state: RoomState) -> impl IntoView {
                         </span>
                         <span class="member-name">{member.profile.shown_name().to_owned()}</span>
                         <span class="visually-hidden">{move || if member.online { i18n.t().online } else { i18n.t().offline }}</span>
-                        {match member.role {
-                            Role::Owner => Some(view! { <span class="tag">{t!(i18n, owner)}</span> }),
-                            Role::Admin => Some(view! { <span class="tag">{t!(i18n, admin)}</span> }),
-                            Role::Member => None,
-                        }}
+                        {role_label(member.role).map(|label| view! { <span class="tag">{move || label(i18n.t())}</span> })}
                     </li>
                 </For>
             </ul>
         </aside>
+    }
+}
+
+/// The badge a role gets in the member list (none for plain members).
+fn role_label(role: Role) -> Option<fn(&Texts) -> &'static str> {
+    match role {
+        Role::Owner => Some(|t| t.owner),
+        Role::Admin => Some(|t| t.admin),
+        Role::Member => None,
     }
 }
 
