@@ -267,7 +267,10 @@ async fn a_client_too_far_behind_is_told_to_resync() {
     socket.send(&ClientFrame::Subscribe { room: RoomId(room), after: Some(0) }).await;
     socket
         .until(|frame| match frame {
-            ServerFrame::Resync { room: resync } => Some(assert_eq!(resync.0, room)),
+            ServerFrame::Resync { room: resync } => {
+                assert_eq!(resync.0, room);
+                Some(())
+            }
             ServerFrame::Subscribed { .. } => panic!("expected a resync"),
             _ => None,
         })

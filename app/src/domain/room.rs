@@ -1,6 +1,6 @@
 //! Rooms, memberships and messages, as both sides see them.
 
-use super::{PublicProfile, UserId};
+use super::PublicProfile;
 use crate::error::{AppError, Field, FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
@@ -172,7 +172,8 @@ impl Visibility {
         }
     }
 
-    pub fn from_str(value: &str) -> Option<Self> {
+    /// Reads [`Self::as_str`]'s form back.
+    pub fn from_db(value: &str) -> Option<Self> {
         match value {
             "public" => Some(Self::Public),
             "private" => Some(Self::Private),
@@ -198,7 +199,8 @@ impl Role {
         }
     }
 
-    pub fn from_str(value: &str) -> Option<Self> {
+    /// Reads [`Self::as_str`]'s form back.
+    pub fn from_db(value: &str) -> Option<Self> {
         match value {
             "member" => Some(Self::Member),
             "admin" => Some(Self::Admin),
@@ -312,11 +314,6 @@ pub struct RoomView {
 pub struct HistoryPage {
     pub messages: Vec<Message>,
     pub has_older: bool,
-}
-
-/// Whether `user` wrote `message`.
-pub fn is_author(message: &Message, user: UserId) -> bool {
-    message.author.id == user
 }
 
 #[cfg(test)]

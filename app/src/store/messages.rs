@@ -90,7 +90,7 @@ impl Store {
             match access {
                 Some((_, Some(_))) => {}
                 Some((visibility, None)) => {
-                    outcomes.push(Appended::NotMember(Visibility::from_str(&visibility)));
+                    outcomes.push(Appended::NotMember(Visibility::from_db(&visibility)));
                     continue;
                 }
                 None => {

@@ -35,13 +35,13 @@ impl SummaryRow {
             id: self.id,
             name: self.name,
             topic: self.topic,
-            visibility: Visibility::from_str(&self.visibility).unwrap_or(Visibility::Private),
+            visibility: Visibility::from_db(&self.visibility).unwrap_or(Visibility::Private),
             member_count: self.member_count,
             last_seq: self.last_seq,
             last_activity: self.last_activity,
             last_message,
             unread: self.unread.max(0),
-            role: self.role.as_deref().and_then(Role::from_str),
+            role: self.role.as_deref().and_then(Role::from_db),
         }
     }
 }
@@ -181,7 +181,7 @@ impl Store {
                 .bind(user)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(role.as_deref().and_then(Role::from_str))
+        Ok(role.as_deref().and_then(Role::from_db))
     }
 
     /// Every member with their role, owner and admins first.
@@ -198,7 +198,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|row| {
-                let role = Role::from_str(&row.role).unwrap_or(Role::Member);
+                let role = Role::from_db(&row.role).unwrap_or(Role::Member);
                 let profile = PublicProfile {
                     id: row.id,
                     username: row.username,
@@ -247,7 +247,7 @@ impl Store {
                 .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some(left_role) = role.as_deref().and_then(Role::from_str) else {
+        let Some(left_role) = role.as_deref().and_then(Role::from_db) else {
             return Ok(None);
         };
         let (remaining,): (i64,) = sqlx::query_as(

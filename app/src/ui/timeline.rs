@@ -96,11 +96,6 @@ impl Timeline {
         Some(pending.body.clone())
     }
 
-    /// Drops a message that was refused for good (the user edits it again).
-    pub fn discard(&mut self, client_id: &ClientId) {
-        self.pending.retain(|p| &p.client_id != client_id);
-    }
-
     /// The pending messages still worth sending (after a reconnect).
     pub fn unsent(&self) -> impl Iterator<Item = &Pending> {
         self.pending.iter().filter(|p| !p.failed)
