@@ -183,3 +183,23 @@ test('going offline and back loses no message', async ({ browser }) => {
   await alice.context.close();
   await bob.context.close();
 });
+
+test('on a phone the member list opens in place of the chat', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  const name = uniqueName('alice');
+  await register(page, name);
+  const room = uniqueName('Pocket');
+  await createRoom(page, room);
+  const members = page.getByRole('complementary', { name: 'Members' });
+  const composer = page.getByRole('textbox', { name: `Message ${room}` });
+  await expect(members).toBeHidden();
+  await expect(composer).toBeVisible();
+
+  await page.getByRole('button', { name: 'Members' }).click();
+  await expect(members.getByText(name)).toBeVisible();
+  await expect(composer).toBeHidden();
+  await page.getByRole('button', { name: 'Back to the chat' }).click();
+  await expect(composer).toBeVisible();
+  await context.close();
+});

@@ -76,6 +76,8 @@ struct RoomState {
     /// Whether the socket has caught up on this room since it (re)opened.
     caught_up: RwSignal<bool>,
     reads: StoredValue<ReadMarker>,
+    /// On phones the member list takes the chat's place when asked for.
+    show_members: RwSignal<bool>,
 }
 
 #[component]
@@ -92,6 +94,7 @@ fn Room(opened: RoomView) -> impl IntoView {
         typing: RwSignal::new(Vec::new()),
         caught_up: RwSignal::new(false),
         reads: StoredValue::new(ReadMarker::default()),
+        show_members: RwSignal::new(false),
     };
     live.open_room.set(Some(state.id));
     let reads = state.reads.get_value();
@@ -111,7 +114,7 @@ fn Room(opened: RoomView) -> impl IntoView {
     let name = opened.room.name.clone();
     view! {
         <Title text=format!("{name} · Salon") />
-        <div class="room">
+        <div class="room" class:show-members=move || state.show_members.get()>
             <RoomHeader state />
             <div class="room-body">
                 <section class="chat" aria-label=name.clone()>
@@ -366,7 +369,13 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
             </div>
             <div class="room-facts">
                 <span class="tag">{move || if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
-                <span class="muted small">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
+                <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
+                <button type="button" class="button subtle small members-toggle"
+                    aria-controls="members-panel"
+                    aria-expanded=move || state.show_members.get().to_string()
+                    on:click=move |_| state.show_members.update(|shown| *shown = !*shown)>
+                    {move || if state.show_members.get() { i18n.t().back_to_chat } else { i18n.t().members }}
+                </button>
                 {move || if summary.with(|s| s.role.is_some()) {
                     view! {
                         <button type="button" class="button subtle small" disabled=move || leave.pending().get()
@@ -680,7 +689,7 @@ fn Composer(state: RoomState) -> impl IntoView {
 fn MemberList(state: RoomState) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <aside class="members" aria-labelledby="members-title">
+        <aside class="members" id="members-panel" aria-labelledby="members-title">
             <h2 id="members-title">{t!(i18n, members)}</h2>
             <ul>
                 <For
