@@ -74,3 +74,19 @@ test('the language can be switched and is remembered', async ({ page }) => {
   await page.getByLabel('Langue').selectOption('en');
   await expect(page.getByRole('heading', { name: 'Welcome back' })).toBeVisible();
 });
+
+test('signing out in one tab signs out the others at once', async ({ browser }) => {
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  const name = uniqueName('tabs');
+  await register(first, name);
+  const second = await context.newPage();
+  await open(second, '/profile');
+  await expect(second.getByRole('heading', { name: 'My profile' })).toBeVisible();
+
+  await signOut(first);
+  // The server closes the session's sockets; the other tab reloads and
+  // lands on the sign-in page.
+  await expect(second).toHaveURL(/\/login/);
+  await context.close();
+});

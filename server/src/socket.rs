@@ -14,7 +14,7 @@ use app::domain::protocol::{
 use app::domain::{RoomId, Seq};
 use app::error::AppError;
 use app::services::auth::AuthSession;
-use app::services::hub::{encode, ConnId, Outbound};
+use app::services::hub::{encode, Closing, ConnId, Outbound};
 use app::services::{messages, rooms, AppState};
 use app::store::UserRecord;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -24,7 +24,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
 /// The socket's read buffer: small, because most sockets are idle and
@@ -63,6 +63,7 @@ pub async fn upgrade(
     let Some(user) = auth.user else {
         return error_response(AppError::Unauthenticated);
     };
+    let session = app::api::ssr::existing_socket_key(&auth.session).await;
     if params.v != Some(PROTOCOL_VERSION) {
         return error_response(AppError::BadRequest);
     }
@@ -70,10 +71,10 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| run(socket, state, user))
+        .on_upgrade(move |socket| run(socket, state, user, session))
 }
 
-async fn run(socket: WebSocket, state: AppState, user: UserRecord) {
+async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Option<String>) {
     let rooms = match state.store.room_ids_of(user.id).await {
         Ok(rooms) => rooms,
         Err(error) => {
@@ -82,12 +83,12 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord) {
         }
     };
     let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
-    let connection = state.hub.connect(user.id, &rooms, hello);
+    let connection = state.hub.connect(user.id, session, &rooms, hello);
     let (sink, stream) = socket.split();
     let reader = Reader { state: state.clone(), user, conn: connection.id, replies: connection.replies };
     let mut reading = tokio::spawn(reader.run(stream));
     tokio::select! {
-        _ = write(sink, connection.queue, &connection.cut_off) => {}
+        _ = write(sink, connection.queue, &connection.closing) => {}
         _ = &mut reading => {}
     }
     reading.abort();
@@ -98,7 +99,7 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord) {
 async fn write(
     mut sink: SplitSink<WebSocket, WsMessage>,
     mut queue: mpsc::Receiver<Outbound>,
-    cut_off: &Notify,
+    closing: &Closing,
 ) -> Result<(), axum::Error> {
     let mut order = RoomOrder::default();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
@@ -119,9 +120,10 @@ async fn write(
             _ = ping.tick() => {
                 within_write_timeout(sink.send(WsMessage::Ping(Default::default()))).await?;
             }
-            _ = cut_off.notified() => {
-                tracing::info!("closing a socket that fell behind");
-                let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: Utf8Bytes::from_static("too slow: resume") };
+            code = closing.requested() => {
+                let reason = if code == CLOSE_TOO_SLOW { "too slow: resume" } else { "session ended" };
+                tracing::info!(code, reason, "closing a socket");
+                let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
                 let _ = timeout(Duration::from_secs(1), sink.send(WsMessage::Close(Some(close)))).await;
                 return Ok(());
             }

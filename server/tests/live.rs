@@ -8,7 +8,7 @@ use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use reqwest::StatusCode;
 use std::time::Duration;
-use support::{Browser, Socket, TestServer, PASSWORD};
+use support::{Browser, Socket, TestServer, PASSWORD, PATIENCE};
 
 fn id(text: &str) -> ClientId {
     ClientId::parse(text).expect("a valid client id")
@@ -354,4 +354,32 @@ async fn leaving_a_room_stops_its_delivery_at_once() {
     while let Some(frame) = socket.try_next(Duration::from_millis(500)).await {
         assert!(!matches!(frame, ServerFrame::Message { .. }), "delivered after leaving: {frame:?}");
     }
+}
+
+#[tokio::test]
+async fn ended_sessions_close_their_sockets() {
+    let server = TestServer::start().await;
+    let laptop = user(&server, "alice").await;
+    let phone = server.browser();
+    assert_eq!(phone.login("alice", PASSWORD).await.status, StatusCode::OK);
+    let mut laptop_socket = laptop.socket().await;
+    let mut phone_socket = phone.socket().await;
+    let signed_out = Some(app::domain::protocol::CLOSE_SIGNED_OUT);
+
+    // A password change on the laptop ends the phone's session, and its
+    // socket; the laptop's goes on.
+    let new_password = "another long enough secret";
+    let changed = laptop
+        .call(
+            "password",
+            &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
+    assert_eq!(phone_socket.close_code(PATIENCE).await, signed_out);
+    assert_eq!(laptop_socket.close_code(Duration::from_millis(300)).await, None);
+
+    // Signing out closes the laptop's socket too.
+    assert_eq!(laptop.call("logout", &[]).await.status, StatusCode::OK);
+    assert_eq!(laptop_socket.close_code(PATIENCE).await, signed_out);
 }

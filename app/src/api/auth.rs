@@ -28,7 +28,10 @@ pub async fn register(
     let state = state()?;
     let form = crate::domain::Registration { username, email, password, password_confirm };
     let user = accounts::register(&state, &form).await?;
-    start_session(&mut auth_session().await?, &user).await?;
+    let mut session = auth_session().await?;
+    start_session(&mut session, &user).await?;
+    // A new sign-in: its sockets get a key of their own.
+    socket_key(&session, true).await?;
     Ok(user.account())
 }
 
@@ -38,7 +41,10 @@ pub async fn login(login: String, password: String) -> Result<Account, AppError>
     let state = state()?;
     let address = client_address().await;
     let user = accounts::sign_in(&state, &login, &password, &address).await?;
-    start_session(&mut auth_session().await?, &user).await?;
+    let mut session = auth_session().await?;
+    start_session(&mut session, &user).await?;
+    // A new sign-in: its sockets get a key of their own.
+    socket_key(&session, true).await?;
     Ok(user.account())
 }
 
@@ -46,6 +52,12 @@ pub async fn login(login: String, password: String) -> Result<Account, AppError>
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let mut session = auth_session().await?;
+    let key = existing_socket_key(&session.session).await;
+    let ended = session.user.as_ref().map(|user| user.id).zip(key);
     session.logout().await.or_internal("ending a session")?;
+    // Its sockets (in other tabs too) stop at once.
+    if let Some((user, key)) = ended {
+        state()?.hub.end_session(user, &key);
+    }
     Ok(())
 }

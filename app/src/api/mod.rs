@@ -13,7 +13,7 @@ pub use profile::*;
 pub use rooms::*;
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+pub mod ssr {
     use crate::error::AppError;
     use crate::services::auth::AuthSession;
     use crate::services::{AppState, OrInternal};
@@ -42,6 +42,30 @@ pub(crate) mod ssr {
     pub async fn start_session(session: &mut AuthSession, user: &UserRecord) -> Result<(), AppError> {
         session.session.cycle_id().await.or_internal("renewing the session id")?;
         session.login(user).await.or_internal("starting a session")
+    }
+
+    const SOCKET_KEY: &str = "salon.socket_key";
+
+    /// A random key naming this session's sockets, kept in the session:
+    /// unlike the session id (which changes at each sign-in and password
+    /// change) it stays the same, so ending the session finds its sockets.
+    /// `renew` gives the session a new one (at sign-in).
+    pub async fn socket_key(session: &AuthSession, renew: bool) -> Result<String, AppError> {
+        if !renew {
+            if let Some(key) =
+                session.session.get::<String>(SOCKET_KEY).await.or_internal("reading a session")?
+            {
+                return Ok(key);
+            }
+        }
+        let key = tower_sessions::session::Id::default().to_string();
+        session.session.insert(SOCKET_KEY, &key).await.or_internal("writing a session")?;
+        Ok(key)
+    }
+
+    /// The socket key of a session, if it has one (see [`socket_key`]).
+    pub async fn existing_socket_key(session: &tower_sessions::Session) -> Option<String> {
+        session.get::<String>(SOCKET_KEY).await.ok().flatten()
     }
 
     /// The client's address, for throttling.

@@ -31,9 +31,13 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let state = state()?;
     let (mut session, user) = require_user().await?;
+    let keep = socket_key(&session, false).await?;
     let change = PasswordChange { current_password, password, password_confirm };
     let user = accounts::change_password(&state, &user, &change).await?;
+    // The session goes on under a new id, with the same socket key.
     start_session(&mut session, &user).await?;
+    // The other sessions ended with the old password: so do their sockets.
+    state.hub.end_other_sessions(user.id, Some(&keep));
     Ok(())
 }
 

@@ -32,6 +32,9 @@ pub const MAX_CLIENT_FRAME: usize = 20 * 1024;
 pub const RESUME_LIMIT: usize = 1000;
 /// Close code: the client did not read fast enough; reconnect and resume.
 pub const CLOSE_TOO_SLOW: u16 = 4000;
+/// Close code: the session ended (signed out here, or by a password change
+/// elsewhere); do not reconnect, reload the page (it asks to sign in).
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
 
 /// What a browser sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,10 +6,11 @@
 //! is cut off (its socket closes, the client reconnects and resumes from
 //! the database), so one slow reader cannot slow a room down.
 
-use crate::domain::protocol::ServerFrame;
+use crate::domain::protocol::{ServerFrame, CLOSE_SIGNED_OUT, CLOSE_TOO_SLOW};
 use crate::domain::{RoomId, Seq, UserId};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, Notify};
 
@@ -39,14 +40,37 @@ pub struct Connection {
     pub queue: mpsc::Receiver<Outbound>,
     /// For the connection's own replies (which wait for room in the queue).
     pub replies: mpsc::Sender<Outbound>,
-    /// Notified when the queue overflowed and the socket must close.
-    pub cut_off: Arc<Notify>,
+    /// Tells the socket's task to close it, and with which code.
+    pub closing: Arc<Closing>,
+}
+
+/// A request to close a socket: its queue overflowed, or its session ended.
+#[derive(Default)]
+pub struct Closing {
+    notify: Notify,
+    code: AtomicU16,
+}
+
+impl Closing {
+    fn close(&self, code: u16) {
+        self.code.store(code, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    /// Waits until the socket must close; returns the close code.
+    pub async fn requested(&self) -> u16 {
+        self.notify.notified().await;
+        self.code.load(Ordering::Relaxed)
+    }
 }
 
 struct Conn {
     user: UserId,
+    /// The socket key of the session it was opened with (see
+    /// `api::ssr::socket_key`).
+    session: Option<String>,
     queue: mpsc::Sender<Outbound>,
-    cut_off: Arc<Notify>,
+    closing: Arc<Closing>,
     rooms: HashSet<RoomId>,
 }
 
@@ -75,10 +99,16 @@ impl Hub {
     /// Registers a socket of `user`, receiving `rooms`, with `hello` first
     /// in its queue. The user's first socket makes them online in those
     /// rooms.
-    pub fn connect(&self, user: UserId, rooms: &[RoomId], hello: Utf8Bytes) -> Connection {
+    pub fn connect(
+        &self,
+        user: UserId,
+        session: Option<String>,
+        rooms: &[RoomId],
+        hello: Utf8Bytes,
+    ) -> Connection {
         let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
         let _ = queue_tx.try_send(Outbound::Reply(hello));
-        let cut_off = Arc::new(Notify::new());
+        let closing = Arc::new(Closing::default());
         let first = {
             let mut inner = self.lock();
             inner.next_id += 1;
@@ -88,8 +118,9 @@ impl Hub {
             }
             let conn = Conn {
                 user,
+                session,
                 queue: queue_tx.clone(),
-                cut_off: cut_off.clone(),
+                closing: closing.clone(),
                 rooms: rooms.iter().copied().collect(),
             };
             inner.conns.insert(id, conn);
@@ -101,7 +132,7 @@ impl Hub {
         if became_online {
             self.publish_presence(user, rooms.iter().copied(), true);
         }
-        Connection { id, queue, replies: queue_tx, cut_off }
+        Connection { id, queue, replies: queue_tx, closing }
     }
 
     /// Forgets a socket; the user's last one makes them offline.
@@ -183,7 +214,7 @@ impl Hub {
             None => return,
         };
         for id in too_slow {
-            inner.cut_off(id);
+            inner.close(id, CLOSE_TOO_SLOW);
         }
     }
 
@@ -203,7 +234,7 @@ impl Hub {
         let mut inner = self.lock();
         let too_slow = deliver(&inner.directory, None, &text);
         for id in too_slow {
-            inner.cut_off(id);
+            inner.close(id, CLOSE_TOO_SLOW);
         }
     }
 
@@ -216,7 +247,28 @@ impl Hub {
             let Some(conn) = inner.conns.get(&id) else { continue };
             let outbound = Outbound::Broadcast { position: None, text: text.clone() };
             if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(outbound) {
-                inner.cut_off(id);
+                inner.close(id, CLOSE_TOO_SLOW);
+            }
+        }
+    }
+
+    /// Closes the sockets of `user` opened with `session`: it ended.
+    pub fn end_session(&self, user: UserId, session: &str) {
+        self.close_sessions_of(user, |s| s == Some(session));
+    }
+
+    /// Closes the sockets of `user` opened with any other session than
+    /// `keep` (the others ended with a password change).
+    pub fn end_other_sessions(&self, user: UserId, keep: Option<&str>) {
+        self.close_sessions_of(user, |s| keep.is_none() || s != keep);
+    }
+
+    fn close_sessions_of(&self, user: UserId, ended: impl Fn(Option<&str>) -> bool) {
+        let mut inner = self.lock();
+        let ids = inner.users.get(&user).cloned().unwrap_or_default();
+        for id in ids {
+            if inner.conns.get(&id).is_some_and(|conn| ended(conn.session.as_deref())) {
+                inner.close(id, CLOSE_SIGNED_OUT);
             }
         }
     }
@@ -249,13 +301,13 @@ impl Inner {
         }
     }
 
-    /// Stops all delivery to a connection that fell behind and tells its
-    /// task to close the socket.
-    fn cut_off(&mut self, id: ConnId) {
+    /// Stops all delivery to a connection and tells its task to close the
+    /// socket with `code`.
+    fn close(&mut self, id: ConnId, code: u16) {
         self.directory.remove(&id);
         let Some(conn) = self.conns.get_mut(&id) else { return };
         let rooms: Vec<RoomId> = conn.rooms.drain().collect();
-        conn.cut_off.notify_one();
+        conn.closing.close(code);
         for room in rooms {
             self.unsubscribe_room(room, id);
         }
@@ -305,8 +357,8 @@ mod tests {
     #[test]
     fn rooms_reach_their_subscribers_only() {
         let hub = Hub::default();
-        let mut alice = hub.connect(UserId(1), &[RoomId(1)], hello());
-        let mut bob = hub.connect(UserId(2), &[RoomId(2)], hello());
+        let mut alice = hub.connect(UserId(1), None, &[RoomId(1)], hello());
+        let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], hello());
         // Bob's hello, then his arrival, announced in room 2 only.
         assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Reply(_))));
         assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
@@ -325,8 +377,8 @@ mod tests {
     #[test]
     fn presence_follows_the_first_and_last_socket() {
         let hub = Hub::default();
-        let first = hub.connect(UserId(1), &[], hello());
-        let second = hub.connect(UserId(1), &[], hello());
+        let first = hub.connect(UserId(1), None, &[], hello());
+        let second = hub.connect(UserId(1), None, &[], hello());
         assert!(hub.is_online(UserId(1)));
         hub.disconnect(first.id);
         assert!(hub.is_online(UserId(1)));
@@ -338,28 +390,43 @@ mod tests {
     #[test]
     fn a_full_queue_cuts_the_connection_off_without_blocking() {
         let hub = Hub::default();
-        let slow = hub.connect(UserId(1), &[RoomId(1)], hello());
-        let mut fast = hub.connect(UserId(2), &[RoomId(1)], hello());
+        let slow = hub.connect(UserId(1), None, &[RoomId(1)], hello());
+        let mut fast = hub.connect(UserId(2), None, &[RoomId(1)], hello());
         for _ in 0..QUEUE_CAPACITY + 10 {
             hub.publish(RoomId(1), &presence(9));
             while fast.queue.try_recv().is_ok() {}
         }
         // The slow one was told to go, and no longer receives the room.
-        let notified = slow.cut_off.notified();
-        tokio_test_ready(notified);
+        assert_eq!(block_on(slow.closing.requested()), CLOSE_TOO_SLOW);
         hub.publish(RoomId(1), &presence(9));
         assert!(fast.queue.try_recv().is_ok());
     }
 
-    /// `Notify::notify_one` stores a permit, so a later `notified()`
-    /// completes at once.
-    fn tokio_test_ready(notified: tokio::sync::futures::Notified<'_>) {
+    /// `Notify::notify_one` stores a permit, so a request made earlier is
+    /// seen at once.
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
         let runtime =
             tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a test runtime");
         runtime.block_on(async {
-            tokio::time::timeout(std::time::Duration::from_secs(1), notified)
-                .await
-                .expect("the slow connection is cut off");
-        });
+            tokio::time::timeout(std::time::Duration::from_secs(1), future).await.expect("in time")
+        })
+    }
+
+    #[test]
+    fn ending_a_session_closes_its_sockets_only() {
+        let hub = Hub::default();
+        let laptop = hub.connect(UserId(1), Some("a".into()), &[], hello());
+        let phone = hub.connect(UserId(1), Some("b".into()), &[], hello());
+        hub.end_session(UserId(1), "a");
+        assert_eq!(block_on(laptop.closing.requested()), CLOSE_SIGNED_OUT);
+        hub.end_other_sessions(UserId(1), Some("b"));
+        let still_open = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                tokio::time::timeout(std::time::Duration::from_millis(50), phone.closing.requested()).await
+            });
+        assert!(still_open.is_err(), "the kept session's socket stays open");
     }
 }

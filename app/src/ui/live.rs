@@ -197,12 +197,14 @@ pub fn new_client_id() -> crate::domain::ClientId {
 #[cfg(feature = "hydrate")]
 mod client {
     use super::{LinkStatus, Live};
-    use crate::domain::protocol::{ClientFrame, ServerFrame, PROTOCOL_VERSION, SOCKET_PATH};
+    use crate::domain::protocol::{
+        ClientFrame, ServerFrame, CLOSE_SIGNED_OUT, PROTOCOL_VERSION, SOCKET_PATH,
+    };
     use leptos::prelude::*;
     use std::time::Duration;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
-    use web_sys::{Event, MessageEvent, WebSocket};
+    use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
     /// The current socket and its event handlers (dropped with it).
     #[derive(Default)]
@@ -293,7 +295,14 @@ mod client {
                 Err(error) => leptos::logging::warn!("unreadable frame: {error}"),
             }
         });
-        let on_close = Closure::<dyn FnMut(Event)>::new(move |_| {
+        let on_close = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            if event.dyn_ref::<CloseEvent>().map(CloseEvent::code) == Some(CLOSE_SIGNED_OUT) {
+                // The session ended (here or elsewhere): reloading shows the
+                // sign-in page.
+                live.link.update_value(|link| link.stopped = true);
+                let _ = window().location().reload();
+                return;
+            }
             if live.link.with_value(|link| link.generation) == generation {
                 live.link.update_value(|link| link.socket = None);
                 schedule_reconnect(live);

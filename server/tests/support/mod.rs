@@ -331,6 +331,20 @@ impl Socket {
         }
     }
 
+    /// The close code the server sends within `wait` (other frames are
+    /// skipped; 1006 if the connection just drops), or `None` if the socket
+    /// stays open.
+    pub async fn close_code(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await.ok()? {
+                Some(Ok(WsMessage::Close(frame))) => return Some(frame.map_or(1005, |f| u16::from(f.code))),
+                Some(Ok(_)) => continue,
+                _ => return Some(1006),
+            }
+        }
+    }
+
     /// Skips frames until one matches.
     pub async fn until<T>(&mut self, mut pick: impl FnMut(ServerFrame) -> Option<T>) -> T {
         loop {
