@@ -83,6 +83,7 @@ test('signing out in one tab signs out the others at once', async ({ browser }) 
   const second = await context.newPage();
   await open(second, '/profile');
   await expect(second.getByRole('heading', { name: 'My profile' })).toBeVisible();
+  await second.locator('[data-link="online"]').waitFor();
 
   await signOut(first);
   // The server closes the session's sockets; the other tab reloads and

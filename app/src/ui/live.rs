@@ -19,6 +19,17 @@ pub enum LinkStatus {
     Reconnecting,
 }
 
+impl LinkStatus {
+    /// As shown in the page's `data-link` attribute (tests wait on it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Online => "online",
+            Self::Reconnecting => "reconnecting",
+        }
+    }
+}
+
 type FrameHandler = Arc<dyn Fn(&ServerFrame) + Send + Sync>;
 type OpenHandler = Arc<dyn Fn() + Send + Sync>;
 

@@ -37,7 +37,7 @@ fn Layout() -> impl IntoView {
     });
     let nav_open = RwSignal::new(false);
     view! {
-        <div class="app" class:nav-open=move || nav_open.get()>
+        <div class="app" class:nav-open=move || nav_open.get() data-link=move || live.status.get().as_str()>
             <header class="topbar">
                 <button
                     type="button"
