@@ -91,3 +91,23 @@ test('signing out in one tab signs out the others at once', async ({ browser }) 
   await expect(second).toHaveURL(/\/login/);
   await context.close();
 });
+
+test('a tab that was offline when its session ended goes to sign-in when back', async ({ browser }) => {
+  const laptop = await browser.newContext();
+  const page = await laptop.newPage();
+  const name = uniqueName('away');
+  await register(page, name);
+  // The same session in a second window that goes offline.
+  const away = await browser.newContext({ storageState: await laptop.storageState() });
+  const awayPage = await away.newPage();
+  await open(awayPage, '/profile');
+  await awayPage.locator('[data-link="online"]').waitFor();
+  await away.setOffline(true);
+  await expect(awayPage.getByText('Reconnecting…')).toBeVisible();
+
+  await signOut(page);
+  await away.setOffline(false);
+  await expect(awayPage).toHaveURL(/\/login/, { timeout: 20_000 });
+  await laptop.close();
+  await away.close();
+});

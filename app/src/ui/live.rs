@@ -308,15 +308,22 @@ mod client {
         });
         let on_close = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
             if event.dyn_ref::<CloseEvent>().map(CloseEvent::code) == Some(CLOSE_SIGNED_OUT) {
-                // The session ended (here or elsewhere): reloading shows the
-                // sign-in page.
-                live.link.update_value(|link| link.stopped = true);
-                let _ = window().location().reload();
-                return;
+                return session_ended(live);
             }
             if live.link.with_value(|link| link.generation) == generation {
+                let never_opened = live.status.get_untracked() != LinkStatus::Online;
                 live.link.update_value(|link| link.socket = None);
                 schedule_reconnect(live);
+                // A refused upgrade looks like any failed connection: ask
+                // whether the session is still there (it may have ended
+                // while this tab was offline).
+                if never_opened {
+                    leptos::task::spawn_local(async move {
+                        if let Ok(None) = crate::api::current_account().await {
+                            session_ended(live);
+                        }
+                    });
+                }
             }
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -326,6 +333,14 @@ mod client {
             link.socket = Some(socket);
             link.handlers = vec![on_open, on_message, on_close];
         });
+    }
+
+    /// The session ended (here or elsewhere): stop, and reload, which shows
+    /// the sign-in page.
+    /// (Called from the socket's own handlers: they must not be dropped here.)
+    fn session_ended(live: Live) {
+        live.link.update_value(|link| link.stopped = true);
+        let _ = window().location().reload();
     }
 
     /// Waits 0.5 s, 1 s, 2 s… up to 30 s, each scaled by a random factor
