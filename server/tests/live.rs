@@ -369,12 +369,7 @@ async fn ended_sessions_close_their_sockets() {
     // A password change on the laptop ends the phone's session, and its
     // socket; the laptop's goes on.
     let new_password = "another long enough secret";
-    let changed = laptop
-        .call(
-            "password",
-            &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)],
-        )
-        .await;
+    let changed = laptop.change_password(PASSWORD, new_password).await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
     assert_eq!(phone_socket.close_code(PATIENCE).await, signed_out);
     assert_eq!(laptop_socket.close_code(Duration::from_millis(300)).await, None);

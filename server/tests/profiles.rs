@@ -48,34 +48,15 @@ async fn password_change_needs_the_current_one_and_ends_other_sessions() {
     assert_eq!(phone.login("carol", PASSWORD).await.status, StatusCode::OK);
 
     let new_password = "an even longer secret";
-    let wrong = laptop
-        .call(
-            "password",
-            &[
-                ("current_password", "not it at all"),
-                ("password", new_password),
-                ("password_confirm", new_password),
-            ],
-        )
-        .await;
+    let wrong = laptop.change_password("not it at all", new_password).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.problem("current_password").as_deref(), Some("wrong_password"));
-    let weak = laptop
-        .call(
-            "password",
-            &[("current_password", PASSWORD), ("password", "qwertyuiop"), ("password_confirm", "qwertyuiop")],
-        )
-        .await;
+    let weak = laptop.change_password(PASSWORD, "qwertyuiop").await;
     assert_eq!(weak.problem("password").as_deref(), Some("common_password"));
     assert_eq!(phone.account().await["username"], "carol", "failed changes end nothing");
 
     let before = laptop.session_cookie();
-    let changed = laptop
-        .call(
-            "password",
-            &[("current_password", PASSWORD), ("password", new_password), ("password_confirm", new_password)],
-        )
-        .await;
+    let changed = laptop.change_password(PASSWORD, new_password).await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
     assert_ne!(laptop.session_cookie(), before, "the session id changes too");
     assert_eq!(laptop.account().await["username"], "carol", "this session continues");

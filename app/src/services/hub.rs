@@ -113,17 +113,17 @@ impl Hub {
             let mut inner = self.lock();
             inner.next_id += 1;
             let id = inner.next_id;
-            for room in rooms {
-                inner.rooms.entry(*room).or_default().insert(id, queue_tx.clone());
-            }
             let conn = Conn {
                 user,
                 session,
                 queue: queue_tx.clone(),
                 closing: closing.clone(),
-                rooms: rooms.iter().copied().collect(),
+                rooms: HashSet::new(),
             };
             inner.conns.insert(id, conn);
+            for room in rooms {
+                inner.subscribe(id, *room);
+            }
             let sockets = inner.users.entry(user).or_default();
             sockets.push(id);
             (sockets.len() == 1, id)
@@ -163,31 +163,18 @@ impl Hub {
 
     /// Makes socket `id` receive `room` (the caller checked it may).
     pub fn subscribe(&self, id: ConnId, room: RoomId) {
-        let mut inner = self.lock();
-        let Some(conn) = inner.conns.get_mut(&id) else { return };
-        conn.rooms.insert(room);
-        let queue = conn.queue.clone();
-        inner.rooms.entry(room).or_default().insert(id, queue);
+        self.lock().subscribe(id, room);
     }
 
     pub fn unsubscribe(&self, id: ConnId, room: RoomId) {
-        let mut inner = self.lock();
-        if let Some(conn) = inner.conns.get_mut(&id) {
-            conn.rooms.remove(&room);
-        }
-        inner.unsubscribe_room(room, id);
+        self.lock().unsubscribe(id, room);
     }
 
     /// Makes every socket of `user` receive `room`: they just joined it.
     pub fn add_member(&self, room: RoomId, user: UserId) {
         let mut inner = self.lock();
-        let ids = inner.users.get(&user).cloned().unwrap_or_default();
-        for id in ids {
-            if let Some(conn) = inner.conns.get_mut(&id) {
-                conn.rooms.insert(room);
-                let queue = conn.queue.clone();
-                inner.rooms.entry(room).or_default().insert(id, queue);
-            }
+        for id in inner.sockets_of(user) {
+            inner.subscribe(id, room);
         }
     }
 
@@ -195,12 +182,8 @@ impl Hub {
     /// published to the room after this call reaches them.
     pub fn remove_member(&self, room: RoomId, user: UserId) {
         let mut inner = self.lock();
-        let ids = inner.users.get(&user).cloned().unwrap_or_default();
-        for id in ids {
-            if let Some(conn) = inner.conns.get_mut(&id) {
-                conn.rooms.remove(&room);
-            }
-            inner.unsubscribe_room(room, id);
+        for id in inner.sockets_of(user) {
+            inner.unsubscribe(id, room);
         }
     }
 
@@ -242,13 +225,15 @@ impl Hub {
     pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
         let mut inner = self.lock();
-        let ids = inner.users.get(&user).cloned().unwrap_or_default();
-        for id in ids {
-            let Some(conn) = inner.conns.get(&id) else { continue };
-            let outbound = Outbound::Broadcast { position: None, text: text.clone() };
-            if let Err(mpsc::error::TrySendError::Full(_)) = conn.queue.try_send(outbound) {
-                inner.close(id, CLOSE_TOO_SLOW);
-            }
+        let receivers = inner
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| inner.conns.get(id).map(|conn| (id, &conn.queue)));
+        let too_slow = deliver(receivers, None, &text);
+        for id in too_slow {
+            inner.close(id, CLOSE_TOO_SLOW);
         }
     }
 
@@ -265,8 +250,7 @@ impl Hub {
 
     fn close_sessions_of(&self, user: UserId, ended: impl Fn(Option<&str>) -> bool) {
         let mut inner = self.lock();
-        let ids = inner.users.get(&user).cloned().unwrap_or_default();
-        for id in ids {
+        for id in inner.sockets_of(user) {
             if inner.conns.get(&id).is_some_and(|conn| ended(conn.session.as_deref())) {
                 inner.close(id, CLOSE_SIGNED_OUT);
             }
@@ -292,6 +276,26 @@ impl Hub {
 }
 
 impl Inner {
+    fn sockets_of(&self, user: UserId) -> Vec<ConnId> {
+        self.users.get(&user).cloned().unwrap_or_default()
+    }
+
+    fn subscribe(&mut self, id: ConnId, room: RoomId) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.rooms.insert(room);
+        let queue = conn.queue.clone();
+        self.rooms.entry(room).or_default().insert(id, queue);
+    }
+
+    fn unsubscribe(&mut self, id: ConnId, room: RoomId) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.rooms.remove(&room);
+        }
+        self.unsubscribe_room(room, id);
+    }
+
+    /// Takes socket `id` out of `room`'s receivers only (its own list of
+    /// rooms is the caller's business).
     fn unsubscribe_room(&mut self, room: RoomId, id: ConnId) {
         if let Some(receivers) = self.rooms.get_mut(&room) {
             receivers.remove(&id);
@@ -316,8 +320,8 @@ impl Inner {
 
 /// Queues one serialized frame for every receiver, without waiting;
 /// returns the receivers whose queue is full.
-fn deliver(
-    receivers: &HashMap<ConnId, mpsc::Sender<Outbound>>,
+fn deliver<'a>(
+    receivers: impl IntoIterator<Item = (&'a ConnId, &'a mpsc::Sender<Outbound>)>,
     position: Option<(RoomId, Seq)>,
     text: &Utf8Bytes,
 ) -> Vec<ConnId> {

@@ -3,12 +3,12 @@
 
 use super::{internal, messages, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
-use crate::domain::{Member, NewRoom, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility};
+use crate::domain::{
+    Member, NewRoom, PublicProfile, Role, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility,
+};
 use crate::error::{AppError, Field, Problem};
 use crate::store::StoreError;
 
-/// A viewer who is a member of nothing (ids start at 1).
-const NOBODY: UserId = UserId(0);
 /// How many rooms a search returns.
 const BROWSE_LIMIT: i64 = 50;
 /// The longest search text considered.
@@ -27,20 +27,17 @@ pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<R
     let summary = summary(state, id, owner).await?.ok_or(AppError::Internal)?;
     state.hub.add_member(id, owner);
     state.hub.send_to_user(owner, &ServerFrame::RoomJoined { room: summary.clone() });
-    announce_public(state, id).await;
+    announce_public(state, &summary);
     Ok(summary)
 }
 
-/// Tells those browsing the public rooms how `room` looks now (to someone
-/// who is not a member). Private rooms are never announced.
-async fn announce_public(state: &AppState, room: RoomId) {
-    match state.store.room_summary(room, NOBODY).await {
-        Ok(Some(summary)) if summary.visibility == Visibility::Public => {
-            state.hub.publish_directory(&ServerFrame::PublicRoomChanged { room: summary });
-        }
-        Ok(Some(_)) => {}
-        Ok(None) => state.hub.publish_directory(&ServerFrame::PublicRoomGone { room }),
-        Err(error) => tracing::warn!(%error, "announcing a public room"),
+/// Tells those browsing the public rooms how a room looks now, from a
+/// member's view of it (to them it is a room they are not in). Private
+/// rooms are never announced.
+fn announce_public(state: &AppState, summary: &RoomSummary) {
+    if summary.visibility == Visibility::Public {
+        let outsiders_view = RoomSummary { role: None, unread: 0, ..summary.clone() };
+        state.hub.publish_directory(&ServerFrame::PublicRoomChanged { room: outsiders_view });
     }
 }
 
@@ -85,10 +82,11 @@ pub async fn open(state: &AppState, viewer: UserId, room: RoomId) -> Result<Room
 
 async fn members(state: &AppState, room: RoomId) -> Result<Vec<Member>, AppError> {
     let members = state.store.members(room).await.or_internal("listing members")?;
-    Ok(members
-        .into_iter()
-        .map(|(profile, role)| Member { online: state.hub.is_online(profile.id), profile, role })
-        .collect())
+    Ok(members.into_iter().map(|member| with_presence(state, member)).collect())
+}
+
+fn with_presence(state: &AppState, (profile, role): (PublicProfile, Role)) -> Member {
+    Member { online: state.hub.is_online(profile.id), profile, role }
 }
 
 /// Joins a public room (joining twice is harmless).
@@ -106,12 +104,13 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSu
         state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
     }
     state.hub.send_to_user(user, &ServerFrame::RoomJoined { room: summary.clone() });
-    announce_public(state, room).await;
+    announce_public(state, &summary);
     Ok(summary)
 }
 
 async fn member(state: &AppState, room: RoomId, user: UserId) -> Result<Option<Member>, AppError> {
-    Ok(members(state, room).await?.into_iter().find(|m| m.profile.id == user))
+    let member = state.store.member(room, user).await.or_internal("loading a member")?;
+    Ok(member.map(|member| with_presence(state, member)))
 }
 
 /// Leaves a room. See [`crate::store::Store::leave_room`] for who owns it
@@ -137,7 +136,11 @@ pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), A
     }
     tracing::info!(%room, %user, role = departure.left_role.as_str(), archived = departure.archived, "left a room");
     state.hub.send_to_user(user, &ServerFrame::RoomLeft { room });
-    announce_public(state, room).await;
+    if departure.archived {
+        state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
+    } else if let Some(summary) = summary(state, room, user).await? {
+        announce_public(state, &summary);
+    }
     Ok(())
 }
 

@@ -65,6 +65,23 @@ struct MemberRow {
     role: String,
 }
 
+impl MemberRow {
+    fn member(self) -> (PublicProfile, Role) {
+        let role = Role::from_db(&self.role).unwrap_or(Role::Member);
+        let profile = PublicProfile {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            avatar_version: self.avatar_version,
+        };
+        (profile, role)
+    }
+}
+
+const MEMBER_SELECT: &str = "
+    SELECT u.id, u.username, u.display_name, u.avatar_version, m.role
+    FROM memberships m JOIN users u ON u.id = m.user_id";
+
 /// What leaving did to the room.
 pub struct Departure {
     pub left_role: Role,
@@ -186,28 +203,29 @@ impl Store {
 
     /// Every member with their role, owner and admins first.
     pub async fn members(&self, room: RoomId) -> Result<Vec<(PublicProfile, Role)>, sqlx::Error> {
-        let rows: Vec<MemberRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.avatar_version, m.role
-             FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.room_id = $1
-             ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username_key",
-        )
+        let rows: Vec<MemberRow> = sqlx::query_as(&format!(
+            "{MEMBER_SELECT} WHERE m.room_id = $1
+             ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username_key"
+        ))
         .bind(room)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let role = Role::from_db(&row.role).unwrap_or(Role::Member);
-                let profile = PublicProfile {
-                    id: row.id,
-                    username: row.username,
-                    display_name: row.display_name,
-                    avatar_version: row.avatar_version,
-                };
-                (profile, role)
-            })
-            .collect())
+        Ok(rows.into_iter().map(MemberRow::member).collect())
+    }
+
+    /// One member with their role, if `user` is a member.
+    pub async fn member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<Option<(PublicProfile, Role)>, sqlx::Error> {
+        let row: Option<MemberRow> =
+            sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.room_id = $1 AND m.user_id = $2"))
+                .bind(room)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(MemberRow::member))
     }
 
     /// Adds `user` as a member who has read everything so far. Returns

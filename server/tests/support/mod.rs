@@ -191,6 +191,12 @@ impl Browser {
         self.call("login", &[("login", login), ("password", password)]).await
     }
 
+    /// Changes the password (the new one typed twice).
+    pub async fn change_password(&self, current: &str, new: &str) -> Reply {
+        self.call("password", &[("current_password", current), ("password", new), ("password_confirm", new)])
+            .await
+    }
+
     pub async fn account(&self) -> Value {
         let reply = self.call("account", &[]).await;
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);

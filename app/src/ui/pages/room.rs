@@ -248,11 +248,8 @@ impl RoomState {
         // a late answer to the first attempt cannot make a copy).
         set_timeout(
             move || {
-                self.timeline.try_update(|t| {
-                    if t.pending().iter().any(|p| p.client_id == client_id) {
-                        t.fail(&client_id);
-                    }
-                });
+                // Does nothing if it was acknowledged meanwhile.
+                self.timeline.try_update(|t| t.fail(&client_id));
             },
             SEND_TIMEOUT,
         );
