@@ -46,6 +46,19 @@ pub enum Problem {
     ImageTooLarge { max_bytes: usize },
     ImageTooManyPixels { max_side: u32 },
     RoomNameTaken,
+    /// No user has this username.
+    UnknownUser,
+    /// A friend request or invitation to oneself.
+    Yourself,
+    AlreadyFriends,
+    AlreadyRequested,
+    AlreadyMember,
+    AlreadyInvited,
+    /// Banned from the room: unban them first.
+    Banned,
+    /// They do not take requests, invitations or messages from the user
+    /// (blocked, or friends only). Worded without saying which.
+    NotAccepting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use ui::pages::{
     auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage,
-    room::RoomPage, user::UserPage,
+    friends::FriendsPage, room::RoomPage, user::UserPage,
 };
 use ui::shell::AppShell;
 
@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=ProfilePage />
                     <Route path=path!("rooms/:id") view=RoomPage />
                     <Route path=path!("u/:username") view=UserPage />
+                    <Route path=path!("friends") view=FriendsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -5,12 +5,16 @@
 //! stable for tests, logs and reverse proxies.
 
 mod auth;
+mod moderation;
 mod profile;
 mod rooms;
+mod social;
 
 pub use auth::*;
+pub use moderation::*;
 pub use profile::*;
 pub use rooms::*;
+pub use social::*;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

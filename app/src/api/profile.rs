@@ -1,6 +1,6 @@
 //! One's own profile, password and avatar; other people's public profiles.
 
-use crate::domain::{Account, PublicProfile};
+use crate::domain::Account;
 use crate::error::AppError;
 use leptos::prelude::*;
 use server_fn::codec::{MultipartData, MultipartFormData};
@@ -70,12 +70,4 @@ pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
         upload.filter(|bytes| !bytes.is_empty()).ok_or(AppError::field(Field::Avatar, Problem::Required))?;
     let user = avatars::set_avatar(&state, user.id, upload).await?;
     Ok(user.account())
-}
-
-/// What anyone signed in may see of another user: never the email.
-#[server(endpoint = "user")]
-pub async fn user_profile(username: String) -> Result<PublicProfile, AppError> {
-    let state = state()?;
-    require_user().await?;
-    Ok(accounts::public_profile(&state, &username).await?.public())
 }

@@ -6,7 +6,9 @@ mod account;
 mod linkify;
 pub mod protocol;
 mod room;
+mod social;
 
 pub use account::*;
 pub use linkify::*;
 pub use room::*;
+pub use social::*;

@@ -19,7 +19,7 @@
 //!   [`CLOSE_TOO_SLOW`]; the client reconnects and resumes as above;
 //! - a socket only ever receives the rooms its user may read.
 
-use super::{ClientId, Member, Message, RoomId, RoomSummary, Seq, UserId};
+use super::{ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility};
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
@@ -151,6 +151,27 @@ pub enum ServerFrame {
     PublicRoomGone {
         room: RoomId,
     },
+    /// The owner renamed the room or changed its topic or visibility.
+    RoomChanged {
+        room: RoomId,
+        name: String,
+        topic: String,
+        visibility: Visibility,
+    },
+    /// The user lost a room: removed or banned by `by`, or the room was
+    /// deleted. Nothing more of it reaches this user.
+    RemovedFromRoom {
+        room: RoomId,
+        name: String,
+        by: String,
+        reason: Removal,
+    },
+    /// The user's friends or friend requests changed (a request arrived,
+    /// was answered, a friend was removed): reload them.
+    FriendsChanged,
+    /// The invitations the user received, or sent and saw answered,
+    /// changed: reload them.
+    InvitationsChanged,
 }
 
 impl ServerFrame {

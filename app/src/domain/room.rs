@@ -152,6 +152,13 @@ impl ClientId {
     pub(crate) fn stored(id: String) -> Self {
         Self(id)
     }
+
+    /// A fresh random id, for what the server writes itself.
+    #[cfg(feature = "ssr")]
+    pub(crate) fn generated() -> Self {
+        // 128 random bits, URL-safe base64: letters, digits, `-` and `_`.
+        Self(format!("server-{}", tower_sessions::session::Id::default()))
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -160,7 +167,7 @@ pub enum Visibility {
     /// Anyone signed in can find, read and join it.
     #[default]
     Public,
-    /// Members (and, later, invited people) only.
+    /// Members and invited people only.
     Private,
 }
 
@@ -247,6 +254,25 @@ pub struct RoomSummary {
     pub unread: i64,
     /// The viewer's role, if a member.
     pub role: Option<Role>,
+    /// For a direct conversation, the other person (its `name` is empty).
+    pub peer: Option<PublicProfile>,
+    /// Whether `peer` is online.
+    pub peer_online: bool,
+}
+
+impl RoomSummary {
+    /// What lists and headers call the room: for a direct conversation,
+    /// the other person's name.
+    pub fn title(&self) -> &str {
+        match &self.peer {
+            Some(peer) => peer.shown_name(),
+            None => &self.name,
+        }
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.peer.is_some()
+    }
 }
 
 /// The first line of a message, with its author's name.
@@ -288,6 +314,59 @@ pub struct Message {
     /// The id its sender's tab gave it, so that the tab can match it with
     /// the message it shows as pending.
     pub client_id: ClientId,
+    /// Set for a line the room shows about itself ("Bob was removed by
+    /// Alice", with Alice as the author); `body` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<RoomEvent>,
+}
+
+/// Something that happened in a room, shown in its timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RoomEvent {
+    Removed { user: PublicProfile },
+    Banned { user: PublicProfile },
+}
+
+impl RoomEvent {
+    /// How each event is stored: the message's `kind`.
+    pub const REMOVED: &'static str = "removed";
+    pub const BANNED: &'static str = "banned";
+
+    pub fn subject(&self) -> &PublicProfile {
+        match self {
+            Self::Removed { user } | Self::Banned { user } => user,
+        }
+    }
+
+    /// Reads a stored event back, with its subject.
+    pub fn from_db(kind: &str, subject: PublicProfile) -> Option<Self> {
+        match kind {
+            Self::REMOVED => Some(Self::Removed { user: subject }),
+            Self::BANNED => Some(Self::Banned { user: subject }),
+            _ => None,
+        }
+    }
+}
+
+/// Why the user lost a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    Kicked,
+    Banned,
+    /// The owner deleted the room.
+    Deleted,
+}
+
+/// A change of role that the owner makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleChange {
+    MakeAdmin,
+    MakeMember,
+    /// The member becomes owner; the owner becomes an admin.
+    MakeOwner,
 }
 
 /// A room member, with presence.

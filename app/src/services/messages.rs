@@ -13,7 +13,7 @@ use crate::domain::protocol::ServerFrame;
 use crate::domain::{
     ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
 };
-use crate::error::{AppError, Field};
+use crate::error::{AppError, Field, Problem};
 use crate::store::{Appended, NewMessage, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -27,7 +27,9 @@ struct Post {
     room: RoomId,
     author: UserId,
     client_id: ClientId,
-    body: MessageBody,
+    /// Empty for an event.
+    body: String,
+    event: Option<(&'static str, UserId)>,
     reply: oneshot::Sender<Result<Message, AppError>>,
 }
 
@@ -55,7 +57,8 @@ async fn write_groups(store: Store, hub: Arc<Hub>, mut queue: mpsc::Receiver<Pos
                 room: post.room,
                 author: post.author,
                 client_id: &post.client_id,
-                body: post.body.as_str(),
+                body: &post.body,
+                event: post.event,
             })
             .collect();
         let outcomes = store.append_messages(&batch).await;
@@ -71,6 +74,7 @@ async fn write_groups(store: Store, hub: Arc<Hub>, mut queue: mpsc::Receiver<Pos
                         Appended::Existing(message) => Ok(message),
                         Appended::NotMember(Some(Visibility::Public)) => Err(AppError::Forbidden),
                         Appended::NotMember(_) => Err(AppError::NotFound),
+                        Appended::Refused => Err(AppError::field(Field::Message, Problem::NotAccepting)),
                     };
                     let _ = post.reply.send(answer);
                 }
@@ -95,8 +99,31 @@ pub async fn post(
     body: &str,
 ) -> Result<Message, AppError> {
     let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
+    write(state, room, author, client_id, body.as_str().to_owned(), None).await
+}
+
+/// Records an event in the room's timeline, authored by `actor` (a member).
+pub async fn post_event(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    event: &'static str,
+    subject: UserId,
+) -> Result<Message, AppError> {
+    let client_id = ClientId::generated();
+    write(state, room, actor, client_id, String::new(), Some((event, subject))).await
+}
+
+async fn write(
+    state: &AppState,
+    room: RoomId,
+    author: UserId,
+    client_id: ClientId,
+    body: String,
+    event: Option<(&'static str, UserId)>,
+) -> Result<Message, AppError> {
     let (reply, answer) = oneshot::channel();
-    let post = Post { room, author, client_id, body, reply };
+    let post = Post { room, author, client_id, body, event, reply };
     state.writer.posts.send(post).await.or_internal("queueing a message")?;
     answer.await.or_internal("waiting for a commit")?
 }

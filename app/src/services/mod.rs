@@ -7,9 +7,11 @@ pub mod auth;
 pub mod avatars;
 pub mod hub;
 pub mod messages;
+pub mod moderation;
 pub mod passwords;
 pub mod rate_limit;
 pub mod rooms;
+pub mod social;
 
 use crate::error::AppError;
 use crate::store::Store;

@@ -34,28 +34,43 @@ pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<R
 /// Tells those browsing the public rooms how a room looks now, from a
 /// member's view of it (to them it is a room they are not in). Private
 /// rooms are never announced.
-fn announce_public(state: &AppState, summary: &RoomSummary) {
+pub(super) fn announce_public(state: &AppState, summary: &RoomSummary) {
     if summary.visibility == Visibility::Public {
         let outsiders_view = RoomSummary { role: None, unread: 0, ..summary.clone() };
         state.hub.publish_directory(&ServerFrame::PublicRoomChanged { room: outsiders_view });
     }
 }
 
-async fn summary(state: &AppState, room: RoomId, viewer: UserId) -> Result<Option<RoomSummary>, AppError> {
-    state.store.room_summary(room, viewer).await.or_internal("loading a room")
+pub(super) async fn summary(state: &AppState, room: RoomId, viewer: UserId) -> Result<Option<RoomSummary>, AppError> {
+    let summary = state.store.room_summary(room, viewer).await.or_internal("loading a room")?;
+    Ok(summary.map(|summary| with_peer_presence(state, summary)))
 }
 
-/// The room if `viewer` may read it: a public room, or one they belong to.
-/// Anything else is `NotFound`, exactly like a room that does not exist.
+fn with_peer_presence(state: &AppState, mut summary: RoomSummary) -> RoomSummary {
+    summary.peer_online = summary.peer.as_ref().is_some_and(|peer| state.hub.is_online(peer.id));
+    summary
+}
+
+/// The room if `viewer` may read it: one they belong to, or a public room
+/// they are not banned from (`Forbidden` if they are). Anything else is
+/// `NotFound`, exactly like a room that does not exist.
 pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
-    match summary(state, room, viewer).await? {
-        Some(room) if room.visibility == Visibility::Public || room.role.is_some() => Ok(room),
+    let standing = state.store.standing(room, viewer).await.or_internal("loading a room")?;
+    match standing {
+        Some(standing) if standing.summary.role.is_some() => Ok(with_peer_presence(state, standing.summary)),
+        Some(standing) if standing.summary.visibility == Visibility::Public => {
+            if standing.banned {
+                Err(AppError::Forbidden)
+            } else {
+                Ok(standing.summary)
+            }
+        }
         _ => Err(AppError::NotFound),
     }
 }
 
 /// The room if `user` is a member of it.
-async fn membership(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+pub(super) async fn membership(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let room = readable(state, user, room).await?;
     if room.role.is_none() {
         return Err(AppError::Forbidden);
@@ -64,7 +79,8 @@ async fn membership(state: &AppState, user: UserId, room: RoomId) -> Result<Room
 }
 
 pub async fn mine(state: &AppState, user: UserId) -> Result<Vec<RoomSummary>, AppError> {
-    state.store.rooms_of(user).await.or_internal("listing my rooms")
+    let rooms = state.store.rooms_of(user).await.or_internal("listing my rooms")?;
+    Ok(rooms.into_iter().map(|summary| with_peer_presence(state, summary)).collect())
 }
 
 pub async fn browse(state: &AppState, viewer: UserId, query: &str) -> Result<Vec<RoomSummary>, AppError> {
@@ -98,6 +114,13 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSu
     if !state.store.join_room(room, user).await.or_internal("joining a room")? {
         return Err(AppError::NotFound);
     }
+    welcome(state, room, user).await
+}
+
+/// Tells everyone concerned that `user` just became a member of `room`:
+/// their sockets start receiving it, the room sees them arrive, their tabs
+/// list it and, for a public room, so does the directory.
+pub(super) async fn welcome(state: &AppState, room: RoomId, user: UserId) -> Result<RoomSummary, AppError> {
     let summary = summary(state, room, user).await?.ok_or(AppError::NotFound)?;
     state.hub.add_member(room, user);
     if let Some(member) = member(state, room, user).await? {
@@ -108,7 +131,7 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSu
     Ok(summary)
 }
 
-async fn member(state: &AppState, room: RoomId, user: UserId) -> Result<Option<Member>, AppError> {
+pub(super) async fn member(state: &AppState, room: RoomId, user: UserId) -> Result<Option<Member>, AppError> {
     let member = state.store.member(room, user).await.or_internal("loading a member")?;
     Ok(member.map(|member| with_presence(state, member)))
 }
@@ -116,7 +139,10 @@ async fn member(state: &AppState, room: RoomId, user: UserId) -> Result<Option<M
 /// Leaves a room. See [`crate::store::Store::leave_room`] for who owns it
 /// afterwards.
 pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), AppError> {
-    membership(state, user, room).await?;
+    if membership(state, user, room).await?.is_direct() {
+        // A conversation between two people has no one to hand it to.
+        return Err(AppError::Forbidden);
+    }
     // Delivery stops before the membership goes, so that no message
     // committed after the departure reaches the one who left.
     state.hub.remove_member(room, user);

@@ -1,7 +1,7 @@
 //! Messages: appending them in batches (group commit) and reading history.
 
 use super::{now_millis, Store};
-use crate::domain::{ClientId, Message, PublicProfile, RoomId, Seq, UserId, Visibility};
+use crate::domain::{ClientId, Message, PublicProfile, RoomEvent, RoomId, Seq, UserId, Visibility};
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -14,10 +14,23 @@ struct MessageRow {
     client_id: String,
     body: String,
     sent_at: i64,
+    kind: String,
+    subject_id: Option<UserId>,
+    subject_username: Option<String>,
+    subject_display_name: Option<String>,
+    subject_avatar_version: Option<i64>,
 }
 
 impl MessageRow {
     fn message(self) -> Message {
+        let event = match (self.subject_id, self.subject_username, self.subject_display_name) {
+            (Some(id), Some(username), Some(display_name)) => {
+                let subject =
+                    PublicProfile { id, username, display_name, avatar_version: self.subject_avatar_version };
+                RoomEvent::from_db(&self.kind, subject)
+            }
+            _ => None,
+        };
         Message {
             room: self.room_id,
             seq: self.seq,
@@ -30,14 +43,16 @@ impl MessageRow {
             body: self.body,
             sent_at: self.sent_at,
             client_id: ClientId::stored(self.client_id),
+            event,
         }
     }
 }
 
 const MESSAGE_SELECT: &str = "
     SELECT m.room_id, m.seq, m.author_id, u.username, u.display_name, u.avatar_version,
-           m.client_id, m.body, m.sent_at
-    FROM messages m JOIN users u ON u.id = m.author_id";
+           m.client_id, m.body, m.sent_at, m.kind, s.id AS subject_id, s.username AS subject_username,
+           s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version
+    FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN users s ON s.id = m.subject_id";
 
 /// One message to append.
 pub struct NewMessage<'a> {
@@ -45,6 +60,8 @@ pub struct NewMessage<'a> {
     pub author: UserId,
     pub client_id: &'a ClientId,
     pub body: &'a str,
+    /// For an event line: its kind and subject (the body is then empty).
+    pub event: Option<(&'static str, UserId)>,
 }
 
 /// What became of one message of a batch.
@@ -56,7 +73,24 @@ pub enum Appended {
     Existing(Message),
     /// The author is not a member; the room's visibility says how to answer.
     NotMember(Option<Visibility>),
+    /// A direct conversation whose other member does not take the author's
+    /// messages (blocked, or friends only).
+    Refused,
 }
+
+/// For a direct conversation (`r`) and its author (`$2`): whether the other
+/// member does not take their messages (a block either way, or friends only
+/// and they are not friends).
+const DIRECT_REFUSED: &str = "
+    r.kind = 'direct' AND EXISTS (
+        SELECT 1 FROM memberships o JOIN users ou ON ou.id = o.user_id
+        WHERE o.room_id = r.id AND o.user_id <> $2 AND (
+            EXISTS (SELECT 1 FROM blocks b
+                    WHERE (b.blocker_id = o.user_id AND b.blocked_id = $2)
+                       OR (b.blocker_id = $2 AND b.blocked_id = o.user_id))
+            OR (ou.dm_policy = 'friends' AND NOT EXISTS (
+                SELECT 1 FROM friendships f WHERE f.user_id = o.user_id AND f.friend_id = $2))))
+    AS refused";
 
 impl Store {
     /// Appends messages in one transaction on the durable writer connection,
@@ -78,18 +112,22 @@ impl Store {
                 outcomes.push(Appended::Existing(row.message()));
                 continue;
             }
-            let access: Option<(String, Option<String>)> = sqlx::query_as(
-                "SELECT r.visibility, m.role FROM rooms r
+            let access: Option<(String, Option<String>, bool)> = sqlx::query_as(&format!(
+                "SELECT r.visibility, m.role, {DIRECT_REFUSED} FROM rooms r
                  LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2
-                 WHERE r.id = $1 AND r.archived_at IS NULL",
-            )
+                 WHERE r.id = $1 AND r.archived_at IS NULL"
+            ))
             .bind(new.room)
             .bind(new.author)
             .fetch_optional(&mut *tx)
             .await?;
             match access {
-                Some((_, Some(_))) => {}
-                Some((visibility, None)) => {
+                Some((_, Some(_), false)) => {}
+                Some((_, Some(_), true)) => {
+                    outcomes.push(Appended::Refused);
+                    continue;
+                }
+                Some((visibility, None, _)) => {
                     outcomes.push(Appended::NotMember(Visibility::from_db(&visibility)));
                     continue;
                 }
@@ -106,8 +144,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(new.room)
             .bind(seq)
@@ -115,6 +153,8 @@ impl Store {
             .bind(new.client_id.as_str())
             .bind(new.body)
             .bind(now)
+            .bind(new.event.map_or("text", |(kind, _)| kind))
+            .bind(new.event.map(|(_, subject)| subject))
             .execute(&mut *tx)
             .await?;
             // Writing in a room means having read it.

@@ -8,12 +8,15 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod invitations;
 mod messages;
 mod rooms;
+mod social;
 mod users;
 
 pub use messages::{Appended, NewMessage};
-pub use rooms::Departure;
+pub use rooms::{Departure, Standing};
+pub use social::{RequestOutcome, Ties};
 pub use users::{NewUser, StoredAvatar, UserRecord};
 
 /// Why a write was refused by the database itself.

@@ -1,8 +1,10 @@
 //! Rooms and memberships.
 
+use super::social::ProfileRow;
 use super::{classify, now_millis, Store, StoreError};
+use sqlx::{Sqlite, Transaction};
 use crate::domain::{
-    preview_text, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
+    preview_text, Ban, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
 
 /// A room row joined with the viewer's membership and the latest message.
@@ -20,10 +22,28 @@ struct SummaryRow {
     last_username: Option<String>,
     last_display_name: Option<String>,
     last_body: Option<String>,
+    peer_id: Option<UserId>,
+    peer_username: Option<String>,
+    peer_display_name: Option<String>,
+    peer_avatar_version: Option<i64>,
+    banned: bool,
+    invited: bool,
+}
+
+/// A room as one user sees it, with what keeps them out of it or lets
+/// them in.
+pub struct Standing {
+    pub summary: RoomSummary,
+    pub banned: bool,
+    pub invited: bool,
 }
 
 impl SummaryRow {
     fn summary(self) -> RoomSummary {
+        self.standing().summary
+    }
+
+    fn standing(self) -> Standing {
         let last_message = match (self.last_username, self.last_display_name, self.last_body) {
             (Some(username), Some(display_name), Some(body)) => {
                 let author = if display_name.is_empty() { username } else { display_name };
@@ -31,7 +51,16 @@ impl SummaryRow {
             }
             _ => None,
         };
-        RoomSummary {
+        let peer = match (self.peer_id, self.peer_username, self.peer_display_name) {
+            (Some(id), Some(username), Some(display_name)) => Some(PublicProfile {
+                id,
+                username,
+                display_name,
+                avatar_version: self.peer_avatar_version,
+            }),
+            _ => None,
+        };
+        let summary = RoomSummary {
             id: self.id,
             name: self.name,
             topic: self.topic,
@@ -42,7 +71,10 @@ impl SummaryRow {
             last_message,
             unread: self.unread.max(0),
             role: self.role.as_deref().and_then(Role::from_db),
-        }
+            peer,
+            peer_online: false,
+        };
+        Standing { summary, banned: self.banned, invited: self.invited }
     }
 }
 
@@ -50,10 +82,16 @@ impl SummaryRow {
 const SUMMARY_COLUMNS: &str = "
     r.id, r.name, r.topic, r.visibility, r.member_count, r.last_seq, r.last_activity,
     m.role, COALESCE(r.last_seq - m.last_read_seq, 0) AS unread,
-    u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body";
+    u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
+    pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
+    pu.avatar_version AS peer_avatar_version,
+    EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS banned,
+    EXISTS (SELECT 1 FROM invitations i WHERE i.room_id = r.id AND i.invitee_id = $1) AS invited";
 const SUMMARY_JOINS: &str = "
     LEFT JOIN messages msg ON msg.room_id = r.id AND msg.seq = r.last_seq
-    LEFT JOIN users u ON u.id = msg.author_id";
+    LEFT JOIN users u ON u.id = msg.author_id
+    LEFT JOIN memberships pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id <> $1
+    LEFT JOIN users pu ON pu.id = pm.user_id";
 
 /// A member row joined with the user.
 #[derive(sqlx::FromRow)]
@@ -81,6 +119,29 @@ impl MemberRow {
 const MEMBER_SELECT: &str = "
     SELECT u.id, u.username, u.display_name, u.avatar_version, m.role
     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+#[derive(sqlx::FromRow)]
+struct BanRow {
+    #[sqlx(flatten)]
+    user: ProfileRow,
+    by_id: UserId,
+    by_username: String,
+    by_display_name: String,
+    by_avatar_version: Option<i64>,
+}
+
+impl BanRow {
+    fn ban(self) -> Ban {
+        let (user, banned_at) = self.user.split();
+        let by = PublicProfile {
+            id: self.by_id,
+            username: self.by_username,
+            display_name: self.by_display_name,
+            avatar_version: self.by_avatar_version,
+        };
+        Ban { user, by, banned_at }
+    }
+}
 
 /// What leaving did to the room.
 pub struct Departure {
@@ -132,6 +193,12 @@ impl Store {
         room: RoomId,
         viewer: UserId,
     ) -> Result<Option<RoomSummary>, sqlx::Error> {
+        Ok(self.standing(room, viewer).await?.map(|standing| standing.summary))
+    }
+
+    /// The room as `viewer` sees it and whether they are banned from it or
+    /// invited into it, unless it is archived or missing.
+    pub async fn standing(&self, room: RoomId, viewer: UserId) -> Result<Option<Standing>, sqlx::Error> {
         let row: Option<SummaryRow> = sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM rooms r
              LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $1 {SUMMARY_JOINS}
@@ -141,7 +208,7 @@ impl Store {
         .bind(room)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(SummaryRow::summary))
+        Ok(row.map(SummaryRow::standing))
     }
 
     /// The rooms `user` is a member of, most recently active first.
@@ -178,7 +245,7 @@ impl Store {
         let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM rooms r
              LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $1 {SUMMARY_JOINS}
-             WHERE r.visibility = 'public' AND r.archived_at IS NULL
+             WHERE r.visibility = 'public' AND r.kind = 'room' AND r.archived_at IS NULL
                AND (r.name_key LIKE $2 ESCAPE '\\' OR lower(r.topic) LIKE $2 ESCAPE '\\')
              ORDER BY r.member_count DESC, r.last_activity DESC, r.id DESC
              LIMIT $3"
@@ -232,26 +299,206 @@ impl Store {
     /// false if they already were one.
     pub async fn join_room(&self, room: RoomId, user: UserId) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let added = sqlx::query(
-            "INSERT INTO memberships (room_id, user_id, role, joined_at, last_read_seq)
-             SELECT id, $2, 'member', $3, last_seq FROM rooms WHERE id = $1 AND archived_at IS NULL
-             ON CONFLICT DO NOTHING",
+        let added = add_membership(&mut tx, room, user, Role::Member).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// The direct conversation named `key` (see `domain::direct_key`).
+    pub async fn direct_room(&self, key: &str) -> Result<Option<RoomId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM rooms WHERE name_key = $1 AND kind = 'direct'")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// The direct conversation of `a` and `b`, created if needed; true when
+    /// this call created it. Two concurrent calls get the same room.
+    pub async fn create_direct_room(
+        &self,
+        a: UserId,
+        b: UserId,
+        key: &str,
+    ) -> Result<(RoomId, bool), sqlx::Error> {
+        let now = now_millis();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let created: Option<RoomId> = sqlx::query_scalar(
+            "INSERT INTO rooms (name, name_key, topic, visibility, kind, last_activity, created_at)
+             VALUES ('', $1, '', 'private', 'direct', $2, $2)
+             ON CONFLICT (name_key) DO NOTHING RETURNING id",
         )
-        .bind(room)
-        .bind(user)
-        .bind(now_millis())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if added {
-            sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
+        .bind(key)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match created {
+            Some(room) => {
+                for user in [a, b] {
+                    add_membership(&mut tx, room, user, Role::Member).await?;
+                }
+                (room, true)
+            }
+            None => {
+                let room = sqlx::query_scalar("SELECT id FROM rooms WHERE name_key = $1")
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (room, false)
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Removes `user` from the room, and with `banned_by` keeps them out.
+    /// Returns the role they had, if they were a member. Their pending
+    /// invitation goes too.
+    pub async fn remove_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        banned_by: Option<UserId>,
+    ) -> Result<Option<Role>, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let role: Option<String> =
+            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING role")
+                .bind(room)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if role.is_some() {
+            sqlx::query("UPDATE rooms SET member_count = member_count - 1 WHERE id = $1")
                 .bind(room)
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(by) = banned_by {
+            sqlx::query(
+                "INSERT INTO bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(room)
+            .bind(user)
+            .bind(by)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM invitations WHERE room_id = $1 AND invitee_id = $2")
+            .bind(room)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(added)
+        Ok(role.as_deref().and_then(Role::from_db))
+    }
+
+    pub async fn unban(&self, room: RoomId, user: UserId) -> Result<bool, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM bans WHERE room_id = $1 AND user_id = $2")
+            .bind(room)
+            .bind(user)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    /// The users banned from the room, with who banned them, newest first.
+    pub async fn bans(&self, room: RoomId) -> Result<Vec<Ban>, sqlx::Error> {
+        let rows: Vec<BanRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.avatar_version, b.created_at AS at,
+                    x.id AS by_id, x.username AS by_username, x.display_name AS by_display_name,
+                    x.avatar_version AS by_avatar_version
+             FROM bans b JOIN users u ON u.id = b.user_id JOIN users x ON x.id = b.banned_by
+             WHERE b.room_id = $1 ORDER BY b.created_at DESC, u.id",
+        )
+        .bind(room)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(BanRow::ban).collect())
+    }
+
+    /// Sets the role of a member who is not the owner. False when `user`
+    /// is not such a member.
+    pub async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> Result<bool, sqlx::Error> {
+        let changed = sqlx::query(
+            "UPDATE memberships SET role = $3 WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'",
+        )
+        .bind(room)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    /// Makes member `to` the owner and the owner `from` an admin, at once.
+    pub async fn transfer_ownership(&self, room: RoomId, from: UserId, to: UserId) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let promoted = sqlx::query(
+            "UPDATE memberships SET role = 'owner' WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'",
+        )
+        .bind(room)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let demoted = sqlx::query(
+            "UPDATE memberships SET role = 'admin' WHERE room_id = $1 AND user_id = $2 AND role = 'owner'",
+        )
+        .bind(room)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if promoted == 1 && demoted == 1 {
+            tx.commit().await?;
+            Ok(true)
+        } else {
+            tx.rollback().await?;
+            Ok(false)
+        }
+    }
+
+    /// Renames the room and sets its topic and visibility.
+    pub async fn update_room(
+        &self,
+        room: RoomId,
+        name: &str,
+        name_key: &str,
+        topic: &str,
+        visibility: Visibility,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE rooms SET name = $2, name_key = $3, topic = $4, visibility = $5 WHERE id = $1")
+            .bind(room)
+            .bind(name)
+            .bind(name_key)
+            .bind(topic)
+            .bind(visibility.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| classify(e, &["name_key"]))?;
+        Ok(())
+    }
+
+    /// Deletes the room: every member goes, pending invitations too, and
+    /// the room is archived (its history is kept). Returns who were members.
+    pub async fn delete_room(&self, room: RoomId) -> Result<Vec<UserId>, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let members: Vec<UserId> =
+            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
+                .bind(room)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM invitations WHERE room_id = $1").bind(room).execute(&mut *tx).await?;
+        sqlx::query("UPDATE rooms SET archived_at = $2, member_count = 0 WHERE id = $1")
+            .bind(room)
+            .bind(now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(members)
     }
 
     /// Removes `user` from the room. An owner who leaves hands the room to
@@ -314,6 +561,39 @@ impl Store {
         .rows_affected();
         Ok(changed > 0)
     }
+}
+
+/// Adds a membership (read up to the room's latest message) and counts
+/// it. False when `user` already was a member, is banned, or the room is
+/// archived.
+pub(super) async fn add_membership(
+    tx: &mut Transaction<'_, Sqlite>,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+) -> Result<bool, sqlx::Error> {
+    let added = sqlx::query(
+        "INSERT INTO memberships (room_id, user_id, role, joined_at, last_read_seq)
+         SELECT id, $2, $3, $4, last_seq FROM rooms
+         WHERE id = $1 AND archived_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM bans WHERE room_id = $1 AND user_id = $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(room)
+    .bind(user)
+    .bind(role.as_str())
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if added {
+        sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
+            .bind(room)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(added)
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.

@@ -7,7 +7,7 @@
 //! render the same on both sides.
 
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{MessagePreview, RoomId, RoomSummary, UserId};
+use crate::domain::{MessagePreview, Pending, Removal, RoomId, RoomSummary, UserId};
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -51,12 +51,30 @@ pub struct Live {
     pub open_room: RwSignal<Option<RoomId>>,
     /// Bumped at each reconnection: "my rooms" is reloaded then.
     pub reconnections: RwSignal<u64>,
+    /// Bumped when the server says the user's friends or friend requests
+    /// changed (and at each reconnection): views showing them reload.
+    pub friends_changed: RwSignal<u64>,
+    /// The same for invitations.
+    pub invitations_changed: RwSignal<u64>,
+    /// What waits for the user's answer: the header's badges.
+    pub pending: RwSignal<Pending>,
+    /// A room the user just lost, to tell them why.
+    pub notice: RwSignal<Option<Notice>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     me: StoredValue<Option<UserId>>,
     watchers: StoredValue<Vec<Watcher>>,
     next_watcher: StoredValue<u64>,
     #[cfg(feature = "hydrate")]
     link: StoredValue<client::Link, LocalStorage>,
+}
+
+/// The user lost a room (removed, banned, or it was deleted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub room: RoomId,
+    pub name: String,
+    pub by: String,
+    pub reason: Removal,
 }
 
 pub fn use_live() -> Live {
@@ -70,6 +88,10 @@ pub fn provide_live(me: Option<UserId>) -> Live {
         rooms: RwSignal::new(None),
         open_room: RwSignal::new(None),
         reconnections: RwSignal::new(0),
+        friends_changed: RwSignal::new(0),
+        invitations_changed: RwSignal::new(0),
+        pending: RwSignal::new(Pending::default()),
+        notice: RwSignal::new(None),
         me: StoredValue::new(me),
         watchers: StoredValue::new(Vec::new()),
         next_watcher: StoredValue::new(0),
@@ -176,11 +198,27 @@ impl Live {
                 rooms.push(room.clone());
                 sort_by_activity(rooms);
             }),
-            ServerFrame::RoomLeft { room } => self.rooms.update(|rooms| {
-                if let Some(rooms) = rooms {
-                    rooms.retain(|r| r.id != *room);
+            ServerFrame::RoomLeft { room } => self.forget_room(*room),
+            ServerFrame::RemovedFromRoom { room, name, by, reason } => {
+                self.forget_room(*room);
+                self.notice.set(Some(Notice { room: *room, name: name.clone(), by: by.clone(), reason: *reason }));
+            }
+            ServerFrame::RoomChanged { room, name, topic, visibility } => self.rooms.update(|rooms| {
+                if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == *room) {
+                    summary.name = name.clone();
+                    summary.topic = topic.clone();
+                    summary.visibility = *visibility;
                 }
             }),
+            ServerFrame::Presence { user, online } => self.rooms.update(|rooms| {
+                for summary in rooms.iter_mut().flatten() {
+                    if summary.peer.as_ref().is_some_and(|peer| peer.id == *user) {
+                        summary.peer_online = *online;
+                    }
+                }
+            }),
+            ServerFrame::FriendsChanged => self.friends_changed.update(|n| *n += 1),
+            ServerFrame::InvitationsChanged => self.invitations_changed.update(|n| *n += 1),
             ServerFrame::RoomRead { room, seq } => self.rooms.update(|rooms| {
                 if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == *room) {
                     summary.unread = (summary.last_seq - seq).clamp(0, summary.unread);
@@ -188,6 +226,16 @@ impl Live {
             }),
             _ => {}
         }
+    }
+}
+
+impl Live {
+    fn forget_room(&self, room: RoomId) {
+        self.rooms.update(|rooms| {
+            if let Some(rooms) = rooms {
+                rooms.retain(|r| r.id != room);
+            }
+        });
     }
 }
 

@@ -4,8 +4,8 @@
 use super::avatar::Avatar;
 use super::live::{provide_live, use_live, LinkStatus};
 use super::session::{use_session, RequireAccount};
-use crate::api::my_rooms;
-use crate::domain::RoomSummary;
+use crate::api::{my_rooms, pending_counts};
+use crate::domain::{Removal, RoomSummary};
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
 use leptos::prelude::*;
@@ -35,6 +35,16 @@ fn Layout() -> impl IntoView {
             live.rooms.set(Some(rooms));
         }
     });
+    // The badges, reloaded whenever the server says something changed.
+    let pending_loaded = Resource::new(
+        move || (live.reconnections.get(), live.friends_changed.get(), live.invitations_changed.get()),
+        |_| pending_counts(),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(pending)) = pending_loaded.get() {
+            live.pending.set(pending);
+        }
+    });
     let nav_open = RwSignal::new(false);
     view! {
         <div class="app" class:nav-open=move || nav_open.get() data-link=move || live.status.get().as_str()>
@@ -59,6 +69,20 @@ fn Layout() -> impl IntoView {
                 {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
                     <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
                 })}
+                <A href="/friends" attr:class="icon-button badge-holder"
+                    attr:aria-label=move || (i18n.t().friends_link)(live.pending.get().friend_requests)>
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <path d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-1a6 6 0 0 1 12 0v1M17 11a3 3 0 1 0 0-6M22 21v-1a5 5 0 0 0-4-4.9" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
+                    <CountBadge count=Signal::derive(move || live.pending.get().friend_requests) />
+                </A>
+                <A href="/#invitations" attr:class="icon-button badge-holder"
+                    attr:aria-label=move || (i18n.t().invitations_link)(live.pending.get().invitations)>
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <path d="M3 6h18v12H3zM3 7l9 6 9-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />
+                    </svg>
+                    <CountBadge count=Signal::derive(move || live.pending.get().invitations) />
+                </A>
                 <AccountMenu />
             </header>
             <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>
@@ -71,11 +95,17 @@ fn Layout() -> impl IntoView {
                         })}
                     </Transition>
                 </section>
-                <NavSection title=t!(i18n, direct_messages) />
-                <NavSection title=t!(i18n, friends) />
+                <section class="nav-section">
+                    <h2>{t!(i18n, direct_messages)}</h2>
+                    <DirectNav />
+                </section>
+                <section class="nav-section">
+                    <h2><A href="/friends">{t!(i18n, friends)}</A></h2>
+                </section>
             </nav>
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main class="content">
+                <RemovalNotice />
                 <Outlet />
             </main>
         </div>
@@ -89,7 +119,11 @@ fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let location = use_location();
-    let rooms = move || live.rooms.get().unwrap_or_else(|| loaded.clone());
+    let rooms = move || {
+        let mut rooms = live.rooms.get().unwrap_or_else(|| loaded.clone());
+        rooms.retain(|room| !room.is_direct());
+        rooms
+    };
     view! {
         <ul class="nav-rooms">
             <For each=rooms key=|room| (room.id, room.unread, room.name.clone()) let(room)>
@@ -117,14 +151,84 @@ fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
     }
 }
 
+/// My direct conversations: the other person's avatar, presence and the
+/// unread count.
 #[component]
-fn NavSection(title: impl Fn() -> &'static str + Send + Sync + Copy + 'static) -> impl IntoView {
+fn DirectNav() -> impl IntoView {
     let i18n = use_i18n();
+    let live = use_live();
+    let location = use_location();
+    let conversations = move || {
+        let mut rooms = live.rooms.get().unwrap_or_default();
+        rooms.retain(RoomSummary::is_direct);
+        rooms
+    };
     view! {
-        <section class="nav-section">
-            <h2>{title}</h2>
-            <p class="nav-empty">{t!(i18n, coming_soon)}</p>
-        </section>
+        <Show when=move || !conversations().is_empty() fallback=move || view! { <p class="nav-empty">{t!(i18n, no_direct_messages)}</p> }>
+            <ul class="nav-rooms">
+                <For each=conversations key=|room| (room.id, room.unread, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version)) let(room)>
+                    {
+                        let href = format!("/rooms/{}", room.id);
+                        let current = {
+                            let href = href.clone();
+                            move || location.pathname.get() == href
+                        };
+                        let unread = room.unread;
+                        let peer = room.peer.clone();
+                        view! {
+                            <li>
+                                <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
+                                    <span class="presence-avatar" class:online=room.peer_online>
+                                        {peer.clone().map(|profile| view! { <Avatar profile size="xs" /> })}
+                                        <span class="presence-dot" aria-hidden="true"></span>
+                                    </span>
+                                    <span class="nav-room-name">{room.title().to_owned()}</span>
+                                    <span class="visually-hidden">{move || if room.peer_online { i18n.t().online } else { i18n.t().offline }}</span>
+                                    {(unread > 0).then(|| view! {
+                                        <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
+                                    })}
+                                </A>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+        </Show>
+    }
+}
+
+/// A small count over an icon, hidden at zero.
+#[component]
+fn CountBadge(count: Signal<i64>) -> impl IntoView {
+    move || (count.get() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{count.get()}</span> })
+}
+
+/// Tells the user they lost a room (removed, banned, or deleted), until
+/// dismissed.
+#[component]
+fn RemovalNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    move || {
+        live.notice.get().map(|notice| {
+            let text = move || {
+                let t = i18n.t();
+                let words = match notice.reason {
+                    Removal::Kicked => t.notice_removed,
+                    Removal::Banned => t.notice_banned,
+                    Removal::Deleted => t.notice_deleted,
+                };
+                words(&notice.name, &notice.by)
+            };
+            view! {
+                <div class="notice" role="alert">
+                    <p>{text}</p>
+                    <button type="button" class="button subtle small" on:click=move |_| live.notice.set(None)>
+                        {t!(i18n, dismiss)}
+                    </button>
+                </div>
+            }
+        })
     }
 }
 

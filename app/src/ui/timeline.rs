@@ -120,6 +120,7 @@ mod tests {
             body: format!("m{seq}"),
             sent_at: seq * 1000,
             client_id: ClientId::parse(client_id).unwrap(),
+            event: None,
         }
     }
 

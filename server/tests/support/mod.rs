@@ -360,3 +360,19 @@ impl Socket {
         }
     }
 }
+
+impl Browser {
+    /// Registers `username` and returns their user id.
+    pub async fn sign_up(&self, username: &str) -> i64 {
+        let reply = self.register(username, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        self.account().await["id"].as_i64().expect("a user id")
+    }
+
+    /// Calls a server function that must succeed.
+    pub async fn ok(&self, function: &str, args: &[(&str, &str)]) -> Value {
+        let reply = self.call(function, args).await;
+        assert_eq!(reply.status, StatusCode::OK, "{function} {args:?}: {:?}", reply.json);
+        reply.json
+    }
+}

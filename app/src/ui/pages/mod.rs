@@ -1,8 +1,10 @@
 //! One module per page.
 
 pub mod auth;
+pub mod friends;
 pub mod home;
 pub mod not_found;
 pub mod profile;
 pub mod room;
+pub mod room_admin;
 pub mod user;

@@ -5,7 +5,8 @@
 use crate::api::{open_room, room_history, JoinRoom, LeaveRoom};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{
-    linkify, Member, Message, MessageBody, Role, RoomId, RoomSummary, RoomView, Segment, UserId, Visibility,
+    linkify, Member, Message, MessageBody, PublicProfile, Role, RoomEvent, RoomId, RoomSummary, RoomView,
+    Segment, Seq, UserId, Visibility,
 };
 use crate::error::{AppError, Problem};
 use crate::i18n::{use_i18n, Texts};
@@ -13,6 +14,7 @@ use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::FormError;
 use crate::ui::live::{new_client_id, use_live, Live};
+use crate::ui::pages::room_admin::{MemberActions, RoomAdmin};
 use crate::ui::session::use_session;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
@@ -62,14 +64,14 @@ pub fn RoomPage() -> impl IntoView {
 
 /// Everything the page shows, updated by frames and by the user.
 #[derive(Clone, Copy)]
-struct RoomState {
-    id: RoomId,
+pub struct RoomState {
+    pub(super) id: RoomId,
     /// Captured here: frame and timer callbacks run outside any owner, where
     /// `use_context` finds nothing.
     live: Live,
-    me: Option<UserId>,
-    summary: RwSignal<RoomSummary>,
-    members: RwSignal<Vec<Member>>,
+    pub(super) me: Option<UserId>,
+    pub(super) summary: RwSignal<RoomSummary>,
+    pub(super) members: RwSignal<Vec<Member>>,
     timeline: RwSignal<Timeline>,
     /// Who is typing, with when their indicator ends (ms since the epoch).
     typing: RwSignal<Vec<(UserId, String, f64)>>,
@@ -78,6 +80,9 @@ struct RoomState {
     reads: StoredValue<ReadMarker>,
     /// On phones the member list takes the chat's place when asked for.
     show_members: RwSignal<bool>,
+    /// Set when the user loses the room (removed, banned, deleted): the
+    /// page then goes home, where the shell says why.
+    lost: RwSignal<bool>,
 }
 
 #[component]
@@ -95,7 +100,14 @@ fn Room(opened: RoomView) -> impl IntoView {
         caught_up: RwSignal::new(false),
         reads: StoredValue::new(ReadMarker::default()),
         show_members: RwSignal::new(false),
+        lost: RwSignal::new(false),
     };
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if state.lost.get() {
+            navigate("/", Default::default());
+        }
+    });
     live.open_room.set(Some(state.id));
     let reads = state.reads.get_value();
     on_cleanup(move || {
@@ -111,7 +123,7 @@ fn Room(opened: RoomView) -> impl IntoView {
             state.mark_read(last);
         }
     });
-    let name = opened.room.name.clone();
+    let name = opened.room.title().to_owned();
     view! {
         <Title text=format!("{name} · Salon") />
         <div class="room" class:show-members=move || state.show_members.get()>
@@ -182,11 +194,16 @@ impl RoomState {
                     Duration::from_millis(TYPING_SHOWS_MS as u64 + 50),
                 );
             }
-            ServerFrame::Presence { user, online } => self.members.update(|members| {
-                if let Some(member) = members.iter_mut().find(|m| m.profile.id == *user) {
-                    member.online = *online;
+            ServerFrame::Presence { user, online } => {
+                self.members.update(|members| {
+                    if let Some(member) = members.iter_mut().find(|m| m.profile.id == *user) {
+                        member.online = *online;
+                    }
+                });
+                if self.summary.with_untracked(|s| s.peer.as_ref().is_some_and(|p| p.id == *user)) {
+                    self.summary.update(|s| s.peer_online = *online);
                 }
-            }),
+            }
             ServerFrame::MemberChanged { room, member } if *room == self.id => {
                 self.members.update(|members| {
                     members.retain(|m| m.profile.id != member.profile.id);
@@ -211,6 +228,17 @@ impl RoomState {
             }
             ServerFrame::RoomLeft { room } if *room == self.id => {
                 self.summary.update(|s| s.role = None);
+            }
+            ServerFrame::RemovedFromRoom { room, .. } if *room == self.id => {
+                self.summary.update(|s| s.role = None);
+                self.lost.set(true);
+            }
+            ServerFrame::RoomChanged { room, name, topic, visibility } if *room == self.id => {
+                self.summary.update(|s| {
+                    s.name = name.clone();
+                    s.topic = topic.clone();
+                    s.visibility = *visibility;
+                });
             }
             _ => {}
         }
@@ -356,16 +384,33 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
         }
     });
     let summary = state.summary;
+    let direct = summary.with_untracked(RoomSummary::is_direct);
     view! {
         <header class="room-header">
             <div class="room-title">
-                <h1><span class="hash" aria-hidden="true">"#"</span>{move || summary.with(|s| s.name.clone())}</h1>
+                <h1>
+                    {if direct {
+                        summary.with_untracked(|s| s.peer.clone()).map(|peer| view! {
+                            <span class="presence-avatar" class:online=move || summary.with(|s| s.peer_online)>
+                                <Avatar profile=peer size="sm" />
+                                <span class="presence-dot" aria-hidden="true"></span>
+                            </span>
+                        }).into_any()
+                    } else {
+                        view! { <span class="hash" aria-hidden="true">"#"</span> }.into_any()
+                    }}
+                    {move || summary.with(|s| s.title().to_owned())}
+                </h1>
                 <p class="muted">
-                    {move || summary.with(|s| s.topic.clone())}
+                    {move || if direct {
+                        if summary.with(|s| s.peer_online) { i18n.t().online.to_owned() } else { i18n.t().offline.to_owned() }
+                    } else {
+                        summary.with(|s| s.topic.clone())
+                    }}
                 </p>
             </div>
             <div class="room-facts">
-                <span class="tag">{move || if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
+                <span class="tag">{move || if direct { i18n.t().direct_badge } else if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
                 <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
                 <button type="button" class="button subtle small members-toggle"
                     aria-controls="members-panel"
@@ -373,7 +418,9 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
                     on:click=move |_| state.show_members.update(|shown| *shown = !*shown)>
                     {move || if state.show_members.get() { i18n.t().back_to_chat } else { i18n.t().members }}
                 </button>
-                {move || if summary.with(|s| s.role.is_some()) {
+                {move || if direct {
+                    ().into_any()
+                } else if summary.with(|s| s.role.is_some()) {
                     view! {
                         <button type="button" class="button subtle small" disabled=move || leave.pending().get()
                             on:click=move |_| { leave.dispatch(LeaveRoom { room: state.id }); }>
@@ -481,6 +528,9 @@ fn MessageList(state: RoomState) -> impl IntoView {
 #[component]
 fn MessageItem(row: Row) -> impl IntoView {
     let message = row.message;
+    if let Some(event) = message.event.clone() {
+        return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
+    }
     let header = (!row.continued).then(|| {
         let author = message.author.clone();
         let name = author.shown_name().to_owned();
@@ -501,6 +551,22 @@ fn MessageItem(row: Row) -> impl IntoView {
             </div>
         </li>
     }
+    .into_any()
+}
+
+/// A line the room says about itself: "Bob was removed by Alice".
+#[component]
+fn EventItem(event: RoomEvent, by: PublicProfile, seq: Seq) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || {
+        let t = i18n.t();
+        let words = match &event {
+            RoomEvent::Removed { .. } => t.event_removed,
+            RoomEvent::Banned { .. } => t.event_banned,
+        };
+        words(event.subject().shown_name(), by.shown_name())
+    };
+    view! { <li class="room-event muted" data-seq=seq>{text}</li> }
 }
 
 #[component]
@@ -656,7 +722,7 @@ fn Composer(state: RoomState) -> impl IntoView {
             state.live.send(&ClientFrame::Typing { room: state.id });
         }
     };
-    let label = move || (i18n.t().message_label)(&state.summary.with(|s| s.name.clone()));
+    let label = move || (i18n.t().message_label)(&state.summary.with(|s| s.title().to_owned()));
     view! {
         {move || if state.summary.with(|s| s.role.is_some()) {
             view! {
@@ -702,9 +768,11 @@ fn MemberList(state: RoomState) -> impl IntoView {
                         <span class="member-name">{member.profile.shown_name().to_owned()}</span>
                         <span class="visually-hidden">{move || if member.online { i18n.t().online } else { i18n.t().offline }}</span>
                         {role_label(member.role).map(|label| view! { <span class="tag">{move || label(i18n.t())}</span> })}
+                        <MemberActions state member=member.clone() />
                     </li>
                 </For>
             </ul>
+            <RoomAdmin state />
         </aside>
     }
 }

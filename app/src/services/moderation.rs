@@ -1,0 +1,278 @@
+//! Invitations, roles, kicks and bans, and the owner's room settings.
+//!
+//! Who may do what:
+//! - invite: the owner and admins; in a public room, any member;
+//! - kick and ban: the owner (anyone but themselves) and admins (members
+//!   only); unban and see the bans: the owner and admins;
+//! - roles, settings, ownership and deletion: the owner.
+//!
+//! Nothing of this exists in a direct conversation. A removal takes effect
+//! before it is stored: the removed user's sockets stop receiving the room
+//! first, so nothing the room says afterwards reaches them.
+
+use super::{internal, messages, rooms, social, AppState, OrInternal};
+use crate::domain::protocol::ServerFrame;
+use crate::domain::{
+    Ban, Invitation, NewRoom, PublicProfile, Removal, Role, RoleChange, RoomEvent, RoomId, RoomSummary,
+    UserId, Visibility,
+};
+use crate::error::{AppError, Field, Problem};
+use crate::store::StoreError;
+
+/// The room and `actor`'s role in it, if they may moderate it at `least`.
+async fn authority(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    least: Role,
+) -> Result<(RoomSummary, Role), AppError> {
+    let summary = rooms::membership(state, actor, room).await?;
+    let role = summary.role.ok_or(AppError::Forbidden)?;
+    if summary.is_direct() || role < least {
+        return Err(AppError::Forbidden);
+    }
+    Ok((summary, role))
+}
+
+/// The room if `actor` may invite into it.
+async fn inviting(state: &AppState, actor: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+    let summary = rooms::membership(state, actor, room).await?;
+    let least = if summary.visibility == Visibility::Public { Role::Member } else { Role::Admin };
+    Ok(authority(state, actor, room, least).await?.0)
+}
+
+pub async fn invite(
+    state: &AppState,
+    inviter: UserId,
+    room: RoomId,
+    username: &str,
+) -> Result<Invitation, AppError> {
+    inviting(state, inviter, room).await?;
+    let invitee = social::find_user(state, username).await?;
+    let refuse = |problem| AppError::field(Field::Username, problem);
+    let standing = state.store.standing(room, invitee.id).await.or_internal("loading a room")?;
+    let standing = standing.ok_or(AppError::NotFound)?;
+    if standing.summary.role.is_some() {
+        return Err(refuse(Problem::AlreadyMember));
+    }
+    if standing.banned {
+        return Err(refuse(Problem::Banned));
+    }
+    let ties = state.store.ties(invitee.id, inviter).await.or_internal("loading ties")?;
+    if ties.blocks {
+        return Err(refuse(Problem::NotAccepting));
+    }
+    if !state.store.invite(room, invitee.id, inviter).await.or_internal("inviting")? {
+        return Err(refuse(Problem::AlreadyInvited));
+    }
+    let invitation = state.store.invitation(room, invitee.id).await.or_internal("loading an invitation")?;
+    state.hub.send_to_user(invitee.id, &ServerFrame::InvitationsChanged);
+    invitation.ok_or(AppError::Internal)
+}
+
+/// The invitations waiting for `user`.
+pub async fn invitations_for(state: &AppState, user: UserId) -> Result<Vec<Invitation>, AppError> {
+    state.store.invitations_for(user).await.or_internal("listing invitations")
+}
+
+/// The pending invitations into a room, for those who may invite.
+pub async fn invitations_into(state: &AppState, actor: UserId, room: RoomId) -> Result<Vec<Invitation>, AppError> {
+    inviting(state, actor, room).await?;
+    state.store.invitations_into(room).await.or_internal("listing invitations")
+}
+
+async fn invitation(state: &AppState, room: RoomId, invitee: UserId) -> Result<Invitation, AppError> {
+    let found = state.store.invitation(room, invitee).await.or_internal("loading an invitation")?;
+    found.ok_or(AppError::NotFound)
+}
+
+fn invitation_answered(state: &AppState, invitation: &Invitation) {
+    for user in [invitation.invitee.id, invitation.inviter.id] {
+        state.hub.send_to_user(user, &ServerFrame::InvitationsChanged);
+    }
+}
+
+/// `user` accepts an invitation: they become a member.
+pub async fn accept(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+    let invitation = invitation(state, room, user).await?;
+    if !state.store.accept_invitation(room, user).await.or_internal("accepting an invitation")? {
+        return Err(AppError::NotFound);
+    }
+    invitation_answered(state, &invitation);
+    rooms::welcome(state, room, user).await
+}
+
+pub async fn decline(state: &AppState, user: UserId, room: RoomId) -> Result<(), AppError> {
+    let invitation = invitation(state, room, user).await?;
+    state.store.delete_invitation(room, user).await.or_internal("declining an invitation")?;
+    invitation_answered(state, &invitation);
+    Ok(())
+}
+
+/// Withdraws a pending invitation: its inviter, or the owner or an admin.
+pub async fn revoke(state: &AppState, actor: UserId, room: RoomId, invitee: UserId) -> Result<(), AppError> {
+    let summary = rooms::membership(state, actor, room).await?;
+    let invitation = invitation(state, room, invitee).await?;
+    if invitation.inviter.id != actor && summary.role < Some(Role::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    state.store.delete_invitation(room, invitee).await.or_internal("revoking an invitation")?;
+    invitation_answered(state, &invitation);
+    Ok(())
+}
+
+/// Kicks `target` out of the room, or with `ban` also keeps them out (a
+/// ban may also name someone who is not a member).
+pub async fn remove(
+    state: &AppState,
+    actor: &PublicProfile,
+    room: RoomId,
+    target: UserId,
+    ban: bool,
+) -> Result<(), AppError> {
+    let (summary, actor_role) = authority(state, actor.id, room, Role::Admin).await?;
+    if target == actor.id {
+        return Err(AppError::Forbidden);
+    }
+    let target_role = state.store.role(room, target).await.or_internal("loading a role")?;
+    match target_role {
+        Some(Role::Owner) => return Err(AppError::Forbidden),
+        Some(Role::Admin) if actor_role != Role::Owner => return Err(AppError::Forbidden),
+        None if !ban => return Err(AppError::NotFound),
+        None => {
+            state.store.user_by_id(target).await.or_internal("loading a user")?.ok_or(AppError::NotFound)?;
+        }
+        Some(_) => {}
+    }
+    // Delivery stops first: nothing committed from here on reaches them.
+    state.hub.remove_member(room, target);
+    let removed = match state.store.remove_member(room, target, ban.then_some(actor.id)).await {
+        Ok(removed) => removed,
+        Err(cause) => {
+            if target_role.is_some() {
+                state.hub.add_member(room, target);
+            }
+            return Err(internal("removing a member", cause));
+        }
+    };
+    let reason = if ban { Removal::Banned } else { Removal::Kicked };
+    state.hub.send_to_user(
+        target,
+        &ServerFrame::RemovedFromRoom {
+            room,
+            name: summary.name.clone(),
+            by: actor.shown_name().to_owned(),
+            reason,
+        },
+    );
+    state.hub.send_to_user(target, &ServerFrame::InvitationsChanged);
+    if removed.is_some() {
+        state.hub.publish(room, &ServerFrame::MemberLeft { room, user: target });
+        if let Some(summary) = rooms::summary(state, room, actor.id).await? {
+            rooms::announce_public(state, &summary);
+        }
+    }
+    let event = if ban { RoomEvent::BANNED } else { RoomEvent::REMOVED };
+    messages::post_event(state, actor.id, room, event, target).await?;
+    tracing::info!(%room, %target, by = %actor.id, ban, "removed a member");
+    Ok(())
+}
+
+pub async fn unban(state: &AppState, actor: UserId, room: RoomId, target: UserId) -> Result<(), AppError> {
+    authority(state, actor, room, Role::Admin).await?;
+    if !state.store.unban(room, target).await.or_internal("unbanning")? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn bans(state: &AppState, actor: UserId, room: RoomId) -> Result<Vec<Ban>, AppError> {
+    authority(state, actor, room, Role::Admin).await?;
+    state.store.bans(room).await.or_internal("listing bans")
+}
+
+/// The owner makes a member an admin or a member again, or hands them the
+/// room (becoming an admin).
+pub async fn change_role(
+    state: &AppState,
+    owner: UserId,
+    room: RoomId,
+    target: UserId,
+    change: RoleChange,
+) -> Result<(), AppError> {
+    authority(state, owner, room, Role::Owner).await?;
+    if target == owner {
+        return Err(AppError::Forbidden);
+    }
+    let done = match change {
+        RoleChange::MakeAdmin => state.store.set_role(room, target, Role::Admin).await,
+        RoleChange::MakeMember => state.store.set_role(room, target, Role::Member).await,
+        RoleChange::MakeOwner => state.store.transfer_ownership(room, owner, target).await,
+    };
+    if !done.or_internal("changing a role")? {
+        return Err(AppError::NotFound);
+    }
+    for user in [target, owner] {
+        if let Some(member) = rooms::member(state, room, user).await? {
+            state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
+        }
+    }
+    Ok(())
+}
+
+/// The owner renames the room, or changes its topic or visibility.
+pub async fn update(state: &AppState, owner: UserId, room: RoomId, form: &NewRoom) -> Result<RoomSummary, AppError> {
+    let (before, _) = authority(state, owner, room, Role::Owner).await?;
+    let (name, topic) = form.validate()?;
+    state
+        .store
+        .update_room(room, name.as_str(), &name.key(), topic.as_str(), form.visibility)
+        .await
+        .map_err(|error| match error {
+            StoreError::Duplicate(_) => AppError::field(Field::RoomName, Problem::RoomNameTaken),
+            StoreError::Database(cause) => internal("updating a room", cause),
+        })?;
+    let summary = rooms::summary(state, room, owner).await?.ok_or(AppError::NotFound)?;
+    state.hub.publish(
+        room,
+        &ServerFrame::RoomChanged {
+            room,
+            name: summary.name.clone(),
+            topic: summary.topic.clone(),
+            visibility: summary.visibility,
+        },
+    );
+    if summary.visibility == Visibility::Public {
+        rooms::announce_public(state, &summary);
+    } else if before.visibility == Visibility::Public {
+        state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
+    }
+    Ok(summary)
+}
+
+/// The owner deletes the room: every member loses it at once; its history
+/// is kept but no one can open it any more.
+pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Result<(), AppError> {
+    let (summary, _) = authority(state, owner.id, room, Role::Owner).await?;
+    let members = state.store.members(room).await.or_internal("listing members")?;
+    for (member, _) in &members {
+        state.hub.remove_member(room, member.id);
+    }
+    let members = state.store.delete_room(room).await.or_internal("deleting a room")?;
+    let gone = ServerFrame::RemovedFromRoom {
+        room,
+        name: summary.name.clone(),
+        by: owner.shown_name().to_owned(),
+        reason: Removal::Deleted,
+    };
+    for member in members {
+        if member == owner.id {
+            state.hub.send_to_user(member, &ServerFrame::RoomLeft { room });
+        } else {
+            state.hub.send_to_user(member, &gone);
+        }
+    }
+    state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
+    tracing::info!(%room, by = %owner.id, "deleted a room");
+    Ok(())
+}

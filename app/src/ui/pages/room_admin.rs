@@ -1,0 +1,232 @@
+//! What members do to each other in a room: invite, kick, ban, change
+//! roles; and the owner's settings. Shown to those allowed only (the
+//! server checks every action again).
+
+use super::room::RoomState;
+use crate::api::{
+    room_bans, room_invitations, BanMember, ChangeRole, DeleteRoom, Invite, Kick, RevokeInvitation, Unban,
+    UpdateRoom,
+};
+use crate::domain::{Member, Role, RoleChange, Visibility};
+use crate::error::{AppError, Field};
+use crate::i18n::{use_i18n, Texts};
+use crate::t;
+use crate::ui::form::{field_problem, FormError, SubmitButton, TextField};
+use crate::ui::live::use_live;
+use crate::ui::pages::friends::{MessageButton, PersonLink};
+use leptos::prelude::*;
+
+/// The viewer's role in the room, as the member list says (live).
+fn my_role(state: RoomState) -> Option<Role> {
+    state.summary.with(|s| s.role)
+}
+
+/// Whether the viewer may invite into the room.
+pub fn may_invite(state: RoomState) -> bool {
+    let (direct, public) = state.summary.with(|s| (s.is_direct(), s.visibility == Visibility::Public));
+    match my_role(state) {
+        Some(role) if !direct => public || role >= Role::Admin,
+        _ => false,
+    }
+}
+
+/// The buttons next to a member: message them, and manage them if the
+/// viewer's role allows it.
+#[component]
+pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
+    let i18n = use_i18n();
+    let open = RwSignal::new(false);
+    let user = member.profile.id;
+    if Some(user) == state.me || state.summary.with_untracked(|s| s.is_direct()) {
+        return ().into_any();
+    }
+    let kick = ServerAction::<Kick>::new();
+    let ban = ServerAction::<BanMember>::new();
+    let role = ServerAction::<ChangeRole>::new();
+    let error = Signal::derive(move || {
+        [kick.value().get(), ban.value().get(), role.value().get()].into_iter().flatten().find_map(Result::err)
+    });
+    let room = state.id;
+    let name = member.profile.shown_name().to_owned();
+    let removable = move || match my_role(state) {
+        Some(Role::Owner) => member.role != Role::Owner,
+        Some(Role::Admin) => member.role == Role::Member,
+        _ => false,
+    };
+    let owner = move || my_role(state) == Some(Role::Owner);
+    let change = move |change: RoleChange| role.dispatch(ChangeRole { room, user, change });
+    view! {
+        <button type="button" class="icon-button small" aria-expanded=move || open.get().to_string()
+            aria-label=move || (i18n.t().manage_member)(&name)
+            on:click=move |_| open.update(|o| *o = !*o)>
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                <circle cx="5" cy="12" r="2" fill="currentColor" /><circle cx="12" cy="12" r="2" fill="currentColor" /><circle cx="19" cy="12" r="2" fill="currentColor" />
+            </svg>
+        </button>
+        <div class="member-manage" hidden=move || !open.get()>
+            <MessageButton user />
+            {move || removable().then(|| view! {
+                <button type="button" class="button subtle small" on:click=move |_| { kick.dispatch(Kick { room, user }); }>{t!(i18n, kick)}</button>
+                <button type="button" class="button subtle small danger" on:click=move |_| { ban.dispatch(BanMember { room, user }); }>{t!(i18n, ban)}</button>
+            })}
+            {move || owner().then(|| view! {
+                {if member.role == Role::Admin {
+                    view! { <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeMember); }>{t!(i18n, make_member)}</button> }.into_any()
+                } else {
+                    view! { <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeAdmin); }>{t!(i18n, make_admin)}</button> }.into_any()
+                }}
+                <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeOwner); }>{t!(i18n, make_owner)}</button>
+            })}
+            <FormError error />
+        </div>
+    }
+    .into_any()
+}
+
+/// Inviting people and the pending invitations; the bans; the settings.
+#[component]
+pub fn RoomAdmin(state: RoomState) -> impl IntoView {
+    view! {
+        {move || may_invite(state).then(|| view! { <InvitePanel state /> })}
+        {move || (my_role(state) >= Some(Role::Admin) && !state.summary.with(|s| s.is_direct())).then(|| view! { <BansPanel state /> })}
+        {move || (my_role(state) == Some(Role::Owner) && !state.summary.with(|s| s.is_direct())).then(|| view! { <SettingsPanel state /> })}
+    }
+}
+
+#[component]
+fn InvitePanel(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let invite = ServerAction::<Invite>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let room = state.id;
+    let pending = Resource::new(
+        move || (invite.version().get(), revoke.version().get(), live.invitations_changed.get()),
+        move |_| room_invitations(room),
+    );
+    let value = move || invite.value().get();
+    view! {
+        <section class="room-admin" aria-labelledby="invite-title">
+            <h2 id="invite-title">{t!(i18n, invite_someone)}</h2>
+            <ActionForm action=invite attr:class="form compact">
+                <input type="hidden" name="room" value=room.0 />
+                <TextField name="username" label=|t| t.username autocomplete="off" problem=field_problem(value, Field::Username) />
+                {move || matches!(value(), Some(Ok(_))).then(|| view! { <p class="form-success" role="status">{t!(i18n, invited_done)}</p> })}
+                <FormError error=Signal::derive(move || match value() {
+                    Some(Err(error)) if error.problem_for(Field::Username).is_none() => Some(error),
+                    _ => None,
+                }) />
+                <SubmitButton label=|t| t.invite pending_label=|t| t.inviting pending=invite.pending() />
+            </ActionForm>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let invitations = pending.await.unwrap_or_default();
+                    (!invitations.is_empty()).then(|| view! {
+                        <h3>{t!(i18n, pending_invitations)}</h3>
+                        <ul class="people">
+                            {invitations.into_iter().map(|invitation| {
+                                let user = invitation.invitee.id;
+                                view! {
+                                    <li class="person">
+                                        <PersonLink profile=invitation.invitee.clone() />
+                                        <button type="button" class="button subtle small" on:click=move |_| { revoke.dispatch(RevokeInvitation { room, user }); }>{t!(i18n, revoke)}</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn BansPanel(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let unban = ServerAction::<Unban>::new();
+    let room = state.id;
+    // Reloaded when someone leaves (a ban makes them leave) and on unban.
+    let bans = Resource::new(
+        move || (unban.version().get(), state.members.with(Vec::len)),
+        move |_| room_bans(room),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let bans = bans.await.unwrap_or_default();
+                (!bans.is_empty()).then(|| view! {
+                    <section class="room-admin" aria-labelledby="bans-title">
+                        <h2 id="bans-title">{t!(i18n, banned_list)}</h2>
+                        <ul class="people">
+                            {bans.into_iter().map(|ban| {
+                                let user = ban.user.id;
+                                view! {
+                                    <li class="person">
+                                        <PersonLink profile=ban.user.clone() />
+                                        <button type="button" class="button subtle small" on:click=move |_| { unban.dispatch(Unban { room, user }); }>{t!(i18n, unban)}</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SettingsPanel(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let update = ServerAction::<UpdateRoom>::new();
+    let delete = ServerAction::<DeleteRoom>::new();
+    let confirming = RwSignal::new(false);
+    let open = RwSignal::new(false);
+    let value = move || update.value().get();
+    let room = state.id;
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    let (name, topic, visibility) = state.summary.with_untracked(|s| (s.name.clone(), s.topic.clone(), s.visibility));
+    let choice = move |option: Visibility, label: fn(&Texts) -> &'static str| view! {
+        <label><input type="radio" name="visibility" value=option.as_str() checked=visibility == option />{move || label(i18n.t())}</label>
+    };
+    view! {
+        <section class="room-admin" aria-labelledby="settings-title">
+            <h2 id="settings-title">
+                <button type="button" class="disclosure" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                    {t!(i18n, room_settings)}
+                </button>
+            </h2>
+            <div hidden=move || !open.get()>
+                <ActionForm action=update attr:class="form compact">
+                    <input type="hidden" name="room" value=room.0 />
+                    <TextField name="name" label=|t| t.room_name value=name problem=field_problem(value, Field::RoomName) />
+                    <TextField name="topic" label=|t| t.room_topic value=topic problem=field_problem(value, Field::Topic) />
+                    <fieldset class="choices">
+                        <legend>{t!(i18n, visibility)}</legend>
+                        {choice(Visibility::Public, |t| t.public_room)}
+                        {choice(Visibility::Private, |t| t.private_room)}
+                    </fieldset>
+                    {move || matches!(value(), Some(Ok(_))).then(|| view! { <p class="form-success" role="status">{t!(i18n, saved)}</p> })}
+                    <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=update.pending() />
+                </ActionForm>
+                {move || if confirming.get() {
+                    view! {
+                        <button type="button" class="button danger" disabled=move || delete.pending().get()
+                            on:click=move |_| { delete.dispatch(DeleteRoom { room }); }>{t!(i18n, confirm_delete)}</button>
+                    }.into_any()
+                } else {
+                    view! {
+                        <button type="button" class="button subtle danger" on:click=move |_| confirming.set(true)>{t!(i18n, delete_room)}</button>
+                    }.into_any()
+                }}
+                <FormError error=Signal::derive(move || match delete.value().get() { Some(Err(e)) => Some(e), _ => None::<AppError> }) />
+            </div>
+        </section>
+    }
+}
