@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 
 export const PASSWORD = 'a long enough secret';
 
@@ -27,4 +27,43 @@ export async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Account menu' }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login/);
+}
+
+/** A new browser context (its own cookies: another person) with a user. */
+export async function person(browser: Browser, prefix: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const name = uniqueName(prefix);
+  await register(page, name);
+  return { context, page, name };
+}
+
+export async function createRoom(page: Page, name: string, topic = '', visibility: 'public' | 'private' = 'public') {
+  await open(page, '/');
+  await page.getByLabel('Room name').fill(name);
+  await page.getByLabel('Topic (optional)').fill(topic);
+  if (visibility === 'private') {
+    await page.getByLabel('Private: members only').check();
+  }
+  await page.getByRole('button', { name: 'Create a room' }).click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await page.locator('html[data-hydrated]').waitFor();
+}
+
+/** From the home page: searches public rooms and joins `room`. */
+export async function searchAndJoin(page: Page, room: string, query = room) {
+  await page.getByLabel('Search rooms').fill(query);
+  await page.getByRole('button', { name: `Join ${room}` }).click();
+  await expect(page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await page.locator('html[data-hydrated]').waitFor();
+}
+
+export async function say(page: Page, room: string, text: string) {
+  const composer = page.getByRole('textbox', { name: `Message ${room}` });
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+export function messages(page: Page) {
+  return page.getByRole('listitem').filter({ has: page.locator('.message-text') });
 }

@@ -1,41 +1,5 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { open, register, uniqueName } from './helpers';
-
-/** A new browser context (its own cookies: another person) with a user. */
-async function person(browser: Browser, prefix: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const name = uniqueName(prefix);
-  await register(page, name);
-  return { context, page, name };
-}
-
-async function createRoom(page: Page, name: string, topic = '') {
-  await open(page, '/');
-  await page.getByLabel('Room name').fill(name);
-  await page.getByLabel('Topic (optional)').fill(topic);
-  await page.getByRole('button', { name: 'Create a room' }).click();
-  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
-  await page.locator('html[data-hydrated]').waitFor();
-}
-
-/** From the home page: searches public rooms and joins `room`. */
-async function searchAndJoin(page: Page, room: string, query = room) {
-  await page.getByLabel('Search rooms').fill(query);
-  await page.getByRole('button', { name: `Join ${room}` }).click();
-  await expect(page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
-  await page.locator('html[data-hydrated]').waitFor();
-}
-
-async function say(page: Page, room: string, text: string) {
-  const composer = page.getByRole('textbox', { name: `Message ${room}` });
-  await composer.fill(text);
-  await composer.press('Enter');
-}
-
-function messages(page: Page) {
-  return page.getByRole('listitem').filter({ has: page.locator('.message-text') });
-}
+import { expect, test, type Page } from '@playwright/test';
+import { createRoom, messages, open, person, register, say, searchAndJoin, uniqueName } from './helpers';
 
 test('two people find a room, join it and chat live', async ({ browser }) => {
   const alice = await person(browser, 'alice');

@@ -102,8 +102,8 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
                 {friends.into_iter().map(|friend| {
                     let user = friend.profile.id;
                     view! {
-                        <li class="person" class:online=friend.online>
-                            <PersonLink profile=friend.profile.clone() />
+                        <li class="person">
+                            <PersonLink profile=friend.profile.clone() online=friend.online />
                             <span class="visually-hidden">{move || if friend.online { i18n.t().online } else { i18n.t().offline }}</span>
                             <span class="person-actions">
                                 <MessageButton user />
@@ -146,13 +146,15 @@ fn PeopleList<V: IntoView + 'static>(
     }
 }
 
+/// A person's avatar and names, linking to their profile; with a presence
+/// dot when `online` is known.
 #[component]
-pub fn PersonLink(profile: PublicProfile) -> impl IntoView {
+pub fn PersonLink(profile: PublicProfile, #[prop(optional)] online: Option<bool>) -> impl IntoView {
     view! {
         <A href=format!("/u/{}", profile.username) attr:class="person-link">
-            <span class="presence-avatar">
+            <span class="presence-avatar" class:online=online == Some(true)>
                 <Avatar profile=profile.clone() size="sm" />
-                <span class="presence-dot" aria-hidden="true"></span>
+                {online.is_some().then(|| view! { <span class="presence-dot" aria-hidden="true"></span> })}
             </span>
             <span class="person-name">{profile.shown_name().to_owned()}</span>
             <span class="muted small">"@"{profile.username.clone()}</span>

@@ -1,7 +1,7 @@
 //! The signed-in home page: my rooms, creating a room, and browsing the
 //! public ones.
 
-use crate::api::{browse_rooms, CreateRoom, JoinRoom};
+use crate::api::{browse_rooms, my_invitations, AcceptInvitation, CreateRoom, DeclineInvitation, JoinRoom};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{RoomSummary, Visibility};
 use crate::error::{AppError, Field};
@@ -24,6 +24,7 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Salon" />
         <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
         <div class="home-grid">
+            <Invitations />
             <section class="card" aria-labelledby="my-rooms-title">
                 <h2 id="my-rooms-title">{t!(i18n, my_rooms)}</h2>
                 <MyRooms />
@@ -34,12 +35,76 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
+/// The invitations waiting for me, live; shown only when there are some.
+#[component]
+fn Invitations() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let decline = ServerAction::<DeclineInvitation>::new();
+    let invitations = Resource::new(
+        move || (live.invitations_changed.get(), live.reconnections.get()),
+        |_| my_invitations(),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(room)) = accept.value().get() {
+            navigate(&format!("/rooms/{}", room.id), Default::default());
+        }
+    });
+    let error = Signal::derive(move || {
+        [accept.value().get().map(|r| r.map(drop)), decline.value().get()].into_iter().flatten().find_map(Result::err)
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let invitations = invitations.await.unwrap_or_default();
+                (!invitations.is_empty()).then(|| view! {
+                    <section class="card invitations" id="invitations" aria-labelledby="invitations-title">
+                        <h2 id="invitations-title">{t!(i18n, invitations)}</h2>
+                        <FormError error />
+                        <ul class="room-list">
+                            {invitations.into_iter().map(|invitation| {
+                                let room = invitation.room;
+                                let inviter = invitation.inviter.shown_name().to_owned();
+                                let count = invitation.member_count;
+                                view! {
+                                    <li class="room-row invitation">
+                                        <div class="room-link">
+                                            <span class="room-name">
+                                                <span class="hash" aria-hidden="true">"#"</span>
+                                                {invitation.room_name.clone()}
+                                                {(invitation.visibility == Visibility::Private).then(|| view! { <span class="tag">{t!(i18n, private_badge)}</span> })}
+                                            </span>
+                                            <span class="room-preview">
+                                                {move || (i18n.t().invited_by)(&inviter)}" · "{move || (i18n.t().member_count)(count)}
+                                            </span>
+                                        </div>
+                                        <span class="person-actions">
+                                            <button type="button" class="button primary small" on:click=move |_| { accept.dispatch(AcceptInvitation { room }); }>{t!(i18n, accept)}</button>
+                                            <button type="button" class="button subtle small" on:click=move |_| { decline.dispatch(DeclineInvitation { room }); }>{t!(i18n, decline)}</button>
+                                        </span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// My rooms with their last message and unread count, live.
 #[component]
 fn MyRooms() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
-    move || match live.rooms.get() {
+    let rooms = move || live.rooms.get().map(|mut rooms| {
+        rooms.retain(|room| !room.is_direct());
+        rooms
+    });
+    move || match rooms() {
         None => view! { <p class="muted">{t!(i18n, loading)}</p> }.into_any(),
         Some(rooms) if rooms.is_empty() => view! { <p class="muted">{t!(i18n, no_rooms_yet)}</p> }.into_any(),
         Some(rooms) => view! {

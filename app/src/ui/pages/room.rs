@@ -411,7 +411,9 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
             </div>
             <div class="room-facts">
                 <span class="tag">{move || if direct { i18n.t().direct_badge } else if summary.with(|s| s.visibility == Visibility::Private) { i18n.t().private_badge } else { i18n.t().public_badge }}</span>
-                <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
+                {(!direct).then(|| view! {
+                    <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
+                })}
                 <button type="button" class="button subtle small members-toggle"
                     aria-controls="members-panel"
                     aria-expanded=move || state.show_members.get().to_string()

@@ -100,10 +100,12 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
     let invite = ServerAction::<Invite>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
     let room = state.id;
-    let pending = Resource::new(
-        move || (invite.version().get(), revoke.version().get(), live.invitations_changed.get()),
-        move |_| room_invitations(room),
-    );
+    let pending = browser_loaded(move || {
+        invite.version().track();
+        revoke.version().track();
+        live.invitations_changed.track();
+        room_invitations(room)
+    });
     let value = move || invite.value().get();
     view! {
         <section class="room-admin" aria-labelledby="invite-title">
@@ -118,9 +120,8 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
                 }) />
                 <SubmitButton label=|t| t.invite pending_label=|t| t.inviting pending=invite.pending() />
             </ActionForm>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let invitations = pending.await.unwrap_or_default();
+            {move || {
+                    let invitations = pending.get();
                     (!invitations.is_empty()).then(|| view! {
                         <h3>{t!(i18n, pending_invitations)}</h3>
                         <ul class="people">
@@ -135,8 +136,7 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     })
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
@@ -147,14 +147,14 @@ fn BansPanel(state: RoomState) -> impl IntoView {
     let unban = ServerAction::<Unban>::new();
     let room = state.id;
     // Reloaded when someone leaves (a ban makes them leave) and on unban.
-    let bans = Resource::new(
-        move || (unban.version().get(), state.members.with(Vec::len)),
-        move |_| room_bans(room),
-    );
+    let bans = browser_loaded(move || {
+        unban.version().track();
+        state.members.with(Vec::len);
+        room_bans(room)
+    });
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let bans = bans.await.unwrap_or_default();
+        {move || {
+                let bans = bans.get();
                 (!bans.is_empty()).then(|| view! {
                     <section class="room-admin" aria-labelledby="bans-title">
                         <h2 id="bans-title">{t!(i18n, banned_list)}</h2>
@@ -171,9 +171,30 @@ fn BansPanel(state: RoomState) -> impl IntoView {
                         </ul>
                     </section>
                 })
-            })}
-        </Transition>
+        }}
     }
+}
+
+/// A list loaded by the browser once the page runs, and again whenever
+/// what `fetch` reads changes; empty until then, and on the server. (As a
+/// serialized `Resource` this deep in the room page, the lists did not
+/// hydrate: the browser rendered its fallback where the server had rendered
+/// the list.)
+fn browser_loaded<T, F>(fetch: impl Fn() -> F + 'static) -> ReadSignal<Vec<T>>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<Vec<T>, AppError>> + 'static,
+{
+    let (list, set_list) = signal(Vec::new());
+    Effect::new(move |_| {
+        let loading = fetch();
+        leptos::task::spawn_local(async move {
+            if let Ok(loaded) = loading.await {
+                set_list.set(loaded);
+            }
+        });
+    });
+    list
 }
 
 #[component]
