@@ -32,8 +32,12 @@ pub enum Field {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     Required,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     UsernameCharacters,
     ControlCharacters,
     InvalidEmail,
@@ -43,8 +47,12 @@ pub enum Problem {
     PasswordMismatch,
     WrongPassword,
     UnsupportedImage,
-    ImageTooLarge { max_bytes: usize },
-    ImageTooManyPixels { max_side: u32 },
+    ImageTooLarge {
+        max_bytes: usize,
+    },
+    ImageTooManyPixels {
+        max_side: u32,
+    },
     RoomNameTaken,
     /// No user has this username.
     UnknownUser,

@@ -323,6 +323,7 @@ pub struct Texts {
     pub event_banned: fn(&str, &str) -> String,
     pub dismiss: &'static str,
     pub direct_badge: &'static str,
+    pub blocked_message: &'static str,
     // errors
     pub bad_credentials: &'static str,
     pub unauthenticated: &'static str,
@@ -593,6 +594,7 @@ pub static EN: Texts = Texts {
     event_banned: |user, by| format!("{user} was banned by {by}."),
     dismiss: "Dismiss",
     direct_badge: "Direct message",
+    blocked_message: "A message from someone you blocked.",
 };
 
 pub static FR: Texts = Texts {
@@ -790,6 +792,7 @@ pub static FR: Texts = Texts {
     event_banned: |user, by| format!("{user} a été banni par {by}."),
     dismiss: "Fermer",
     direct_badge: "Message privé",
+    blocked_message: "Un message d’une personne que vous avez bloquée.",
 };
 
 #[cfg(test)]

@@ -25,8 +25,8 @@ use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet, 
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use ui::pages::{
-    auth::LoginPage, auth::RegisterPage, home::HomePage, not_found::NotFound, profile::ProfilePage,
-    friends::FriendsPage, room::RoomPage, user::UserPage,
+    auth::LoginPage, auth::RegisterPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
+    profile::ProfilePage, room::RoomPage, user::UserPage,
 };
 use ui::shell::AppShell;
 

@@ -246,15 +246,25 @@ impl Reader {
                 // that live messages follow it in order.
                 self.replies.send(Outbound::CatchUpStarted(room)).await?;
                 state.hub.subscribe(self.conn, room);
-                let (frame, upto) = match after {
-                    None => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
-                    Some(after) => match messages::missed(state, room, after, RESUME_LIMIT).await {
-                        Ok(Some(messages)) => {
-                            let upto = messages.last().map_or(after, |m| m.seq);
-                            (ServerFrame::Subscribed { room, messages }, Some(upto))
-                        }
-                        Ok(None) => (ServerFrame::Resync { room }, None),
-                        Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
+                // A removal running meanwhile takes the user out of the hub
+                // both before and after it is stored, so checking again
+                // now that we are subscribed leaves no window in between.
+                let still = rooms::readable(state, user, room).await;
+                let (frame, upto) = match (still, after) {
+                    (Err(error), _) => {
+                        state.hub.unsubscribe(self.conn, room);
+                        (ServerFrame::SubscribeFailed { room, error }, None)
+                    }
+                    (Ok(_), after) => match after {
+                        None => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
+                        Some(after) => match messages::missed(state, room, after, RESUME_LIMIT).await {
+                            Ok(Some(messages)) => {
+                                let upto = messages.last().map_or(after, |m| m.seq);
+                                (ServerFrame::Subscribed { room, messages }, Some(upto))
+                            }
+                            Ok(None) => (ServerFrame::Resync { room }, None),
+                            Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
+                        },
                     },
                 };
                 let text = encode(&frame).unwrap_or_default();

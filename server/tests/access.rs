@@ -89,7 +89,9 @@ async fn room(people: &People, visibility: &str, n: usize) -> i64 {
     }
     owner.ok("invite", &[("room", &r), ("username", "victim")]).await;
     people.victim.ok("invitation_accept", &[("room", &r)]).await;
-    owner.ok("role", &[("room", &r), ("user", &people.id(Admin).to_string()), ("change", "make_admin")]).await;
+    owner
+        .ok("role", &[("room", &r), ("user", &people.id(Admin).to_string()), ("change", "make_admin")])
+        .await;
     owner.ok("kick", &[("room", &r), ("user", &people.id(Kicked).to_string())]).await;
     owner.ok("ban", &[("room", &r), ("user", &people.id(Banned).to_string())]).await;
     owner.post(room, &format!("first-{n}"), "hello").await;
@@ -110,8 +112,11 @@ async fn run(op: Op, actor: Actor, people: &People, room: i64, direct: i64, n: u
         Op::Open => call("open_room", room_only()).await,
         Op::History => call("room_history", vec![("room", r.clone()), ("before", "100".into())]).await,
         Op::Post => {
-            call("post_message", vec![("room", r.clone()), ("client_id", format!("p{n}")), ("body", "hi".into())])
-                .await
+            call(
+                "post_message",
+                vec![("room", r.clone()), ("client_id", format!("p{n}")), ("body", "hi".into())],
+            )
+            .await
         }
         Op::Subscribe => subscribe(browser, room).await,
         Op::Join => call("join_room", room_only()).await,
@@ -143,7 +148,8 @@ async fn run(op: Op, actor: Actor, people: &People, room: i64, direct: i64, n: u
         Op::OpenDirect => call("direct", vec![("user", people.id(Owner).to_string())]).await,
         Op::ReadDirect => call("open_room", vec![("room", direct.to_string())]).await,
         Op::PostDirect => {
-            let args = vec![("room", direct.to_string()), ("client_id", format!("d{n}")), ("body", "psst".into())];
+            let args =
+                vec![("room", direct.to_string()), ("client_id", format!("d{n}")), ("body", "psst".into())];
             call("post_message", args).await
         }
         Op::FriendRequest => {
@@ -183,13 +189,21 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     let owner_only = [401, 404, 404, 403, 404, 404, 403, 200];
     let public = visibility == "public";
     match op {
-        Op::Open | Op::History | Op::Subscribe | Op::Join if public => [401, 200, 200, 200, 200, 403, 200, 200],
+        Op::Open | Op::History | Op::Subscribe | Op::Join if public => {
+            [401, 200, 200, 200, 200, 403, 200, 200]
+        }
         Op::Post | Op::Leave if public => [401, 403, 403, 200, 403, 403, 200, 200],
         Op::Invite | Op::ListInvitations if public => [401, 403, 403, 200, 403, 403, 200, 200],
         Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Post | Op::Leave => readers,
         Op::Invite | Op::ListInvitations => moderators,
         // Only the inviter or a moderator may revoke; the owner invited.
-        Op::Revoke => if public { [401, 403, 403, 403, 403, 403, 200, 200] } else { moderators },
+        Op::Revoke => {
+            if public {
+                [401, 403, 403, 403, 403, 403, 200, 200]
+            } else {
+                moderators
+            }
+        }
         Op::Accept | Op::Decline => [401, 404, 200, 404, 404, 404, 404, 404],
         Op::Kick | Op::Ban | Op::Unban | Op::ListBans if public => [401, 403, 403, 403, 403, 403, 200, 200],
         Op::Kick | Op::Ban | Op::Unban | Op::ListBans => moderators,

@@ -23,14 +23,26 @@ async fn friend_requests_follow_the_rules_and_show_live() {
     let mut bob_socket = bob.socket().await;
 
     let refused = |reply: &support::Reply| reply.problem("username");
-    assert_eq!(refused(&alice.call("friend_request", &[("username", "alice")]).await).as_deref(), Some("yourself"));
-    assert_eq!(refused(&alice.call("friend_request", &[("username", "nobody")]).await).as_deref(), Some("unknown_user"));
-    assert_eq!(refused(&alice.call("friend_request", &[("username", " ")]).await).as_deref(), Some("required"));
+    assert_eq!(
+        refused(&alice.call("friend_request", &[("username", "alice")]).await).as_deref(),
+        Some("yourself")
+    );
+    assert_eq!(
+        refused(&alice.call("friend_request", &[("username", "nobody")]).await).as_deref(),
+        Some("unknown_user")
+    );
+    assert_eq!(
+        refused(&alice.call("friend_request", &[("username", " ")]).await).as_deref(),
+        Some("required")
+    );
 
     assert_eq!(alice.ok("friend_request", &[("username", "BOB")]).await, "request_sent");
     bob_socket.until(|f| matches!(f, ServerFrame::FriendsChanged).then_some(())).await;
     assert_eq!(bob.ok("pending", &[]).await["friend_requests"], 1);
-    assert_eq!(refused(&alice.call("friend_request", &[("username", "bob")]).await).as_deref(), Some("already_requested"));
+    assert_eq!(
+        refused(&alice.call("friend_request", &[("username", "bob")]).await).as_deref(),
+        Some("already_requested")
+    );
     let view = bob.ok("friends", &[]).await;
     assert_eq!(view["incoming"][0]["user"]["username"], "alice");
     assert_eq!(alice.ok("friends", &[]).await["outgoing"][0]["user"]["username"], "bob");
@@ -42,7 +54,10 @@ async fn friend_requests_follow_the_rules_and_show_live() {
     assert_eq!(view["friends"][0]["online"], true, "bob has a socket open");
     assert_eq!(view["outgoing"].as_array().unwrap().len(), 0);
     assert_eq!(bob.ok("pending", &[]).await["friend_requests"], 0);
-    assert_eq!(refused(&bob.call("friend_request", &[("username", "alice")]).await).as_deref(), Some("already_friends"));
+    assert_eq!(
+        refused(&bob.call("friend_request", &[("username", "alice")]).await).as_deref(),
+        Some("already_friends")
+    );
     assert_eq!(bob.call("friend_accept", &[("user", &s(alice_id))]).await.status, StatusCode::NOT_FOUND);
 
     // Crossing requests make a friendship.
@@ -64,8 +79,14 @@ async fn friend_requests_follow_the_rules_and_show_live() {
     bob.ok("block", &[("user", &s(alice_id))]).await;
     assert_eq!(bob.ok("friends", &[]).await["friends"].as_array().unwrap().len(), 0);
     assert_eq!(bob.ok("friends", &[]).await["blocked"][0]["username"], "alice");
-    assert_eq!(refused(&alice.call("friend_request", &[("username", "bob")]).await).as_deref(), Some("not_accepting"));
-    assert_eq!(refused(&bob.call("friend_request", &[("username", "alice")]).await).as_deref(), Some("not_accepting"));
+    assert_eq!(
+        refused(&alice.call("friend_request", &[("username", "bob")]).await).as_deref(),
+        Some("not_accepting")
+    );
+    assert_eq!(
+        refused(&bob.call("friend_request", &[("username", "alice")]).await).as_deref(),
+        Some("not_accepting")
+    );
     assert_eq!(alice.call("user", &[("username", "bob")]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(bob.ok("user", &[("username", "alice")]).await["relation"], "blocked");
     bob.ok("unblock", &[("user", &s(alice_id))]).await;
@@ -88,31 +109,41 @@ async fn a_direct_conversation_is_unique_live_and_respects_blocks_and_settings()
     assert_eq!(dm["peer_online"], true);
     assert_eq!(dm["name"], "");
     // Bob's tabs learn of it at once, and it is the same room for him.
-    let joined = bob_socket.until(|f| match f {
-        ServerFrame::RoomJoined { room } => Some(room),
-        _ => None,
-    }).await;
+    let joined = bob_socket
+        .until(|f| match f {
+            ServerFrame::RoomJoined { room } => Some(room),
+            _ => None,
+        })
+        .await;
     assert_eq!(joined.id, RoomId(room));
     assert_eq!(joined.peer.unwrap().username, "alice");
     assert_eq!(alice.ok("direct", &[("user", &s(bob_id))]).await["id"], room);
     assert_eq!(bob.ok("direct", &[("user", &s(alice_id))]).await["id"], room);
-    assert_eq!(alice.call("direct", &[("user", &s(alice_id))]).await.problem("username").as_deref(), Some("yourself"));
+    assert_eq!(
+        alice.call("direct", &[("user", &s(alice_id))]).await.problem("username").as_deref(),
+        Some("yourself")
+    );
     assert_eq!(alice.call("direct", &[("user", "999")]).await.status, StatusCode::NOT_FOUND);
 
     // Live, idempotent, unread like any room; private to the two of them.
     alice.post(room, "dm-1", "hello bob").await;
     alice.post(room, "dm-1", "hello bob").await;
-    let message = bob_socket.until(|f| match f {
-        ServerFrame::Message { message } => Some(message),
-        _ => None,
-    }).await;
+    let message = bob_socket
+        .until(|f| match f {
+            ServerFrame::Message { message } => Some(message),
+            _ => None,
+        })
+        .await;
     assert_eq!((message.seq, message.body.as_str()), (1, "hello bob"));
     let mine = bob.ok("my_rooms", &[]).await;
     assert_eq!(mine[0]["unread"], 1);
     assert_eq!(carol.call("open_room", &[("room", &s(room))]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(carol.call("join_room", &[("room", &s(room))]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(alice.call("leave_room", &[("room", &s(room))]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(alice.call("invite", &[("room", &s(room)), ("username", "carol")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        alice.call("invite", &[("room", &s(room)), ("username", "carol")]).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(carol.ok("browse_rooms", &[("query", "")]).await.as_array().unwrap().len(), 0);
 
     // Friends only: Carol may not start one with Bob, and Alice (not a
@@ -120,7 +151,8 @@ async fn a_direct_conversation_is_unique_live_and_respects_blocks_and_settings()
     bob.ok("dm_policy", &[("policy", "friends_only")]).await;
     let refused = carol.call("direct", &[("user", &s(bob_id))]).await;
     assert_eq!(refused.problem("username").as_deref(), Some("not_accepting"));
-    let refused = alice.call("post_message", &[("room", &s(room)), ("client_id", "dm-2"), ("body", "hi?")]).await;
+    let refused =
+        alice.call("post_message", &[("room", &s(room)), ("client_id", "dm-2"), ("body", "hi?")]).await;
     assert_eq!(refused.problem("message").as_deref(), Some("not_accepting"));
     assert_eq!(bob.ok("user", &[("username", "alice")]).await["can_message"], true, "bob may write to alice");
     assert_eq!(alice.ok("user", &[("username", "bob")]).await["can_message"], false);
@@ -131,11 +163,18 @@ async fn a_direct_conversation_is_unique_live_and_respects_blocks_and_settings()
 
     // A block stops the conversation both ways.
     bob.ok("block", &[("user", &s(alice_id))]).await;
-    let refused = alice.call("post_message", &[("room", &s(room)), ("client_id", "dm-4"), ("body", "hey")]).await;
+    let refused =
+        alice.call("post_message", &[("room", &s(room)), ("client_id", "dm-4"), ("body", "hey")]).await;
     assert_eq!(refused.problem("message").as_deref(), Some("not_accepting"));
-    let refused = bob.call("post_message", &[("room", &s(room)), ("client_id", "dm-5"), ("body", "hey")]).await;
+    let refused =
+        bob.call("post_message", &[("room", &s(room)), ("client_id", "dm-5"), ("body", "hey")]).await;
     assert_eq!(refused.problem("message").as_deref(), Some("not_accepting"));
     assert_eq!(alice.call("direct", &[("user", &s(bob_id))]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // And hides it from the one who blocked, along with the blocked
+    // person's messages elsewhere (the app shell gets whom to hide).
+    assert_eq!(bob.ok("my_rooms", &[]).await.as_array().unwrap().len(), 0);
+    assert_eq!(bob.ok("pending", &[]).await["blocked"][0], alice_id);
+    assert_eq!(alice.ok("my_rooms", &[]).await[0]["id"], room);
 }
 
 #[tokio::test]
@@ -162,12 +201,24 @@ async fn invitations_follow_the_rules_and_show_live() {
     assert_eq!(bob.call("open_room", &[("room", &r)]).await.status, StatusCode::NOT_FOUND);
 
     let problem = |reply: support::Reply| reply.problem("username");
-    assert_eq!(problem(alice.call("invite", &[("room", &r), ("username", "bob")]).await).as_deref(), Some("already_invited"));
-    assert_eq!(problem(alice.call("invite", &[("room", &r), ("username", "alice")]).await).as_deref(), Some("already_member"));
-    assert_eq!(problem(alice.call("invite", &[("room", &r), ("username", "zed")]).await).as_deref(), Some("unknown_user"));
+    assert_eq!(
+        problem(alice.call("invite", &[("room", &r), ("username", "bob")]).await).as_deref(),
+        Some("already_invited")
+    );
+    assert_eq!(
+        problem(alice.call("invite", &[("room", &r), ("username", "alice")]).await).as_deref(),
+        Some("already_member")
+    );
+    assert_eq!(
+        problem(alice.call("invite", &[("room", &r), ("username", "zed")]).await).as_deref(),
+        Some("unknown_user")
+    );
     // Someone who blocked the inviter is not invited.
     carol.ok("block", &[("user", &alice.account().await["id"].as_i64().unwrap().to_string())]).await;
-    assert_eq!(problem(alice.call("invite", &[("room", &r), ("username", "carol")]).await).as_deref(), Some("not_accepting"));
+    assert_eq!(
+        problem(alice.call("invite", &[("room", &r), ("username", "carol")]).await).as_deref(),
+        Some("not_accepting")
+    );
 
     // Accepting makes Bob a member, live.
     let joined = bob.ok("invitation_accept", &[("room", &r)]).await;
@@ -188,7 +239,10 @@ async fn invitations_follow_the_rules_and_show_live() {
     assert_eq!(dave.call("invitation_accept", &[("room", &r)]).await.status, StatusCode::NOT_FOUND);
     // A banned user cannot be invited.
     alice.ok("ban", &[("room", &r), ("user", &s(dave_id))]).await;
-    assert_eq!(problem(bob.call("invite", &[("room", &r), ("username", "dave")]).await).as_deref(), Some("banned"));
+    assert_eq!(
+        problem(bob.call("invite", &[("room", &r), ("username", "dave")]).await).as_deref(),
+        Some("banned")
+    );
     let _ = carol_id;
 }
 
@@ -217,11 +271,13 @@ async fn a_kick_takes_effect_at_once() {
     // The kick is acknowledged: whatever the room says from now on never
     // reaches Bob.
     alice.post(room, "after-kick", "Bob cannot read this").await;
-    let removed = bob_socket.until(|f| match f {
-        ServerFrame::RemovedFromRoom { room, name, by, reason } => Some((room, name, by, reason)),
-        ServerFrame::Message { message } if message.event.is_none() => panic!("bob received {message:?}"),
-        _ => None,
-    }).await;
+    let removed = bob_socket
+        .until(|f| match f {
+            ServerFrame::RemovedFromRoom { room, name, by, reason } => Some((room, name, by, reason)),
+            ServerFrame::Message { message } if message.event.is_none() => panic!("bob received {message:?}"),
+            _ => None,
+        })
+        .await;
     assert_eq!(removed, (RoomId(room), "Moderated".into(), "alice".into(), Removal::Kicked));
     while let Some(frame) = bob_socket.try_next(Duration::from_millis(300)).await {
         assert!(
@@ -230,10 +286,12 @@ async fn a_kick_takes_effect_at_once() {
         );
     }
     // Carol sees him leave and the room's own line about it.
-    let event = carol_socket.until(|f| match f {
-        ServerFrame::Message { message } if message.event.is_some() => Some(message),
-        _ => None,
-    }).await;
+    let event = carol_socket
+        .until(|f| match f {
+            ServerFrame::Message { message } if message.event.is_some() => Some(message),
+            _ => None,
+        })
+        .await;
     assert!(matches!(event.event, Some(RoomEvent::Removed { ref user }) if user.username == "bob"));
     assert_eq!(event.author.username, "alice");
     // Every later read, post and subscription is refused.
@@ -265,12 +323,18 @@ async fn bans_roles_settings_and_deletion() {
     assert_eq!(bob.call("kick", &[("room", &r), ("user", &s(alice_id))]).await.status, StatusCode::FORBIDDEN);
     alice.ok("role", &[("room", &r), ("user", &s(carol_id)), ("change", "make_admin")]).await;
     assert_eq!(bob.call("kick", &[("room", &r), ("user", &s(carol_id))]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(bob.call("role", &[("room", &r), ("user", &s(carol_id)), ("change", "make_member")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        bob.call("role", &[("room", &r), ("user", &s(carol_id)), ("change", "make_member")]).await.status,
+        StatusCode::FORBIDDEN
+    );
     // Banned from a public room: no reading, no joining.
     assert_eq!(dave.call("open_room", &[("room", &r)]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(dave.join_room(room).await.status, StatusCode::FORBIDDEN);
     let bans = bob.ok("bans", &[("room", &r)]).await;
-    assert_eq!((bans[0]["user"]["username"].as_str(), bans[0]["by"]["username"].as_str()), (Some("dave"), Some("bob")));
+    assert_eq!(
+        (bans[0]["user"]["username"].as_str(), bans[0]["by"]["username"].as_str()),
+        (Some("dave"), Some("bob"))
+    );
     bob.ok("unban", &[("room", &r), ("user", &s(dave_id))]).await;
     assert_eq!(dave.join_room(room).await.status, StatusCode::OK);
 
@@ -280,8 +344,15 @@ async fn bans_roles_settings_and_deletion() {
     let mut dave_socket = dave.socket().await;
     let updated = alice.ok("room_settings", &form).await;
     assert_eq!((updated["name"].as_str(), updated["visibility"].as_str()), (Some("Market"), Some("private")));
-    dave_socket.until(|f| matches!(f, ServerFrame::RoomChanged { ref name, .. } if name == "Market").then_some(())).await;
-    let bad = alice.call("room_settings", &[("room", r.as_str()), ("name", "x"), ("topic", ""), ("visibility", "public")]).await;
+    dave_socket
+        .until(|f| matches!(f, ServerFrame::RoomChanged { ref name, .. } if name == "Market").then_some(()))
+        .await;
+    let bad = alice
+        .call(
+            "room_settings",
+            &[("room", r.as_str()), ("name", "x"), ("topic", ""), ("visibility", "public")],
+        )
+        .await;
     assert_eq!(bad.problem("room_name").as_deref(), Some("too_short"));
 
     // Ownership moves; the old owner is an admin.
@@ -292,10 +363,12 @@ async fn bans_roles_settings_and_deletion() {
 
     // Deletion: every member loses the room at once.
     bob.ok("room_delete", &[("room", &r)]).await;
-    let (_, _, _, reason) = dave_socket.until(|f| match f {
-        ServerFrame::RemovedFromRoom { room, name, by, reason } => Some((room, name, by, reason)),
-        _ => None,
-    }).await;
+    let (_, _, _, reason) = dave_socket
+        .until(|f| match f {
+            ServerFrame::RemovedFromRoom { room, name, by, reason } => Some((room, name, by, reason)),
+            _ => None,
+        })
+        .await;
     assert_eq!(reason, Removal::Deleted);
     for user in [&alice, &bob, &carol, &dave] {
         assert_eq!(user.call("open_room", &[("room", &r)]).await.status, StatusCode::NOT_FOUND);

@@ -104,11 +104,14 @@ pub struct Ban {
     pub banned_at: i64,
 }
 
-/// What waits for the user's answer: the badges of the header.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the app shell keeps about the user's relations: the header's
+/// badges (what waits for their answer) and whom they blocked (whose
+/// messages are hidden from them).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub friend_requests: i64,
     pub invitations: i64,
+    pub blocked: Vec<UserId>,
 }
 
 #[cfg(test)]

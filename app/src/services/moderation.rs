@@ -76,7 +76,11 @@ pub async fn invitations_for(state: &AppState, user: UserId) -> Result<Vec<Invit
 }
 
 /// The pending invitations into a room, for those who may invite.
-pub async fn invitations_into(state: &AppState, actor: UserId, room: RoomId) -> Result<Vec<Invitation>, AppError> {
+pub async fn invitations_into(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+) -> Result<Vec<Invitation>, AppError> {
     inviting(state, actor, room).await?;
     state.store.invitations_into(room).await.or_internal("listing invitations")
 }
@@ -155,6 +159,9 @@ pub async fn remove(
             return Err(internal("removing a member", cause));
         }
     };
+    // Again, now that it is stored: a subscription that passed its check
+    // before the removal was stored is dropped too (see the socket).
+    state.hub.remove_member(room, target);
     let reason = if ban { Removal::Banned } else { Removal::Kicked };
     state.hub.send_to_user(
         target,
@@ -221,7 +228,12 @@ pub async fn change_role(
 }
 
 /// The owner renames the room, or changes its topic or visibility.
-pub async fn update(state: &AppState, owner: UserId, room: RoomId, form: &NewRoom) -> Result<RoomSummary, AppError> {
+pub async fn update(
+    state: &AppState,
+    owner: UserId,
+    room: RoomId,
+    form: &NewRoom,
+) -> Result<RoomSummary, AppError> {
     let (before, _) = authority(state, owner, room, Role::Owner).await?;
     let (name, topic) = form.validate()?;
     state
@@ -259,6 +271,9 @@ pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Re
         state.hub.remove_member(room, member.id);
     }
     let members = state.store.delete_room(room).await.or_internal("deleting a room")?;
+    for member in &members {
+        state.hub.remove_member(room, *member);
+    }
     let gone = ServerFrame::RemovedFromRoom {
         room,
         name: summary.name.clone(),

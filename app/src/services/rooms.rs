@@ -41,7 +41,11 @@ pub(super) fn announce_public(state: &AppState, summary: &RoomSummary) {
     }
 }
 
-pub(super) async fn summary(state: &AppState, room: RoomId, viewer: UserId) -> Result<Option<RoomSummary>, AppError> {
+pub(super) async fn summary(
+    state: &AppState,
+    room: RoomId,
+    viewer: UserId,
+) -> Result<Option<RoomSummary>, AppError> {
     let summary = state.store.room_summary(room, viewer).await.or_internal("loading a room")?;
     Ok(summary.map(|summary| with_peer_presence(state, summary)))
 }
@@ -70,7 +74,11 @@ pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<
 }
 
 /// The room if `user` is a member of it.
-pub(super) async fn membership(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
+pub(super) async fn membership(
+    state: &AppState,
+    user: UserId,
+    room: RoomId,
+) -> Result<RoomSummary, AppError> {
     let room = readable(state, user, room).await?;
     if room.role.is_none() {
         return Err(AppError::Forbidden);
@@ -154,6 +162,8 @@ pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), A
             return Err(internal("leaving a room", cause));
         }
     };
+    // Again, now that it is stored (see `moderation::remove`).
+    state.hub.remove_member(room, user);
     state.hub.publish(room, &ServerFrame::MemberLeft { room, user });
     if let Some(owner) = departure.new_owner {
         if let Some(member) = member(state, room, owner).await? {

@@ -7,7 +7,8 @@
 use super::{accounts, rooms, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
-    direct_key, DmPolicy, Friend, FriendRequest, FriendsView, Pending, Relation, RoomSummary, UserCard, UserId,
+    direct_key, DmPolicy, Friend, FriendRequest, FriendsView, Pending, Relation, RoomSummary, UserCard,
+    UserId,
 };
 use crate::error::{AppError, Field, Problem};
 use crate::store::{RequestOutcome, UserRecord};
@@ -57,11 +58,13 @@ pub async fn friends(state: &AppState, user: UserId) -> Result<FriendsView, AppE
     })
 }
 
-/// The badges: friend requests and invitations waiting for `user`.
+/// The badges (friend requests and invitations waiting for `user`) and
+/// whom they blocked.
 pub async fn pending(state: &AppState, user: UserId) -> Result<Pending, AppError> {
     let (friend_requests, invitations) =
         state.store.pending_counts(user).await.or_internal("counting what is pending")?;
-    Ok(Pending { friend_requests, invitations })
+    let blocked = state.store.blocked_by(user).await.or_internal("listing blocked users")?;
+    Ok(Pending { friend_requests, invitations, blocked: blocked.into_iter().map(|user| user.id).collect() })
 }
 
 /// Asks `username` to be friends. If they had asked first, both are

@@ -2,10 +2,10 @@
 
 use super::social::ProfileRow;
 use super::{classify, now_millis, Store, StoreError};
-use sqlx::{Sqlite, Transaction};
 use crate::domain::{
     preview_text, Ban, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
+use sqlx::{Sqlite, Transaction};
 
 /// A room row joined with the viewer's membership and the latest message.
 #[derive(sqlx::FromRow)]
@@ -52,12 +52,9 @@ impl SummaryRow {
             _ => None,
         };
         let peer = match (self.peer_id, self.peer_username, self.peer_display_name) {
-            (Some(id), Some(username), Some(display_name)) => Some(PublicProfile {
-                id,
-                username,
-                display_name,
-                avatar_version: self.peer_avatar_version,
-            }),
+            (Some(id), Some(username), Some(display_name)) => {
+                Some(PublicProfile { id, username, display_name, avatar_version: self.peer_avatar_version })
+            }
             _ => None,
         };
         let summary = RoomSummary {
@@ -217,6 +214,8 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM memberships m
              JOIN rooms r ON r.id = m.room_id {SUMMARY_JOINS}
              WHERE m.user_id = $1 AND r.archived_at IS NULL
+               -- A conversation with someone the user blocked is hidden.
+               AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $1 AND b.blocked_id = pu.id)
              ORDER BY r.last_activity DESC, r.id DESC"
         ))
         .bind(user)
@@ -434,7 +433,12 @@ impl Store {
     }
 
     /// Makes member `to` the owner and the owner `from` an admin, at once.
-    pub async fn transfer_ownership(&self, room: RoomId, from: UserId, to: UserId) -> Result<bool, sqlx::Error> {
+    pub async fn transfer_ownership(
+        &self,
+        room: RoomId,
+        from: UserId,
+        to: UserId,
+    ) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let promoted = sqlx::query(
             "UPDATE memberships SET role = 'owner' WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'",

@@ -201,7 +201,12 @@ impl Live {
             ServerFrame::RoomLeft { room } => self.forget_room(*room),
             ServerFrame::RemovedFromRoom { room, name, by, reason } => {
                 self.forget_room(*room);
-                self.notice.set(Some(Notice { room: *room, name: name.clone(), by: by.clone(), reason: *reason }));
+                self.notice.set(Some(Notice {
+                    room: *room,
+                    name: name.clone(),
+                    by: by.clone(),
+                    reason: *reason,
+                }));
             }
             ServerFrame::RoomChanged { room, name, topic, visibility } => self.rooms.update(|rooms| {
                 if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == *room) {

@@ -70,18 +70,18 @@ fn Layout() -> impl IntoView {
                     <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
                 })}
                 <A href="/friends" attr:class="icon-button badge-holder"
-                    attr:aria-label=move || (i18n.t().friends_link)(live.pending.get().friend_requests)>
+                    attr:aria-label=move || (i18n.t().friends_link)(live.pending.with(|p| p.friend_requests))>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <path d="M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 10v-1a6 6 0 0 1 12 0v1M17 11a3 3 0 1 0 0-6M22 21v-1a5 5 0 0 0-4-4.9" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
                     </svg>
-                    <CountBadge count=Signal::derive(move || live.pending.get().friend_requests) />
+                    <CountBadge count=Signal::derive(move || live.pending.with(|p| p.friend_requests)) />
                 </A>
                 <A href="/#invitations" attr:class="icon-button badge-holder"
-                    attr:aria-label=move || (i18n.t().invitations_link)(live.pending.get().invitations)>
+                    attr:aria-label=move || (i18n.t().invitations_link)(live.pending.with(|p| p.invitations))>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <path d="M3 6h18v12H3zM3 7l9 6 9-6" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />
                     </svg>
-                    <CountBadge count=Signal::derive(move || live.pending.get().invitations) />
+                    <CountBadge count=Signal::derive(move || live.pending.with(|p| p.invitations)) />
                 </A>
                 <AccountMenu />
             </header>
@@ -200,7 +200,9 @@ fn DirectNav() -> impl IntoView {
 /// A small count over an icon, hidden at zero.
 #[component]
 fn CountBadge(count: Signal<i64>) -> impl IntoView {
-    move || (count.get() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{count.get()}</span> })
+    move || {
+        (count.get() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{count.get()}</span> })
+    }
 }
 
 /// Tells the user they lost a room (removed, banned, or deleted), until

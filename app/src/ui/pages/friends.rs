@@ -76,10 +76,16 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
     let remove = ServerAction::<RemoveFriend>::new();
     let unblock = ServerAction::<UnblockUser>::new();
     let error = Signal::derive(move || {
-        [accept.value().get(), decline.value().get(), cancel.value().get(), remove.value().get(), unblock.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
+        [
+            accept.value().get(),
+            decline.value().get(),
+            cancel.value().get(),
+            remove.value().get(),
+            unblock.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
     });
     let FriendsView { friends, incoming, outgoing, blocked, dm_policy } = friends;
     view! {

@@ -53,7 +53,10 @@ fn Invitations() -> impl IntoView {
         }
     });
     let error = Signal::derive(move || {
-        [accept.value().get().map(|r| r.map(drop)), decline.value().get()].into_iter().flatten().find_map(Result::err)
+        [accept.value().get().map(|r| r.map(drop)), decline.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(Result::err)
     });
     view! {
         <Transition fallback=|| ()>
@@ -100,10 +103,12 @@ fn Invitations() -> impl IntoView {
 fn MyRooms() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
-    let rooms = move || live.rooms.get().map(|mut rooms| {
-        rooms.retain(|room| !room.is_direct());
-        rooms
-    });
+    let rooms = move || {
+        live.rooms.get().map(|mut rooms| {
+            rooms.retain(|room| !room.is_direct());
+            rooms
+        })
+    };
     move || match rooms() {
         None => view! { <p class="muted">{t!(i18n, loading)}</p> }.into_any(),
         Some(rooms) if rooms.is_empty() => view! { <p class="muted">{t!(i18n, no_rooms_yet)}</p> }.into_any(),

@@ -533,6 +533,11 @@ fn MessageItem(row: Row) -> impl IntoView {
     if let Some(event) = message.event.clone() {
         return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
     }
+    let live = use_live();
+    if live.pending.with_untracked(|p| p.blocked.contains(&message.author.id)) {
+        let i18n = use_i18n();
+        return view! { <li class="room-event muted" data-seq=message.seq>{t!(i18n, blocked_message)}</li> }.into_any();
+    }
     let header = (!row.continued).then(|| {
         let author = message.author.clone();
         let name = author.shown_name().to_owned();

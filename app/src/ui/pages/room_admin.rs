@@ -44,7 +44,10 @@ pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
     let ban = ServerAction::<BanMember>::new();
     let role = ServerAction::<ChangeRole>::new();
     let error = Signal::derive(move || {
-        [kick.value().get(), ban.value().get(), role.value().get()].into_iter().flatten().find_map(Result::err)
+        [kick.value().get(), ban.value().get(), role.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(Result::err)
     });
     let room = state.id;
     let name = member.profile.shown_name().to_owned();
@@ -212,9 +215,12 @@ fn SettingsPanel(state: RoomState) -> impl IntoView {
             navigate("/", Default::default());
         }
     });
-    let (name, topic, visibility) = state.summary.with_untracked(|s| (s.name.clone(), s.topic.clone(), s.visibility));
-    let choice = move |option: Visibility, label: fn(&Texts) -> &'static str| view! {
-        <label><input type="radio" name="visibility" value=option.as_str() checked=visibility == option />{move || label(i18n.t())}</label>
+    let (name, topic, visibility) =
+        state.summary.with_untracked(|s| (s.name.clone(), s.topic.clone(), s.visibility));
+    let choice = move |option: Visibility, label: fn(&Texts) -> &'static str| {
+        view! {
+            <label><input type="radio" name="visibility" value=option.as_str() checked=visibility == option />{move || label(i18n.t())}</label>
+        }
     };
     view! {
         <section class="room-admin" aria-labelledby="settings-title">

@@ -80,10 +80,17 @@ fn Relations(profile: crate::domain::PublicProfile, relation: Relation, can_mess
     let block = ServerAction::<BlockUser>::new();
     let unblock = ServerAction::<UnblockUser>::new();
     let error = Signal::derive(move || {
-        [request.value().get().map(|r| r.map(drop)), accept.value().get(), cancel.value().get(), remove.value().get(), block.value().get(), unblock.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
+        [
+            request.value().get().map(|r| r.map(drop)),
+            accept.value().get(),
+            cancel.value().get(),
+            remove.value().get(),
+            block.value().get(),
+            unblock.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
     });
     let username = profile.username.clone();
     let status = match relation {
