@@ -303,14 +303,6 @@ impl Store {
         Ok(added)
     }
 
-    /// The direct conversation named `key` (see `domain::direct_key`).
-    pub async fn direct_room(&self, key: &str) -> Result<Option<RoomId>, sqlx::Error> {
-        sqlx::query_scalar("SELECT id FROM rooms WHERE name_key = $1 AND kind = 'direct'")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-    }
-
     /// The direct conversation of `a` and `b`, created if needed; true when
     /// this call created it. Two concurrent calls get the same room.
     pub async fn create_direct_room(

@@ -91,13 +91,18 @@ fn Layout() -> impl IntoView {
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             let loaded = my_rooms_loaded.await.unwrap_or_default();
-                            view! { <RoomNav loaded /> }
+                            view! { <RoomNav loaded direct=false /> }
                         })}
                     </Transition>
                 </section>
                 <section class="nav-section">
                     <h2>{t!(i18n, direct_messages)}</h2>
-                    <DirectNav />
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let loaded = my_rooms_loaded.await.unwrap_or_default();
+                            view! { <RoomNav loaded direct=true /> }
+                        })}
+                    </Transition>
                 </section>
                 <section class="nav-section">
                     <h2><A href="/friends">{t!(i18n, friends)}</A></h2>
@@ -112,21 +117,33 @@ fn Layout() -> impl IntoView {
     }
 }
 
-/// My rooms in the side bar, with unread counts: as loaded with the page
-/// until the socket's live copy takes over.
+/// My rooms (or, with `direct`, my direct conversations, with the other
+/// person's avatar and presence) in the side bar, with unread counts: as
+/// loaded with the page until the socket's live copy takes over.
 #[component]
-fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
+fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let location = use_location();
     let rooms = move || {
         let mut rooms = live.rooms.get().unwrap_or_else(|| loaded.clone());
-        rooms.retain(|room| !room.is_direct());
+        rooms.retain(|room| room.is_direct() == direct);
         rooms
     };
+    let empty = {
+        let rooms = rooms.clone();
+        move || direct && rooms().is_empty()
+    };
     view! {
+        <Show when=empty>
+            <p class="nav-empty">{t!(i18n, no_direct_messages)}</p>
+        </Show>
         <ul class="nav-rooms">
-            <For each=rooms key=|room| (room.id, room.unread, room.name.clone()) let(room)>
+            <For
+                each=rooms
+                key=|room| (room.id, room.unread, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version))
+                let(room)
+            >
                 {
                     let href = format!("/rooms/{}", room.id);
                     let current = {
@@ -134,11 +151,23 @@ fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
                         move || location.pathname.get() == href
                     };
                     let unread = room.unread;
+                    let online = room.peer_online;
+                    let leading = match room.peer.clone() {
+                        Some(profile) => view! {
+                            <span class="presence-avatar" class:online=online>
+                                <Avatar profile size="xs" />
+                                <span class="presence-dot" aria-hidden="true"></span>
+                            </span>
+                            <span class="visually-hidden">{move || if online { i18n.t().online } else { i18n.t().offline }}</span>
+                        }
+                        .into_any(),
+                        None => view! { <span class="hash" aria-hidden="true">"#"</span> }.into_any(),
+                    };
                     view! {
                         <li>
                             <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
-                                <span class="hash" aria-hidden="true">"#"</span>
-                                <span class="nav-room-name">{room.name.clone()}</span>
+                                {leading}
+                                <span class="nav-room-name">{room.title().to_owned()}</span>
                                 {(unread > 0).then(|| view! {
                                     <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
                                 })}
@@ -148,52 +177,6 @@ fn RoomNav(loaded: Vec<RoomSummary>) -> impl IntoView {
                 }
             </For>
         </ul>
-    }
-}
-
-/// My direct conversations: the other person's avatar, presence and the
-/// unread count.
-#[component]
-fn DirectNav() -> impl IntoView {
-    let i18n = use_i18n();
-    let live = use_live();
-    let location = use_location();
-    let conversations = move || {
-        let mut rooms = live.rooms.get().unwrap_or_default();
-        rooms.retain(RoomSummary::is_direct);
-        rooms
-    };
-    view! {
-        <Show when=move || !conversations().is_empty() fallback=move || view! { <p class="nav-empty">{t!(i18n, no_direct_messages)}</p> }>
-            <ul class="nav-rooms">
-                <For each=conversations key=|room| (room.id, room.unread, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version)) let(room)>
-                    {
-                        let href = format!("/rooms/{}", room.id);
-                        let current = {
-                            let href = href.clone();
-                            move || location.pathname.get() == href
-                        };
-                        let unread = room.unread;
-                        let peer = room.peer.clone();
-                        view! {
-                            <li>
-                                <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
-                                    <span class="presence-avatar" class:online=room.peer_online>
-                                        {peer.clone().map(|profile| view! { <Avatar profile size="xs" /> })}
-                                        <span class="presence-dot" aria-hidden="true"></span>
-                                    </span>
-                                    <span class="nav-room-name">{room.title().to_owned()}</span>
-                                    <span class="visually-hidden">{move || if room.peer_online { i18n.t().online } else { i18n.t().offline }}</span>
-                                    {(unread > 0).then(|| view! {
-                                        <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
-                                    })}
-                                </A>
-                            </li>
-                        }
-                    }
-                </For>
-            </ul>
-        </Show>
     }
 }
 
