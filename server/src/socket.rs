@@ -84,6 +84,13 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
     };
     let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
     let connection = state.hub.connect(user.id, session, &rooms, hello);
+    // A removal that ran between the query above and the registration found
+    // no socket to take out: check again now that the socket is registered.
+    if let Ok(now) = state.store.room_ids_of(user.id).await {
+        for room in rooms.iter().filter(|room| !now.contains(room)) {
+            state.hub.remove_member(*room, user.id);
+        }
+    }
     let (sink, stream) = socket.split();
     let reader = Reader { state: state.clone(), user, conn: connection.id, replies: connection.replies };
     let mut reading = tokio::spawn(reader.run(stream));

@@ -375,3 +375,78 @@ async fn bans_roles_settings_and_deletion() {
         assert_eq!(user.ok("my_rooms", &[]).await.as_array().unwrap().len(), 0);
     }
 }
+
+#[tokio::test]
+async fn outsiders_learn_nothing_and_lose_a_room_made_private() {
+    let server = TestServer::start().await;
+    let (alice, bob, carol, eve) = (server.browser(), server.browser(), server.browser(), server.browser());
+    let alice_id = alice.sign_up("alice").await;
+    bob.sign_up("bob").await;
+    carol.sign_up("carol").await;
+    let eve_id = eve.sign_up("eve").await;
+    let room = alice.create_room("Open house", "public").await;
+    let r = s(room);
+    bob.join_room(room).await;
+
+    // Eve looks at the public room without joining; Alice bans her
+    // pre-emptively. Being banned, she is cut off, but she was never in
+    // the room, so she is not told by whom.
+    let mut eve_socket = eve.socket().await;
+    eve_socket.send(&ClientFrame::Subscribe { room: RoomId(room), after: Some(0) }).await;
+    eve_socket.until(|f| matches!(f, ServerFrame::Subscribed { .. }).then_some(())).await;
+    alice.ok("ban", &[("room", &r), ("user", &s(eve_id))]).await;
+    alice.post(room, "after-ban", "not for eve").await;
+    while let Some(frame) = eve_socket.try_next(Duration::from_millis(300)).await {
+        assert!(
+            !matches!(frame, ServerFrame::RemovedFromRoom { .. } | ServerFrame::Message { .. }),
+            "eve received {frame:?}"
+        );
+    }
+    // A member of a public room may invite, but does not learn who is
+    // banned, nor who blocked them.
+    let refused = bob.call("invite", &[("room", &r), ("username", "eve")]).await;
+    assert_eq!(refused.problem("username").as_deref(), Some("not_accepting"));
+    assert_eq!(
+        alice.call("invite", &[("room", &r), ("username", "eve")]).await.problem("username").as_deref(),
+        Some("banned")
+    );
+
+    // Carol looks at the room; it becomes private: she stops receiving it.
+    let mut carol_socket = carol.socket().await;
+    carol_socket.send(&ClientFrame::Subscribe { room: RoomId(room), after: Some(0) }).await;
+    carol_socket.until(|f| matches!(f, ServerFrame::Subscribed { .. }).then_some(())).await;
+    alice
+        .ok(
+            "room_settings",
+            &[("room", r.as_str()), ("name", "Open house"), ("topic", ""), ("visibility", "private")],
+        )
+        .await;
+    carol_socket.until(|f| matches!(f, ServerFrame::RoomChanged { .. }).then_some(())).await;
+    alice.post(room, "private-now", "members only").await;
+    while let Some(frame) = carol_socket.try_next(Duration::from_millis(300)).await {
+        assert!(!matches!(frame, ServerFrame::Message { .. }), "carol received {frame:?}");
+    }
+
+    // Joining by invitation consumes it; an archived room's invitations go.
+    alice.ok("invite", &[("room", &r), ("username", "carol")]).await;
+    assert_eq!(carol.ok("pending", &[]).await["invitations"], 1);
+    let other = alice.create_room("Soon empty", "private").await;
+    alice.ok("invite", &[("room", &s(other)), ("username", "carol")]).await;
+    assert_eq!(carol.ok("pending", &[]).await["invitations"], 2);
+    alice.ok("leave_room", &[("room", &s(other))]).await;
+    assert_eq!(carol.ok("pending", &[]).await["invitations"], 1, "the archived room's invitation is gone");
+    carol.ok("invitation_accept", &[("room", &r)]).await;
+    assert_eq!(carol.ok("pending", &[]).await["invitations"], 0);
+
+    // Blocking takes the conversation out of the blocker's list at once.
+    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    let mut bob_socket = bob.socket().await;
+    bob.ok("block", &[("user", &s(alice_id))]).await;
+    let left = bob_socket
+        .until(|f| match f {
+            ServerFrame::RoomLeft { room } => Some(room),
+            _ => None,
+        })
+        .await;
+    assert_eq!(left, RoomId(dm));
+}

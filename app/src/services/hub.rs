@@ -187,6 +187,23 @@ impl Hub {
         }
     }
 
+    /// Stops every socket receiving `room` whose user is not in `members`
+    /// (those looking at a public room that just became private).
+    pub fn keep_only(&self, room: RoomId, members: &HashSet<UserId>) {
+        let mut inner = self.lock();
+        let outsiders: Vec<ConnId> = inner
+            .rooms
+            .get(&room)
+            .into_iter()
+            .flat_map(|receivers| receivers.keys())
+            .filter(|id| inner.conns.get(id).is_some_and(|conn| !members.contains(&conn.user)))
+            .copied()
+            .collect();
+        for id in outsiders {
+            inner.unsubscribe(id, room);
+        }
+    }
+
     /// Sends `frame` to every socket receiving `room`.
     pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };

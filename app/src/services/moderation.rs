@@ -17,7 +17,7 @@ use crate::domain::{
     UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::StoreError;
+use crate::store::{Removed, StoreError};
 
 /// The room and `actor`'s role in it, if they may moderate it at `least`.
 async fn authority(
@@ -47,7 +47,7 @@ pub async fn invite(
     room: RoomId,
     username: &str,
 ) -> Result<Invitation, AppError> {
-    inviting(state, inviter, room).await?;
+    let summary = inviting(state, inviter, room).await?;
     let invitee = social::find_user(state, username).await?;
     let refuse = |problem| AppError::field(Field::Username, problem);
     let standing = state.store.standing(room, invitee.id).await.or_internal("loading a room")?;
@@ -56,14 +56,18 @@ pub async fn invite(
         return Err(refuse(Problem::AlreadyMember));
     }
     if standing.banned {
-        return Err(refuse(Problem::Banned));
+        // Who is banned is for the owner and admins to know.
+        let moderator = summary.role >= Some(Role::Admin);
+        return Err(refuse(if moderator { Problem::Banned } else { Problem::NotAccepting }));
     }
     let ties = state.store.ties(invitee.id, inviter).await.or_internal("loading ties")?;
-    if ties.blocks {
+    if ties.blocks || ties.blocked_by {
         return Err(refuse(Problem::NotAccepting));
     }
     if !state.store.invite(room, invitee.id, inviter).await.or_internal("inviting")? {
-        return Err(refuse(Problem::AlreadyInvited));
+        // Already invited, or something changed since the checks above.
+        let invited = state.store.invitation(room, invitee.id).await.or_internal("loading an invitation")?;
+        return Err(refuse(if invited.is_some() { Problem::AlreadyInvited } else { Problem::NotAccepting }));
     }
     let invitation = state.store.invitation(room, invitee.id).await.or_internal("loading an invitation")?;
     state.hub.send_to_user(invitee.id, &ServerFrame::InvitationsChanged);
@@ -150,30 +154,37 @@ pub async fn remove(
     }
     // Delivery stops first: nothing committed from here on reaches them.
     state.hub.remove_member(room, target);
-    let removed = match state.store.remove_member(room, target, ban.then_some(actor.id)).await {
-        Ok(removed) => removed,
-        Err(cause) => {
+    let at_most = if actor_role == Role::Owner { Role::Admin } else { Role::Member };
+    let removed = state.store.remove_member(room, target, at_most, ban.then_some(actor.id)).await;
+    let was_member = match removed {
+        Ok(Removed::Member(_)) => true,
+        Ok(Removed::NotMember) => false,
+        Ok(Removed::Protected) | Err(_) => {
             if target_role.is_some() {
                 state.hub.add_member(room, target);
             }
-            return Err(internal("removing a member", cause));
+            return match removed {
+                Err(cause) => Err(internal("removing a member", cause)),
+                _ => Err(AppError::Forbidden),
+            };
         }
     };
     // Again, now that it is stored: a subscription that passed its check
     // before the removal was stored is dropped too (see the socket).
     state.hub.remove_member(room, target);
-    let reason = if ban { Removal::Banned } else { Removal::Kicked };
-    state.hub.send_to_user(
-        target,
-        &ServerFrame::RemovedFromRoom {
-            room,
-            name: summary.name.clone(),
-            by: actor.shown_name().to_owned(),
-            reason,
-        },
-    );
     state.hub.send_to_user(target, &ServerFrame::InvitationsChanged);
-    if removed.is_some() {
+    if was_member {
+        // Only someone who was in the room learns who removed them from it.
+        let reason = if ban { Removal::Banned } else { Removal::Kicked };
+        state.hub.send_to_user(
+            target,
+            &ServerFrame::RemovedFromRoom {
+                room,
+                name: summary.name.clone(),
+                by: actor.shown_name().to_owned(),
+                reason,
+            },
+        );
         state.hub.publish(room, &ServerFrame::MemberLeft { room, user: target });
         if let Some(summary) = rooms::summary(state, room, actor.id).await? {
             rooms::announce_public(state, &summary);
@@ -257,6 +268,10 @@ pub async fn update(
     if summary.visibility == Visibility::Public {
         rooms::announce_public(state, &summary);
     } else if before.visibility == Visibility::Public {
+        // Those looking at it without being members lose it (their page,
+        // told by `RoomChanged`, leaves it).
+        let members = state.store.members(room).await.or_internal("listing members")?;
+        state.hub.keep_only(room, &members.iter().map(|(profile, _)| profile.id).collect());
         state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
     }
     Ok(summary)
@@ -266,7 +281,19 @@ pub async fn update(
 /// is kept but no one can open it any more.
 pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Result<(), AppError> {
     let (summary, _) = authority(state, owner.id, room, Role::Owner).await?;
+    let invitees = state.store.invitations_into(room).await.or_internal("listing invitations")?;
     let members = state.store.members(room).await.or_internal("listing members")?;
+    // Everyone receiving the room (members, and others looking at a public
+    // one) is told, then no one receives it any more.
+    state.hub.publish(
+        room,
+        &ServerFrame::RemovedFromRoom {
+            room,
+            name: summary.name.clone(),
+            by: owner.shown_name().to_owned(),
+            reason: Removal::Deleted,
+        },
+    );
     for (member, _) in &members {
         state.hub.remove_member(room, member.id);
     }
@@ -274,18 +301,8 @@ pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Re
     for member in &members {
         state.hub.remove_member(room, *member);
     }
-    let gone = ServerFrame::RemovedFromRoom {
-        room,
-        name: summary.name.clone(),
-        by: owner.shown_name().to_owned(),
-        reason: Removal::Deleted,
-    };
-    for member in members {
-        if member == owner.id {
-            state.hub.send_to_user(member, &ServerFrame::RoomLeft { room });
-        } else {
-            state.hub.send_to_user(member, &gone);
-        }
+    for invitation in &invitees {
+        state.hub.send_to_user(invitation.invitee.id, &ServerFrame::InvitationsChanged);
     }
     state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
     tracing::info!(%room, by = %owner.id, "deleted a room");

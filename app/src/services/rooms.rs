@@ -131,9 +131,13 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSu
 pub(super) async fn welcome(state: &AppState, room: RoomId, user: UserId) -> Result<RoomSummary, AppError> {
     let summary = summary(state, room, user).await?.ok_or(AppError::NotFound)?;
     state.hub.add_member(room, user);
-    if let Some(member) = member(state, room, user).await? {
-        state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
-    }
+    // A removal that ran since the membership was stored may have missed
+    // the sockets just added: now that they are, check it still holds.
+    let Some(member) = member(state, room, user).await? else {
+        state.hub.remove_member(room, user);
+        return Err(AppError::NotFound);
+    };
+    state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
     state.hub.send_to_user(user, &ServerFrame::RoomJoined { room: summary.clone() });
     announce_public(state, &summary);
     Ok(summary)

@@ -7,8 +7,8 @@
 use super::{accounts, rooms, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
-    direct_key, DmPolicy, Friend, FriendRequest, FriendsView, Pending, Relation, RoomSummary, UserCard,
-    UserId,
+    direct_key, DmPolicy, Friend, FriendRequest, FriendsView, Pending, Relation, RoomId, RoomSummary,
+    UserCard, UserId,
 };
 use crate::error::{AppError, Field, Problem};
 use crate::store::{RequestOutcome, UserRecord};
@@ -127,7 +127,15 @@ pub async fn block(state: &AppState, me: UserId, user: UserId) -> Result<(), App
     state.store.block(me, user).await.or_internal("blocking a user")?;
     tell(state, &[me, user], &ServerFrame::FriendsChanged);
     state.hub.send_to_user(me, &ServerFrame::InvitationsChanged);
+    // Their conversation leaves the blocker's list (it stays stored).
+    if let Some(room) = direct_room(state, me, user).await? {
+        state.hub.send_to_user(me, &ServerFrame::RoomLeft { room });
+    }
     Ok(())
+}
+
+async fn direct_room(state: &AppState, a: UserId, b: UserId) -> Result<Option<RoomId>, AppError> {
+    state.store.direct_room(&direct_key(a, b)).await.or_internal("finding a conversation")
 }
 
 pub async fn unblock(state: &AppState, me: UserId, user: UserId) -> Result<(), AppError> {
@@ -135,6 +143,11 @@ pub async fn unblock(state: &AppState, me: UserId, user: UserId) -> Result<(), A
         return Err(AppError::NotFound);
     }
     state.hub.send_to_user(me, &ServerFrame::FriendsChanged);
+    if let Some(room) = direct_room(state, me, user).await? {
+        if let Some(summary) = rooms::summary(state, room, me).await? {
+            state.hub.send_to_user(me, &ServerFrame::RoomJoined { room: summary });
+        }
+    }
     Ok(())
 }
 

@@ -50,10 +50,19 @@ const INVITATION_SELECT: &str = "
     JOIN users x ON x.id = i.inviter_id";
 
 impl Store {
-    /// Records an invitation; false when `invitee` was already invited.
+    /// Records an invitation, unless `invitee` is already invited, a member
+    /// or banned, either blocked the other, or the room is archived: all
+    /// checked in the statement that writes it (the caller checked them
+    /// before, to say which). False when nothing was recorded.
     pub async fn invite(&self, room: RoomId, invitee: UserId, inviter: UserId) -> Result<bool, sqlx::Error> {
         let inserted = sqlx::query(
-            "INSERT INTO invitations (room_id, invitee_id, inviter_id, created_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO invitations (room_id, invitee_id, inviter_id, created_at)
+             SELECT $1, $2, $3, $4 FROM rooms r
+             WHERE r.id = $1 AND r.archived_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2)
+               AND NOT EXISTS (SELECT 1 FROM bans WHERE room_id = $1 AND user_id = $2)
+               AND NOT EXISTS (SELECT 1 FROM blocks
+                               WHERE (blocker_id = $2 AND blocked_id = $3) OR (blocker_id = $3 AND blocked_id = $2))
              ON CONFLICT DO NOTHING",
         )
         .bind(room)

@@ -15,7 +15,7 @@ mod social;
 mod users;
 
 pub use messages::{Appended, NewMessage};
-pub use rooms::{Departure, Standing};
+pub use rooms::{Departure, Removed, Standing};
 pub use social::{RequestOutcome, Ties};
 pub use users::{NewUser, StoredAvatar, UserRecord};
 

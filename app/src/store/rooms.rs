@@ -140,6 +140,18 @@ impl BanRow {
     }
 }
 
+/// What removing someone from a room did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// They were a member with this role.
+    Member(Role),
+    /// They were not a member (a ban still applies).
+    NotMember,
+    /// Their role is above what the remover may remove (it changed since
+    /// it was checked): nothing was done.
+    Protected,
+}
+
 /// What leaving did to the room.
 pub struct Departure {
     pub left_role: Role,
@@ -303,6 +315,14 @@ impl Store {
         Ok(added)
     }
 
+    /// The direct conversation named `key` (see `domain::direct_key`).
+    pub async fn direct_room(&self, key: &str) -> Result<Option<RoomId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM rooms WHERE name_key = $1 AND kind = 'direct'")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// The direct conversation of `a` and `b`, created if needed; true when
     /// this call created it. Two concurrent calls get the same room.
     pub async fn create_direct_room(
@@ -341,22 +361,40 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Removes `user` from the room, and with `banned_by` keeps them out.
-    /// Returns the role they had, if they were a member. Their pending
-    /// invitation goes too.
+    /// Removes `user` from the room if their role is at most `at_most`
+    /// (never the owner), and with `banned_by` keeps them out (also when
+    /// they are not a member). Their pending invitation goes too.
     pub async fn remove_member(
         &self,
         room: RoomId,
         user: UserId,
+        at_most: Role,
         banned_by: Option<UserId>,
-    ) -> Result<Option<Role>, sqlx::Error> {
+    ) -> Result<Removed, sqlx::Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let role: Option<String> =
-            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING role")
+        // The role is checked again here, where it cannot change: the owner
+        // is never removed, and `at_most` is the highest role removable.
+        let role: Option<String> = sqlx::query_scalar(
+            "DELETE FROM memberships
+             WHERE room_id = $1 AND user_id = $2 AND role <> 'owner' AND (role = 'member' OR $3 = 'admin')
+             RETURNING role",
+        )
+        .bind(room)
+        .bind(user)
+        .bind(at_most.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let protected = role.is_none()
+            && sqlx::query_scalar::<_, i64>("SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2")
                 .bind(room)
                 .bind(user)
                 .fetch_optional(&mut *tx)
-                .await?;
+                .await?
+                .is_some();
+        if protected {
+            tx.rollback().await?;
+            return Ok(Removed::Protected);
+        }
         if role.is_some() {
             sqlx::query("UPDATE rooms SET member_count = member_count - 1 WHERE id = $1")
                 .bind(room)
@@ -381,7 +419,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(role.as_deref().and_then(Role::from_db))
+        Ok(match role.as_deref().and_then(Role::from_db) {
+            Some(role) => Removed::Member(role),
+            None => Removed::NotMember,
+        })
     }
 
     pub async fn unban(&self, room: RoomId, user: UserId) -> Result<bool, sqlx::Error> {
@@ -524,6 +565,7 @@ impl Store {
                 .bind(now_millis())
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DELETE FROM invitations WHERE room_id = $1").bind(room).execute(&mut *tx).await?;
         } else if left_role == Role::Owner {
             new_owner = sqlx::query_scalar(
                 "UPDATE memberships SET role = 'owner'
@@ -586,6 +628,12 @@ pub(super) async fn add_membership(
     if added {
         sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
             .bind(room)
+            .execute(&mut **tx)
+            .await?;
+        // Joined one way or another: a pending invitation has no object.
+        sqlx::query("DELETE FROM invitations WHERE room_id = $1 AND invitee_id = $2")
+            .bind(room)
+            .bind(user)
             .execute(&mut **tx)
             .await?;
     }

@@ -48,7 +48,8 @@ pub struct Ties {
 #[derive(Debug, PartialEq, Eq)]
 pub enum RequestOutcome {
     Sent,
-    /// Already requested: nothing changed.
+    /// Already requested (or, since the caller checked, just blocked or
+    /// befriended): nothing changed.
     Duplicate,
     /// The other person had asked too: they are friends now.
     Friends,
@@ -102,8 +103,14 @@ impl Store {
             befriend(&mut tx, from, to).await?;
             RequestOutcome::Friends
         } else {
+            // Checked again where nothing can change: no block either way,
+            // not friends already.
             let inserted = sqlx::query(
-                "INSERT INTO friend_requests (from_id, to_id, created_at) VALUES ($1, $2, $3)
+                "INSERT INTO friend_requests (from_id, to_id, created_at)
+                 SELECT $1, $2, $3
+                 WHERE NOT EXISTS (SELECT 1 FROM blocks
+                                   WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1))
+                   AND NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2)
                  ON CONFLICT DO NOTHING",
             )
             .bind(from)
@@ -198,7 +205,8 @@ impl Store {
     pub async fn pending_counts(&self, user: UserId) -> Result<(i64, i64), sqlx::Error> {
         sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM friend_requests WHERE to_id = $1),
-                    (SELECT COUNT(*) FROM invitations WHERE invitee_id = $1)",
+                    (SELECT COUNT(*) FROM invitations i JOIN rooms r ON r.id = i.room_id
+                     WHERE i.invitee_id = $1 AND r.archived_at IS NULL)",
         )
         .bind(user)
         .fetch_one(&self.pool)

@@ -239,6 +239,10 @@ impl RoomState {
                     s.topic = topic.clone();
                     s.visibility = *visibility;
                 });
+                // A room made private is no longer for those not in it.
+                if *visibility == Visibility::Private && self.summary.with_untracked(|s| s.role.is_none()) {
+                    self.lost.set(true);
+                }
             }
             _ => {}
         }
@@ -533,12 +537,26 @@ fn MessageItem(row: Row) -> impl IntoView {
     if let Some(event) = message.event.clone() {
         return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
     }
+    // Someone the reader blocked: one line instead (reactive, as the list
+    // of blocked people arrives after the page).
     let live = use_live();
-    if live.pending.with_untracked(|p| p.blocked.contains(&message.author.id)) {
-        let i18n = use_i18n();
-        return view! { <li class="room-event muted" data-seq=message.seq>{t!(i18n, blocked_message)}</li> }.into_any();
-    }
-    let header = (!row.continued).then(|| {
+    let i18n = use_i18n();
+    let (author, seq) = (message.author.id, message.seq);
+    let blocked = move || live.pending.with(|p| p.blocked.contains(&author));
+    let continued = row.continued;
+    (move || {
+        if blocked() {
+            view! { <li class="room-event muted" data-seq=seq>{t!(i18n, blocked_message)}</li> }.into_any()
+        } else {
+            message_view(continued, message.clone())
+        }
+    })
+    .into_any()
+}
+
+/// A message with its author's header unless it continues a group.
+fn message_view(continued: bool, message: Message) -> AnyView {
+    let header = (!continued).then(|| {
         let author = message.author.clone();
         let name = author.shown_name().to_owned();
         view! {
@@ -548,9 +566,9 @@ fn MessageItem(row: Row) -> impl IntoView {
             </div>
         }
     });
-    let avatar = (!row.continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
+    let avatar = (!continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
     view! {
-        <li class="message" class:continued=row.continued data-seq=message.seq>
+        <li class="message" class:continued=continued data-seq=message.seq>
             <div class="message-avatar">{avatar}</div>
             <div class="message-main">
                 {header}
