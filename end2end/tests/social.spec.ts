@@ -45,6 +45,12 @@ test('a friend request is seen live, accepted, then a direct conversation runs l
   await open(bob.page, `/u/${alice.name}`);
   await bob.page.getByRole('button', { name: 'Message' }).click();
   await expect(bob.page.getByText('Hi Bob, just between us')).toBeVisible();
+
+  // Alice's friends list follows Bob's presence live.
+  await open(alice.page, '/friends');
+  await expect(row(friends, bob.name)).toContainText(/online/i);
+  await bob.context.close();
+  await expect(row(friends, bob.name)).toContainText(/offline/i);
 });
 
 test('an invitation to a private room is seen live, accepted, then both chat', async ({ browser }) => {

@@ -91,6 +91,21 @@ async fn friend_requests_follow_the_rules_and_show_live() {
     assert_eq!(bob.ok("user", &[("username", "alice")]).await["relation"], "blocked");
     bob.ok("unblock", &[("user", &s(alice_id))]).await;
     alice.ok("friend_request", &[("username", "bob")]).await;
+
+    // Friends see each other come and go without a room in common.
+    let dave = server.browser();
+    let dave_id = dave.sign_up("dave").await;
+    dave.ok("friend_request", &[("username", "alice")]).await;
+    alice.ok("friend_accept", &[("user", &s(dave_id))]).await;
+    let mut alice_socket = alice.socket().await;
+    let dave_socket = dave.socket().await;
+    let presence = |f| match f {
+        ServerFrame::Presence { user, online } if user == app::domain::UserId(dave_id) => Some(online),
+        _ => None,
+    };
+    assert!(alice_socket.until(presence).await, "dave came online");
+    drop(dave_socket);
+    assert!(!alice_socket.until(presence).await, "dave went offline");
     let _ = bob_id;
 }
 

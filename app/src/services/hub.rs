@@ -72,6 +72,9 @@ struct Conn {
     queue: mpsc::Sender<Outbound>,
     closing: Arc<Closing>,
     rooms: HashSet<RoomId>,
+    /// The user's friends when the socket opened: they see the user's
+    /// presence even without a room in common.
+    friends: Vec<UserId>,
 }
 
 #[derive(Default)]
@@ -98,12 +101,13 @@ impl Hub {
 
     /// Registers a socket of `user`, receiving `rooms`, with `hello` first
     /// in its queue. The user's first socket makes them online in those
-    /// rooms.
+    /// rooms and to their `friends`.
     pub fn connect(
         &self,
         user: UserId,
         session: Option<String>,
         rooms: &[RoomId],
+        friends: &[UserId],
         hello: Utf8Bytes,
     ) -> Connection {
         let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
@@ -119,6 +123,7 @@ impl Hub {
                 queue: queue_tx.clone(),
                 closing: closing.clone(),
                 rooms: HashSet::new(),
+                friends: friends.to_vec(),
             };
             inner.conns.insert(id, conn);
             for room in rooms {
@@ -130,7 +135,7 @@ impl Hub {
         };
         let (became_online, id) = first;
         if became_online {
-            self.publish_presence(user, rooms.iter().copied(), true);
+            self.publish_presence(user, rooms.iter().copied(), friends, true);
         }
         Connection { id, queue, replies: queue_tx, closing }
     }
@@ -154,10 +159,10 @@ impl Hub {
             if last {
                 inner.users.remove(&conn.user);
             }
-            last.then_some((conn.user, conn.rooms))
+            last.then_some((conn.user, conn.rooms, conn.friends))
         };
-        if let Some((user, rooms)) = gone {
-            self.publish_presence(user, rooms.into_iter(), false);
+        if let Some((user, rooms, friends)) = gone {
+            self.publish_presence(user, rooms.into_iter(), &friends, false);
         }
     }
 
@@ -284,10 +289,19 @@ impl Hub {
         self.lock().conns.len()
     }
 
-    fn publish_presence(&self, user: UserId, rooms: impl Iterator<Item = RoomId>, online: bool) {
+    fn publish_presence(
+        &self,
+        user: UserId,
+        rooms: impl Iterator<Item = RoomId>,
+        friends: &[UserId],
+        online: bool,
+    ) {
         let frame = ServerFrame::Presence { user, online };
         for room in rooms {
             self.publish(room, &frame);
+        }
+        for friend in friends {
+            self.send_to_user(*friend, &frame);
         }
     }
 }
@@ -378,8 +392,8 @@ mod tests {
     #[test]
     fn rooms_reach_their_subscribers_only() {
         let hub = Hub::default();
-        let mut alice = hub.connect(UserId(1), None, &[RoomId(1)], hello());
-        let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], hello());
+        let mut alice = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], &[], hello());
         // Bob's hello, then his arrival, announced in room 2 only.
         assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Reply(_))));
         assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
@@ -398,8 +412,8 @@ mod tests {
     #[test]
     fn presence_follows_the_first_and_last_socket() {
         let hub = Hub::default();
-        let first = hub.connect(UserId(1), None, &[], hello());
-        let second = hub.connect(UserId(1), None, &[], hello());
+        let first = hub.connect(UserId(1), None, &[], &[], hello());
+        let second = hub.connect(UserId(1), None, &[], &[], hello());
         assert!(hub.is_online(UserId(1)));
         hub.disconnect(first.id);
         assert!(hub.is_online(UserId(1)));
@@ -411,8 +425,8 @@ mod tests {
     #[test]
     fn a_full_queue_cuts_the_connection_off_without_blocking() {
         let hub = Hub::default();
-        let slow = hub.connect(UserId(1), None, &[RoomId(1)], hello());
-        let mut fast = hub.connect(UserId(2), None, &[RoomId(1)], hello());
+        let slow = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        let mut fast = hub.connect(UserId(2), None, &[RoomId(1)], &[], hello());
         for _ in 0..QUEUE_CAPACITY + 10 {
             hub.publish(RoomId(1), &presence(9));
             while fast.queue.try_recv().is_ok() {}
@@ -436,8 +450,8 @@ mod tests {
     #[test]
     fn ending_a_session_closes_its_sockets_only() {
         let hub = Hub::default();
-        let laptop = hub.connect(UserId(1), Some("a".into()), &[], hello());
-        let phone = hub.connect(UserId(1), Some("b".into()), &[], hello());
+        let laptop = hub.connect(UserId(1), Some("a".into()), &[], &[], hello());
+        let phone = hub.connect(UserId(1), Some("b".into()), &[], &[], hello());
         hub.end_session(UserId(1), "a");
         assert_eq!(block_on(laptop.closing.requested()), CLOSE_SIGNED_OUT);
         hub.end_other_sessions(UserId(1), Some("b"));

@@ -6,6 +6,7 @@ use crate::api::{
     friends, open_direct, AcceptFriend, CancelFriendRequest, DeclineFriend, RemoveFriend, SendFriendRequest,
     SetDmPolicy, UnblockUser,
 };
+use crate::domain::protocol::ServerFrame;
 use crate::domain::{DmPolicy, FriendsView, PublicProfile, Relation, UserId};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
@@ -17,6 +18,7 @@ use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use std::collections::HashMap;
 
 #[component]
 pub fn FriendsPage() -> impl IntoView {
@@ -70,6 +72,18 @@ fn AddFriend() -> impl IntoView {
 #[component]
 fn FriendLists(friends: FriendsView) -> impl IntoView {
     let i18n = use_i18n();
+    // Presence as it changes after the list was loaded.
+    let presence = RwSignal::new(HashMap::<UserId, bool>::new());
+    use_live().watch(
+        move |frame| {
+            if let ServerFrame::Presence { user, online } = frame {
+                presence.update(|p| {
+                    p.insert(*user, *online);
+                });
+            }
+        },
+        || {},
+    );
     let accept = ServerAction::<AcceptFriend>::new();
     let decline = ServerAction::<DeclineFriend>::new();
     let cancel = ServerAction::<CancelFriendRequest>::new();
@@ -107,10 +121,11 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
                 {friends.is_empty().then(|| view! { <li class="muted">{t!(i18n, no_friends)}</li> })}
                 {friends.into_iter().map(|friend| {
                     let user = friend.profile.id;
+                    let online = Signal::derive(move || presence.with(|p| p.get(&user).copied()).unwrap_or(friend.online));
                     view! {
                         <li class="person">
-                            <PersonLink profile=friend.profile.clone() online=friend.online />
-                            <span class="visually-hidden">{move || if friend.online { i18n.t().online } else { i18n.t().offline }}</span>
+                            <PersonLink profile=friend.profile.clone() online />
+                            <span class="visually-hidden">{move || if online.get() { i18n.t().online } else { i18n.t().offline }}</span>
                             <span class="person-actions">
                                 <MessageButton user />
                                 <button type="button" class="button subtle small" on:click=move |_| { remove.dispatch(RemoveFriend { user }); }>{t!(i18n, remove_friend)}</button>
@@ -155,10 +170,13 @@ fn PeopleList<V: IntoView + 'static>(
 /// A person's avatar and names, linking to their profile; with a presence
 /// dot when `online` is known.
 #[component]
-pub fn PersonLink(profile: PublicProfile, #[prop(optional)] online: Option<bool>) -> impl IntoView {
+pub fn PersonLink(
+    profile: PublicProfile,
+    #[prop(optional, into)] online: Option<Signal<bool>>,
+) -> impl IntoView {
     view! {
         <A href=format!("/u/{}", profile.username) attr:class="person-link">
-            <span class="presence-avatar" class:online=online == Some(true)>
+            <span class="presence-avatar" class:online=move || online.is_some_and(|online| online.get())>
                 <Avatar profile=profile.clone() size="sm" />
                 {online.is_some().then(|| view! { <span class="presence-dot" aria-hidden="true"></span> })}
             </span>
