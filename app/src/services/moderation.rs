@@ -223,8 +223,8 @@ pub async fn change_role(
         return Err(AppError::Forbidden);
     }
     let done = match change {
-        RoleChange::MakeAdmin => state.store.set_role(room, target, Role::Admin).await,
-        RoleChange::MakeMember => state.store.set_role(room, target, Role::Member).await,
+        RoleChange::MakeAdmin => state.store.set_role(room, owner, target, Role::Admin).await,
+        RoleChange::MakeMember => state.store.set_role(room, owner, target, Role::Member).await,
         RoleChange::MakeOwner => state.store.transfer_ownership(room, owner, target).await,
     };
     if !done.or_internal("changing a role")? {

@@ -450,15 +450,25 @@ impl Store {
         Ok(rows.into_iter().map(BanRow::ban).collect())
     }
 
-    /// Sets the role of a member who is not the owner. False when `user`
-    /// is not such a member.
-    pub async fn set_role(&self, room: RoomId, user: UserId, role: Role) -> Result<bool, sqlx::Error> {
+    /// Sets the role of a member who is not the owner, if `owner` owns the
+    /// room. False when `user` is not such a member.
+    pub async fn set_role(
+        &self,
+        room: RoomId,
+        owner: UserId,
+        user: UserId,
+        role: Role,
+    ) -> Result<bool, sqlx::Error> {
+        // `owner` is checked here too, where it cannot have handed the room
+        // over since the caller checked.
         let changed = sqlx::query(
-            "UPDATE memberships SET role = $3 WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'",
+            "UPDATE memberships SET role = $3 WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'
+               AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $4 AND role = 'owner')",
         )
         .bind(room)
         .bind(user)
         .bind(role.as_str())
+        .bind(owner)
         .execute(&self.pool)
         .await?
         .rows_affected();

@@ -703,7 +703,14 @@ fn TypingLine(state: RoomState) -> impl IntoView {
     view! {
         <p class="typing" aria-live="polite">
             {move || {
-                let names: Vec<String> = state.typing.with(|t| t.iter().map(|(_, name, _)| name.clone()).collect());
+                let names: Vec<String> = state.live.pending.with(|pending| {
+                    state.typing.with(|t| {
+                        t.iter()
+                            .filter(|(user, _, _)| !pending.blocked.contains(user))
+                            .map(|(_, name, _)| name.clone())
+                            .collect()
+                    })
+                });
                 (i18n.t().typing)(&names)
             }}
         </p>
