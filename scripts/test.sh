@@ -16,7 +16,7 @@ say "Unit and integration tests"
     # several runtimes render in one process at once (never seen with the
     # single runtime of a real server: 1,920 concurrent page loads, none
     # lost). The suite takes a few seconds either way.
-    cargo test --package app --package server --no-fail-fast -- --test-threads=1
+    cargo test --package app --package server --package bench --no-fail-fast -- --test-threads=1
 )
 say "Rust tests took $((SECONDS - started)) s"
 

@@ -1,0 +1,567 @@
+//! Salon's load generator: drives a running Salon over its real protocol
+//! (HTTP server functions to set up, one WebSocket per client) and prints,
+//! and writes as JSON, what it measured. A measurement, never a test.
+//!
+//! ```text
+//! salon-bench --url http://127.0.0.1:3000 --scenario fanout --clients 1000 \
+//!     --senders 50 --rate 100 --duration 20 --server-pid "$(pidof salon)" --json out.json
+//! ```
+//!
+//! Scenarios:
+//! - `fanout`: every client in one room; `--senders` of them send, in
+//!   turns, `--rate` messages per second in all (open loop).
+//! - `rooms`: the clients in rooms of `--room-size`; one sender per room,
+//!   `--rate` messages per second in all.
+//! - `idle`: the clients connect and stay silent for `--duration`; reports
+//!   the server's memory per connection.
+//!
+//! Every message carries its send time (µs since the Unix epoch), so each
+//! receiver measures send→receive latency; senders measure send→ack (the
+//! ack comes after the durable commit). Each receiver checks that the
+//! room's sequence numbers arrive with no gap and no duplicate.
+
+use app::domain::protocol::{ClientFrame, ServerFrame};
+use app::domain::{ClientId, RoomId};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long receivers wait for the last messages after the senders stop.
+const DRAIN: Duration = Duration::from_secs(15);
+const PASSWORD: &str = "a long enough secret";
+
+#[derive(Clone, Debug)]
+struct Options {
+    url: String,
+    scenario: String,
+    clients: usize,
+    senders: usize,
+    room_size: usize,
+    rate: f64,
+    duration: Duration,
+    server_pid: Option<u32>,
+    json: Option<String>,
+    /// Registrations and connections in flight at once.
+    concurrency: usize,
+}
+
+impl Options {
+    fn parse() -> Result<Self, Error> {
+        let mut options = Options {
+            url: "http://127.0.0.1:3000".into(),
+            scenario: "fanout".into(),
+            clients: 100,
+            senders: 10,
+            room_size: 10,
+            rate: 100.0,
+            duration: Duration::from_secs(10),
+            server_pid: None,
+            json: None,
+            concurrency: 32,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(flag) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--url" => options.url = value()?,
+                "--scenario" => options.scenario = value()?,
+                "--clients" => options.clients = value()?.parse()?,
+                "--senders" => options.senders = value()?.parse()?,
+                "--room-size" => options.room_size = value()?.parse()?,
+                "--rate" => options.rate = value()?.parse()?,
+                "--duration" => options.duration = Duration::from_secs_f64(value()?.parse()?),
+                "--server-pid" => options.server_pid = Some(value()?.parse()?),
+                "--json" => options.json = Some(value()?),
+                "--concurrency" => options.concurrency = value()?.parse()?,
+                "--help" | "-h" => {
+                    println!("{}", include_str!("usage.txt"));
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown flag {other} (see --help)").into()),
+            }
+        }
+        if !["fanout", "rooms", "idle"].contains(&options.scenario.as_str()) {
+            return Err(format!("unknown scenario {}", options.scenario).into());
+        }
+        if options.clients == 0 || options.room_size == 0 || options.rate <= 0.0 {
+            return Err("--clients, --room-size and --rate must be positive".into());
+        }
+        options.senders = options.senders.clamp(1, options.clients);
+        Ok(options)
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let options = Options::parse()?;
+    // Thousands of sockets: the soft limit of open files up to the hard one.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let run = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis());
+    let http = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
+
+    eprintln!("registering {} users…", options.clients);
+    let started = Instant::now();
+    let names: Vec<String> = (0..options.clients).map(|i| format!("b{run}u{i}")).collect();
+    let cookies = in_parallel(options.concurrency, names, {
+        let (http, url) = (http.clone(), options.url.clone());
+        move |name| register(http.clone(), url.clone(), name)
+    })
+    .await?;
+    let registered_in = started.elapsed();
+
+    // Rooms: one for fan-out, groups of `room_size` otherwise; the first
+    // member of each creates it and the others join.
+    let room_size = match options.scenario.as_str() {
+        "fanout" | "idle" => options.clients,
+        _ => options.room_size,
+    };
+    let mut rooms = Vec::new();
+    for (index, group) in cookies.chunks(room_size).enumerate() {
+        let room = create_room(&http, &options.url, &group[0], &format!("bench {run} {index}")).await?;
+        rooms.push(room);
+    }
+    let joins: Vec<(String, RoomId)> = cookies
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % room_size != 0)
+        .map(|(i, cookie)| (cookie.clone(), rooms[i / room_size]))
+        .collect();
+    in_parallel(options.concurrency, joins, {
+        let (http, url) = (http.clone(), options.url.clone());
+        move |(cookie, room)| join(http.clone(), url.clone(), cookie, room)
+    })
+    .await?;
+
+    let rss_before = options.server_pid.and_then(|pid| process_stats(pid).map(|s| s.rss_kb));
+    eprintln!("connecting {} sockets…", options.clients);
+    let started = Instant::now();
+    let subscriptions: Vec<(String, RoomId)> =
+        cookies.iter().enumerate().map(|(i, cookie)| (cookie.clone(), rooms[i / room_size])).collect();
+    let sockets = in_parallel(options.concurrency, subscriptions, {
+        let url = options.url.clone();
+        move |(cookie, room)| connect(url.clone(), cookie, room)
+    })
+    .await?;
+    let connected_in = started.elapsed();
+    let server_before = options.server_pid.and_then(process_stats);
+
+    let report = if options.scenario == "idle" {
+        tokio::time::sleep(options.duration).await;
+        let rss_after = options.server_pid.and_then(|pid| process_stats(pid).map(|s| s.rss_kb));
+        let per_connection = match (rss_before, rss_after) {
+            (Some(before), Some(after)) => {
+                Some((after.saturating_sub(before)) as f64 / options.clients as f64)
+            }
+            _ => None,
+        };
+        drop(sockets);
+        json!({
+            "rss_before_kb": rss_before,
+            "rss_after_kb": rss_after,
+            "rss_per_connection_kb": per_connection,
+        })
+    } else {
+        traffic(&options, &run, sockets, room_size).await?
+    };
+    let server_after = options.server_pid.and_then(process_stats);
+    let server = match (server_before, server_after) {
+        (Some(before), Some(after)) => json!({
+            "cpu_seconds": after.cpu_seconds - before.cpu_seconds,
+            "rss_kb": after.rss_kb,
+            "peak_rss_kb": after.peak_rss_kb,
+        }),
+        _ => json!(null),
+    };
+    let result = json!({
+        "scenario": options.scenario,
+        "clients": options.clients,
+        "rooms": rooms.len(),
+        "senders": if options.scenario == "idle" { 0 } else { options.senders },
+        "rate": options.rate,
+        "duration_s": options.duration.as_secs_f64(),
+        "registered_in_s": registered_in.as_secs_f64(),
+        "connected_in_s": connected_in.as_secs_f64(),
+        "results": report,
+        "server": server,
+    });
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    if let Some(path) = &options.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&result)?)?;
+    }
+    Ok(())
+}
+
+/// What every socket task counts.
+#[derive(Default)]
+struct Counters {
+    sent: AtomicU64,
+    acked: AtomicU64,
+    delivered: AtomicU64,
+    gaps: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+/// Runs the senders for the duration while every socket receives, then
+/// waits for the last deliveries.
+async fn traffic(
+    options: &Options,
+    run: &str,
+    sockets: Vec<(RoomId, Socket)>,
+    room_size: usize,
+) -> Result<serde_json::Value, Error> {
+    let counters = Arc::new(Counters::default());
+    // Messages sent to each room, for knowing when receivers are done.
+    let room_count = sockets.len().div_ceil(room_size);
+    let sent_per_room: Arc<Vec<AtomicU64>> = Arc::new((0..room_count).map(|_| AtomicU64::new(0)).collect());
+    let room_index: Arc<HashMap<RoomId, usize>> = Arc::new({
+        let mut index = HashMap::new();
+        for (i, (room, _)) in sockets.iter().enumerate() {
+            index.entry(*room).or_insert(i / room_size);
+        }
+        index
+    });
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let mut sinks = Vec::new();
+    let mut receivers = Vec::new();
+    for (room, socket) in sockets {
+        let (sink, stream) = socket.split();
+        // What this socket sent: it waits for as many acks before it stops.
+        let own = Arc::new(AtomicU64::new(0));
+        sinks.push((room, sink, own.clone()));
+        receivers.push(tokio::spawn(receive(
+            stream,
+            own,
+            counters.clone(),
+            sent_per_room.clone(),
+            room_index.clone(),
+            stop.clone(),
+        )));
+    }
+    // Senders: the first `senders` sockets (fan-out), or the first socket of
+    // each room; they share the rate, taking turns.
+    let senders: Vec<(RoomId, SplitSink<Socket, WsMessage>, Arc<AtomicU64>)> = if options.scenario == "fanout"
+    {
+        sinks.into_iter().take(options.senders).collect()
+    } else {
+        sinks.into_iter().step_by(room_size).collect()
+    };
+    let interval = Duration::from_secs_f64(1.0 / options.rate);
+    let total = (options.rate * options.duration.as_secs_f64()) as u64;
+    let (mut senders, started) = (senders, Instant::now());
+    for i in 0..total {
+        tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
+        let count = senders.len();
+        let (room, sink, own) = &mut senders[i as usize % count];
+        let frame = ClientFrame::Send {
+            room: *room,
+            client_id: ClientId::parse(&format!("{run}-{i}")).map_err(|p| format!("client id: {p:?}"))?,
+            body: format!("t:{}", now_micros()),
+        };
+        sink.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
+        counters.sent.fetch_add(1, Ordering::Relaxed);
+        own.fetch_add(1, Ordering::Relaxed);
+        if let Some(index) = room_index.get(room) {
+            sent_per_room[*index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let sending = started.elapsed();
+    // Let the receivers finish, or give up after the drain time.
+    let deadline = Instant::now() + DRAIN;
+    stop.notify_waiters();
+    let mut latency = histogram();
+    let mut ack_latency = histogram();
+    let mut lost = 0u64;
+    for receiver in receivers {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining + Duration::from_millis(100), receiver).await {
+            Ok(Ok(outcome)) => {
+                latency.add(&outcome.latency)?;
+                ack_latency.add(&outcome.ack_latency)?;
+                lost += outcome.missing;
+            }
+            _ => lost += 1,
+        }
+    }
+    let delivered = counters.delivered.load(Ordering::Relaxed);
+    Ok(json!({
+        "sent": counters.sent.load(Ordering::Relaxed),
+        "acked": counters.acked.load(Ordering::Relaxed),
+        "delivered": delivered,
+        "deliveries_per_s": delivered as f64 / sending.as_secs_f64(),
+        "gaps": counters.gaps.load(Ordering::Relaxed),
+        "duplicates": counters.duplicates.load(Ordering::Relaxed),
+        "missing": lost,
+        "send_to_receive_ms": percentiles(&latency),
+        "send_to_ack_ms": percentiles(&ack_latency),
+    }))
+}
+
+struct Received {
+    latency: Histogram<u64>,
+    ack_latency: Histogram<u64>,
+    /// Messages of its room this socket never received.
+    missing: u64,
+}
+
+async fn receive(
+    mut stream: SplitStream<Socket>,
+    own_sent: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+    sent_per_room: Arc<Vec<AtomicU64>>,
+    room_index: Arc<HashMap<RoomId, usize>>,
+    stop: Arc<tokio::sync::Notify>,
+) -> Received {
+    let mut received = Received { latency: histogram(), ack_latency: histogram(), missing: 0 };
+    let mut last_seq: Option<i64> = None;
+    let mut count = 0u64;
+    let mut acks = 0u64;
+    let mut room = None;
+    let stopped = stop.notified();
+    tokio::pin!(stopped);
+    let mut draining = false;
+    loop {
+        if draining {
+            let expected =
+                room.and_then(|r| room_index.get(&r)).map(|i| sent_per_room[*i].load(Ordering::Relaxed));
+            let all_acked = acks >= own_sent.load(Ordering::Relaxed);
+            if all_acked
+                && (expected.is_some_and(|expected| count >= expected) || room.is_none() && count == 0)
+            {
+                break;
+            }
+        }
+        let next = tokio::select! {
+            next = stream.next() => next,
+            _ = &mut stopped, if !draining => { draining = true; continue; }
+            _ = tokio::time::sleep(DRAIN), if draining => break,
+        };
+        let Some(Ok(WsMessage::Text(text))) = next else {
+            if matches!(next, Some(Ok(_))) {
+                continue;
+            }
+            break;
+        };
+        match serde_json::from_str::<ServerFrame>(&text) {
+            Ok(ServerFrame::Message { message }) => {
+                room = Some(message.room);
+                count += 1;
+                counters.delivered.fetch_add(1, Ordering::Relaxed);
+                match last_seq {
+                    Some(last) if message.seq <= last => {
+                        counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(last) if message.seq > last + 1 => {
+                        counters.gaps.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
+                }
+                last_seq = Some(last_seq.map_or(message.seq, |last| last.max(message.seq)));
+                if let Some(sent) = sent_at(&message.body) {
+                    let _ = received.latency.record(now_micros().saturating_sub(sent).max(1));
+                }
+            }
+            Ok(ServerFrame::Ack { message, .. }) => {
+                acks += 1;
+                counters.acked.fetch_add(1, Ordering::Relaxed);
+                if let Some(sent) = sent_at(&message.body) {
+                    let _ = received.ack_latency.record(now_micros().saturating_sub(sent).max(1));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(index) = room.and_then(|r| room_index.get(&r)) {
+        received.missing = sent_per_room[*index].load(Ordering::Relaxed).saturating_sub(count);
+    }
+    received
+}
+
+fn sent_at(body: &str) -> Option<u64> {
+    body.strip_prefix("t:")?.parse().ok()
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or_default()
+}
+
+/// Latencies in µs, from 1 µs to 10 minutes, 3 significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+fn percentiles(histogram: &Histogram<u64>) -> serde_json::Value {
+    let ms = |us: u64| us as f64 / 1000.0;
+    json!({
+        "count": histogram.len(),
+        "p50": ms(histogram.value_at_quantile(0.50)),
+        "p99": ms(histogram.value_at_quantile(0.99)),
+        "p99_9": ms(histogram.value_at_quantile(0.999)),
+        "max": ms(histogram.max()),
+    })
+}
+
+/// Runs `task` on every item with at most `limit` at once; results in the
+/// items' order.
+async fn in_parallel<I, T, F, Fut>(limit: usize, items: Vec<I>, task: F) -> Result<Vec<T>, Error>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(limit.max(1)));
+    let mut handles = Vec::with_capacity(items.len());
+    for item in items {
+        let permit = permits.clone().acquire_owned().await?;
+        let future = task(item);
+        handles.push(tokio::spawn(async move {
+            let result = future.await;
+            drop(permit);
+            result
+        }));
+    }
+    let mut results = Vec::with_capacity(handles.len());
+    for handle in handles {
+        results.push(handle.await??);
+    }
+    Ok(results)
+}
+
+async fn register(http: reqwest::Client, base: String, username: String) -> Result<String, Error> {
+    let email = format!("{username}@example.com");
+    let response = http
+        .post(format!("{base}/api/register"))
+        .header("origin", &base)
+        .form(&[
+            ("username", username.as_str()),
+            ("email", &email),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ])
+        .send()
+        .await?
+        .error_for_status()?;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|pair| pair.starts_with("salon_session=")))
+        .ok_or("no session cookie")?
+        .to_owned();
+    Ok(cookie)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    function: &str,
+    args: &[(&str, &str)],
+) -> Result<reqwest::Response, Error> {
+    let response = http
+        .post(format!("{base}/api/{function}"))
+        .header("origin", base)
+        .header("cookie", cookie)
+        .form(args)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(response)
+}
+
+async fn create_room(http: &reqwest::Client, base: &str, cookie: &str, name: &str) -> Result<RoomId, Error> {
+    let response =
+        call(http, base, cookie, "create_room", &[("name", name), ("topic", ""), ("visibility", "public")])
+            .await?;
+    let room: serde_json::Value = response.json().await?;
+    Ok(RoomId(room["id"].as_i64().ok_or("no room id")?))
+}
+
+async fn join(http: reqwest::Client, base: String, cookie: String, room: RoomId) -> Result<(), Error> {
+    call(&http, &base, &cookie, "join_room", &[("room", &room.0.to_string())]).await?;
+    Ok(())
+}
+
+/// Opens a socket and subscribes it to `room` (no catch-up: live only).
+async fn connect(base: String, cookie: String, room: RoomId) -> Result<(RoomId, Socket), Error> {
+    let mut request = format!("{}/ws?v=1", base.replacen("http", "ws", 1)).into_client_request()?;
+    request.headers_mut().insert("cookie", cookie.parse()?);
+    request.headers_mut().insert("origin", base.parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    let frame = ClientFrame::Subscribe { room, after: None };
+    socket.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
+    // Wait for the answer, so that the traffic starts once all are in.
+    loop {
+        match socket.next().await {
+            Some(Ok(WsMessage::Text(text))) => {
+                if matches!(serde_json::from_str(&text), Ok(ServerFrame::Subscribed { .. })) {
+                    return Ok((room, socket));
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => return Err("socket closed before subscribing".into()),
+        }
+    }
+}
+
+/// A process's CPU time and memory, from /proc.
+struct ProcessStats {
+    cpu_seconds: f64,
+    rss_kb: u64,
+    peak_rss_kb: u64,
+}
+
+fn process_stats(pid: u32) -> Option<ProcessStats> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces), from field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, in clock ticks (100 per second
+    // on Linux).
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+    };
+    Some(ProcessStats {
+        cpu_seconds: ticks as f64 / 100.0,
+        rss_kb: kb("VmRSS:")?,
+        peak_rss_kb: kb("VmHWM:")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_its_own_process_figures() {
+        let stats = process_stats(std::process::id()).expect("/proc is readable");
+        assert!(stats.rss_kb > 0 && stats.peak_rss_kb >= stats.rss_kb);
+        assert!(stats.cpu_seconds >= 0.0);
+    }
+
+    #[test]
+    fn send_times_travel_in_the_body() {
+        assert_eq!(sent_at("t:1234"), Some(1234));
+        assert_eq!(sent_at("hello"), None);
+        let mut histogram = histogram();
+        histogram.record(1500).unwrap();
+        assert_eq!(percentiles(&histogram)["count"], 1);
+    }
+}
