@@ -12,6 +12,8 @@
 //!   turns, `--rate` messages per second in all (open loop).
 //! - `rooms`: the clients in rooms of `--room-size`; one sender per room,
 //!   `--rate` messages per second in all.
+//! - `durable`: every client alone in its room, all sending: the writer's
+//!   sustained rate, seen through send→ack.
 //! - `idle`: the clients connect and stay silent for `--duration`; reports
 //!   the server's memory per connection.
 //!
@@ -91,8 +93,14 @@ impl Options {
                 other => return Err(format!("unknown flag {other} (see --help)").into()),
             }
         }
-        if !["fanout", "rooms", "idle"].contains(&options.scenario.as_str()) {
+        if !["fanout", "rooms", "durable", "idle"].contains(&options.scenario.as_str()) {
             return Err(format!("unknown scenario {}", options.scenario).into());
+        }
+        if options.scenario == "durable" {
+            // Every client alone in its room, every one sending: what the
+            // group-commit writer sustains, seen through the acks.
+            options.scenario = "rooms".into();
+            options.room_size = 1;
         }
         if options.clients == 0 || options.room_size == 0 || options.rate <= 0.0 {
             return Err("--clients, --room-size and --rate must be positive".into());
@@ -156,9 +164,10 @@ async fn main() -> Result<(), Error> {
     let connected_in = started.elapsed();
     let server_before = options.server_pid.and_then(process_stats);
 
-    let report = if options.scenario == "idle" {
+    let (report, server_after) = if options.scenario == "idle" {
         tokio::time::sleep(options.duration).await;
-        let rss_after = options.server_pid.and_then(|pid| process_stats(pid).map(|s| s.rss_kb));
+        let server_after = options.server_pid.and_then(process_stats);
+        let rss_after = server_after.as_ref().map(|s| s.rss_kb);
         let per_connection = match (rss_before, rss_after) {
             (Some(before), Some(after)) => {
                 Some((after.saturating_sub(before)) as f64 / options.clients as f64)
@@ -166,15 +175,16 @@ async fn main() -> Result<(), Error> {
             _ => None,
         };
         drop(sockets);
-        json!({
+        let report = json!({
             "rss_before_kb": rss_before,
             "rss_after_kb": rss_after,
             "rss_per_connection_kb": per_connection,
-        })
+        });
+        (report, server_after)
     } else {
-        traffic(&options, &run, sockets, room_size).await?
+        let report = traffic(&options, &run, sockets, room_size).await?;
+        (report, options.server_pid.and_then(process_stats))
     };
-    let server_after = options.server_pid.and_then(process_stats);
     let server = match (server_before, server_after) {
         (Some(before), Some(after)) => json!({
             "cpu_seconds": after.cpu_seconds - before.cpu_seconds,
