@@ -112,6 +112,10 @@ impl Options {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("table") {
+        return table(&args[1..]);
+    }
     let options = Options::parse()?;
     // Thousands of sockets: the soft limit of open files up to the hard one.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
@@ -208,6 +212,50 @@ async fn main() -> Result<(), Error> {
     println!("{}", serde_json::to_string_pretty(&result)?);
     if let Some(path) = &options.json {
         std::fs::write(path, serde_json::to_vec_pretty(&result)?)?;
+    }
+    Ok(())
+}
+
+/// `salon-bench table FILE…`: the JSON results of runs as one Markdown
+/// table.
+fn table(files: &[String]) -> Result<(), Error> {
+    println!("| Scenario | Clients | Rate (msg/s) | Deliveries/s | Gaps / dups / missing | Send→receive p50 / p99 / p99.9 / max (ms) | Send→ack p99 (ms) | Server CPU-s | Server peak RSS (MB) | RSS per connection (KB) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for file in files {
+        let run: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)?;
+        let results = &run["results"];
+        let latency = &results["send_to_receive_ms"];
+        let number = |value: &serde_json::Value, digits: usize| {
+            value.as_f64().map_or_else(|| "–".to_owned(), |n| format!("{n:.digits$}"))
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            file.rsplit('/').next().unwrap_or(file).trim_end_matches(".json"),
+            run["clients"],
+            if results.get("sent").is_some() { number(&run["rate"], 0) } else { "–".into() },
+            number(&results["deliveries_per_s"], 0),
+            match (results.get("gaps"), results.get("duplicates"), results.get("missing")) {
+                (Some(g), Some(d), Some(m)) => format!("{g} / {d} / {m}"),
+                _ => "–".into(),
+            },
+            if latency.is_object() {
+                format!(
+                    "{} / {} / {} / {}",
+                    number(&latency["p50"], 2),
+                    number(&latency["p99"], 2),
+                    number(&latency["p99_9"], 2),
+                    number(&latency["max"], 2)
+                )
+            } else {
+                "–".into()
+            },
+            number(&results["send_to_ack_ms"]["p99"], 2),
+            number(&run["server"]["cpu_seconds"], 1),
+            run["server"]["peak_rss_kb"]
+                .as_f64()
+                .map_or_else(|| "–".to_owned(), |kb| format!("{:.0}", kb / 1024.0)),
+            number(&results["rss_per_connection_kb"], 1),
+        );
     }
     Ok(())
 }
