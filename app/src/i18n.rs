@@ -6,7 +6,7 @@
 //! user, and the choice is remembered in a `lang` cookie so that the server
 //! renders the next page in it too.
 
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Field, Problem};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -380,6 +380,12 @@ impl Texts {
             Problem::Banned => self.banned_user.into(),
             Problem::NotAccepting => self.not_accepting.into(),
         }
+    }
+
+    /// The sentence for `error` where there is no form field to show it
+    /// at: its problem at `field` if it has one, or the error as a whole.
+    pub fn error_at(&self, error: &AppError, field: Field) -> String {
+        error.problem_for(field).map_or_else(|| self.error(error), |problem| self.problem(problem))
     }
 
     /// The sentence for an error as a whole (field errors point at the fields).

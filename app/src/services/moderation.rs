@@ -26,19 +26,23 @@ async fn authority(
     room: RoomId,
     least: Role,
 ) -> Result<(RoomSummary, Role), AppError> {
-    let summary = rooms::membership(state, actor, room).await?;
-    let role = summary.role.ok_or(AppError::Forbidden)?;
-    if summary.is_direct() || role < least {
-        return Err(AppError::Forbidden);
+    at_least(rooms::membership(state, actor, room).await?, least)
+}
+
+/// The room and the viewer's role in it, if that role is at least `least`
+/// (and the room is not a direct conversation).
+fn at_least(summary: RoomSummary, least: Role) -> Result<(RoomSummary, Role), AppError> {
+    match summary.role {
+        Some(role) if role >= least && !summary.is_direct() => Ok((summary, role)),
+        _ => Err(AppError::Forbidden),
     }
-    Ok((summary, role))
 }
 
 /// The room if `actor` may invite into it.
 async fn inviting(state: &AppState, actor: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let summary = rooms::membership(state, actor, room).await?;
     let least = if summary.visibility == Visibility::Public { Role::Member } else { Role::Admin };
-    Ok(authority(state, actor, room, least).await?.0)
+    Ok(at_least(summary, least)?.0)
 }
 
 pub async fn invite(

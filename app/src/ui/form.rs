@@ -134,6 +134,18 @@ pub fn form_error<T: Send + Sync + 'static>(
     })
 }
 
+/// The error of the last result, unless it is a problem the form shows at
+/// `field`.
+pub fn error_besides<T: Send + Sync + 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+    field: Field,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || match value() {
+        Some(Err(error)) if error.problem_for(field).is_none() => Some(error),
+        _ => None,
+    })
+}
+
 /// A submit button that says what it is doing while the request runs.
 #[component]
 pub fn SubmitButton(

@@ -8,11 +8,11 @@ use crate::api::{
 };
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{DmPolicy, FriendsView, PublicProfile, Relation, UserId};
-use crate::error::{AppError, Field};
+use crate::error::Field;
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::avatar::Avatar;
-use crate::ui::form::{field_problem, FormError, SubmitButton, TextField};
+use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
@@ -58,10 +58,7 @@ fn AddFriend() -> impl IntoView {
             <ActionForm action=send attr:class="form">
                 <TextField name="username" label=|t| t.username hint=|t| t.add_friend_hint autocomplete="off"
                     problem=field_problem(value, Field::Username) />
-                <FormError error=Signal::derive(move || match value() {
-                    Some(Err(error)) if error.problem_for(Field::Username).is_none() => Some(error),
-                    _ => None,
-                }) />
+                <FormError error=error_besides(value, Field::Username) />
                 {move || done().map(|text| view! { <p class="form-success" role="status">{text}</p> })}
                 <SubmitButton label=|t| t.send_request pending_label=|t| t.sending_request pending=send.pending() />
             </ActionForm>
@@ -197,10 +194,7 @@ pub fn MessageButton(user: UserId) -> impl IntoView {
             navigate(&format!("/rooms/{}", room.id), Default::default());
         }
     });
-    let error = Signal::derive(move || match open.value().get() {
-        Some(Err(error)) => Some(error),
-        _ => None::<AppError>,
-    });
+    let error = form_error(move || open.value().get());
     view! {
         <button type="button" class="button small" disabled=move || open.pending().get()
             on:click=move |_| { open.dispatch(user); }>
@@ -208,7 +202,7 @@ pub fn MessageButton(user: UserId) -> impl IntoView {
         </button>
         {move || error.get().map(|error| view! {
             <span class="field-error" role="alert">{
-                error.problem_for(Field::Username).map(|p| i18n.t().problem(p)).unwrap_or_else(|| i18n.t().error(&error))
+                i18n.t().error_at(&error, Field::Username)
             }</span>
         })}
     }
@@ -233,6 +227,6 @@ fn DmPolicyChoice(current: DmPolicy) -> impl IntoView {
             {choice(DmPolicy::Everyone, |t| t.dm_everyone)}
             {choice(DmPolicy::FriendsOnly, |t| t.dm_friends)}
         </fieldset>
-        <FormError error=Signal::derive(move || match save.value().get() { Some(Err(e)) => Some(e), _ => None }) />
+        <FormError error=form_error(move || save.value().get()) />
     }
 }

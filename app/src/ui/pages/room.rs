@@ -12,7 +12,7 @@ use crate::error::{AppError, Problem};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::avatar::Avatar;
-use crate::ui::form::FormError;
+use crate::ui::form::{form_error, FormError};
 use crate::ui::live::{new_client_id, use_live, Live};
 use crate::ui::pages::room_admin::{MemberActions, RoomAdmin};
 use crate::ui::session::use_session;
@@ -442,7 +442,7 @@ fn RoomHeader(state: RoomState) -> impl IntoView {
                     }.into_any()
                 }}
             </div>
-            <FormError error=Signal::derive(move || match leave.value().get() { Some(Err(e)) => Some(e), _ => None }) />
+            <FormError error=form_error(move || leave.value().get()) />
         </header>
     }
 }

@@ -11,7 +11,7 @@ use crate::domain::{Member, Role, RoleChange, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
-use crate::ui::form::{field_problem, FormError, SubmitButton, TextField};
+use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
 use crate::ui::pages::friends::{MessageButton, PersonLink};
 use leptos::prelude::*;
@@ -117,10 +117,7 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
                 <input type="hidden" name="room" value=room.0 />
                 <TextField name="username" label=|t| t.username autocomplete="off" problem=field_problem(value, Field::Username) />
                 {move || matches!(value(), Some(Ok(_))).then(|| view! { <p class="form-success" role="status">{t!(i18n, invited_done)}</p> })}
-                <FormError error=Signal::derive(move || match value() {
-                    Some(Err(error)) if error.problem_for(Field::Username).is_none() => Some(error),
-                    _ => None,
-                }) />
+                <FormError error=error_besides(value, Field::Username) />
                 <SubmitButton label=|t| t.invite pending_label=|t| t.inviting pending=invite.pending() />
             </ActionForm>
             {move || {
@@ -252,7 +249,7 @@ fn SettingsPanel(state: RoomState) -> impl IntoView {
                         <button type="button" class="button subtle danger" on:click=move |_| confirming.set(true)>{t!(i18n, delete_room)}</button>
                     }.into_any()
                 }}
-                <FormError error=Signal::derive(move || match delete.value().get() { Some(Err(e)) => Some(e), _ => None::<AppError> }) />
+                <FormError error=form_error(move || delete.value().get()) />
             </div>
         </section>
     }

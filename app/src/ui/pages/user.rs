@@ -129,7 +129,7 @@ fn Relations(profile: crate::domain::PublicProfile, relation: Relation, can_mess
         </div>
         {move || error.get().map(|error| view! {
             <p class="form-error" role="alert">{
-                error.problem_for(Field::Username).map(|p| i18n.t().problem(p)).unwrap_or_else(|| i18n.t().error(&error))
+                i18n.t().error_at(&error, Field::Username)
             }</p>
         })}
     }
