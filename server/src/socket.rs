@@ -11,7 +11,7 @@ use crate::middleware::{error_response, is_same_origin, OriginPolicy};
 use app::domain::protocol::{
     ClientFrame, ServerFrame, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME, PROTOCOL_VERSION, RESUME_LIMIT,
 };
-use app::domain::{RoomId, Seq, UserId};
+use app::domain::{RoomId, Seq};
 use app::error::AppError;
 use app::services::auth::AuthSession;
 use app::services::hub::{encode, Closing, ConnId, Outbound};
@@ -83,8 +83,8 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
         }
     };
     let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
-    let friends: Vec<UserId> = match state.store.friends_of(user.id).await {
-        Ok(friends) => friends.into_iter().map(|(friend, _)| friend.id).collect(),
+    let friends = match state.store.friend_ids_of(user.id).await {
+        Ok(friends) => friends,
         Err(error) => {
             tracing::error!(%error, "loading a socket's friends");
             return;

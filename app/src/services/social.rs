@@ -155,14 +155,11 @@ pub async fn set_dm_policy(state: &AppState, me: UserId, policy: DmPolicy) -> Re
     state.store.set_dm_policy(me, policy).await.or_internal("saving a setting")
 }
 
-/// Whether `from` may open (or write in) a direct conversation with `to`.
+/// Whether `from` may open a direct conversation with `to` (the writer
+/// checks the same rule again for every message in it).
 async fn may_message(state: &AppState, from: UserId, to: UserId) -> Result<bool, AppError> {
-    let ties = state.store.ties(to, from).await.or_internal("loading ties")?;
-    if ties.blocks || ties.blocked_by {
-        return Ok(false);
-    }
-    let policy = state.store.dm_policy(to).await.or_internal("loading a setting")?;
-    Ok(policy == DmPolicy::Everyone || ties.friends)
+    let refused = state.store.refuses_messages(to, from).await.or_internal("checking who may message")?;
+    Ok(!refused)
 }
 
 /// Another user's profile as `viewer` sees it.

@@ -2,6 +2,7 @@
 
 use super::{now_millis, Store};
 use crate::domain::{ClientId, Message, PublicProfile, RoomEvent, RoomId, Seq, UserId, Visibility};
+use std::sync::LazyLock;
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -78,19 +79,35 @@ pub enum Appended {
     Refused,
 }
 
-/// For a direct conversation (`r`) and its author (`$2`): whether the other
-/// member does not take their messages (a block either way, or friends only
-/// and they are not friends).
-const DIRECT_REFUSED: &str = "
-    r.kind = 'direct' AND EXISTS (
-        SELECT 1 FROM memberships o JOIN users ou ON ou.id = o.user_id
-        WHERE o.room_id = r.id AND o.user_id <> $2 AND (
-            EXISTS (SELECT 1 FROM blocks b
-                    WHERE (b.blocker_id = o.user_id AND b.blocked_id = $2)
-                       OR (b.blocker_id = $2 AND b.blocked_id = o.user_id))
-            OR (ou.dm_policy = 'friends' AND NOT EXISTS (
-                SELECT 1 FROM friendships f WHERE f.user_id = o.user_id AND f.friend_id = $2))))
-    AS refused";
+/// Whether a message is refused, and how the writer reads its room and the
+/// author's membership: for a direct conversation (`r`), whether its other
+/// member refuses direct messages from the author (`$2`), by the rule of
+/// [`refuses_messages`].
+static ACCESS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.visibility, m.role,
+                r.kind = 'direct' AND EXISTS (
+                    SELECT 1 FROM memberships o
+                    WHERE o.room_id = r.id AND o.user_id <> $2 AND {}) AS refused
+         FROM rooms r
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2
+         WHERE r.id = $1 AND r.archived_at IS NULL",
+        refuses_messages("o.user_id", "$2")
+    )
+});
+
+/// SQL: whether user `to` refuses direct messages from user `from` (two
+/// SQL expressions): a block either way, or "friends only" and they are
+/// not friends. The one statement of that rule, for opening a conversation
+/// and for every message in one.
+pub(super) fn refuses_messages(to: &str, from: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM blocks
+                  WHERE (blocker_id = {to} AND blocked_id = {from}) OR (blocker_id = {from} AND blocked_id = {to}))
+          OR ((SELECT dm_policy FROM users WHERE id = {to}) = 'friends'
+              AND NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = {to} AND friend_id = {from})))"
+    )
+}
 
 impl Store {
     /// Appends messages in one transaction on the durable writer connection,
@@ -112,15 +129,8 @@ impl Store {
                 outcomes.push(Appended::Existing(row.message()));
                 continue;
             }
-            let access: Option<(String, Option<String>, bool)> = sqlx::query_as(&format!(
-                "SELECT r.visibility, m.role, {DIRECT_REFUSED} FROM rooms r
-                 LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2
-                 WHERE r.id = $1 AND r.archived_at IS NULL"
-            ))
-            .bind(new.room)
-            .bind(new.author)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let access: Option<(String, Option<String>, bool)> =
+                sqlx::query_as(&ACCESS).bind(new.room).bind(new.author).fetch_optional(&mut *tx).await?;
             match access {
                 Some((_, Some(_), false)) => {}
                 Some((_, Some(_), true)) => {

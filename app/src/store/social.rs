@@ -1,8 +1,10 @@
 //! Friends, friend requests, blocks and the users' messaging setting.
 
+use super::messages::refuses_messages;
 use super::{now_millis, Store};
 use crate::domain::{DmPolicy, PublicProfile, UserId};
 use sqlx::{Sqlite, Transaction};
+use std::sync::LazyLock;
 
 /// A user with the time of the row that lists them.
 #[derive(sqlx::FromRow)]
@@ -69,6 +71,21 @@ impl Store {
         .bind(b)
         .fetch_one(&self.pool)
         .await
+    }
+
+    /// Whether `to` refuses direct messages from `from` (see
+    /// [`refuses_messages`]).
+    pub async fn refuses_messages(&self, to: UserId, from: UserId) -> Result<bool, sqlx::Error> {
+        static QUERY: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", refuses_messages("$1", "$2")));
+        sqlx::query_scalar(&QUERY).bind(to).bind(from).fetch_one(&self.pool).await
+    }
+
+    /// The ids of the friends of `user`.
+    pub async fn friend_ids_of(&self, user: UserId) -> Result<Vec<UserId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT friend_id FROM friendships WHERE user_id = $1")
+            .bind(user)
+            .fetch_all(&self.pool)
+            .await
     }
 
     pub async fn dm_policy(&self, user: UserId) -> Result<DmPolicy, sqlx::Error> {
