@@ -189,3 +189,72 @@ async fn an_owner_who_leaves_hands_the_room_over() {
     assert!(alice.call("browse_rooms", &[("query", "handover")]).await.json.as_array().unwrap().is_empty());
     assert_eq!(alice.join_room(room).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The writer's group: several messages, resends of one another, refusals
+/// and several rooms in one transaction, each with the answer it would get
+/// alone, numbered in the group's order.
+#[tokio::test]
+async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_copy() {
+    use app::domain::{ClientId, RoomId, Visibility};
+    use app::store::{Appended, NewMessage, NewUser, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("group.db").display())).await.unwrap();
+    let mut users = Vec::new();
+    for name in ["alice", "bob"] {
+        let email = format!("{name}@example.com");
+        let user = NewUser { username: name, username_key: name, email: &email, email_key: &email, password_hash: "x" };
+        users.push(store.insert_user(user).await.unwrap().id);
+    }
+    let (alice, bob) = (users[0], users[1]);
+    let first = store.create_room(alice, "First", "first", "", Visibility::Public).await.unwrap();
+    let second = store.create_room(alice, "Second", "second", "", Visibility::Private).await.unwrap();
+    let id = |s: &str| ClientId::parse(s).unwrap();
+    let (c1, c2, c3, c4) = (id("c1"), id("c2"), id("c3"), id("c4"));
+    let new = |room: RoomId, author, client_id, body| NewMessage { room, author, client_id, body, event: None };
+    let group = [
+        new(first, alice, &c1, "one"),
+        new(first, alice, &c1, "one again"),
+        new(first, bob, &c2, "not a member"),
+        new(second, bob, &c3, "a stranger"),
+        new(second, alice, &c3, "elsewhere"),
+        new(first, alice, &c4, "two"),
+        new(RoomId(999), alice, &c2, "nowhere"),
+        new(first, alice, &c1, "one, third copy"),
+    ];
+    let outcomes = store.append_messages(&group).await.unwrap();
+    let seen: Vec<String> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Appended::New(m) => format!("new {} #{} {}", m.room.0, m.seq, m.body),
+            Appended::Existing(m) => format!("existing {} #{} {}", m.room.0, m.seq, m.body),
+            Appended::NotMember(visibility) => format!("not a member {visibility:?}"),
+            Appended::Refused => "refused".into(),
+        })
+        .collect();
+    let (f, s) = (first.0, second.0);
+    assert_eq!(
+        seen,
+        [
+            format!("new {f} #1 one"),
+            format!("existing {f} #1 one"),
+            "not a member Some(Public)".into(),
+            "not a member Some(Private)".into(),
+            format!("new {s} #1 elsewhere"),
+            format!("new {f} #2 two"),
+            "not a member None".into(),
+            format!("existing {f} #1 one"),
+        ]
+    );
+    // A later group continues the numbering and finds stored client ids.
+    let c5 = id("c5");
+    let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three")];
+    let outcomes = store.append_messages(&later).await.unwrap();
+    assert!(matches!(&outcomes[0], Appended::Existing(m) if m.seq == 2 && m.body == "two"));
+    assert!(matches!(&outcomes[1], Appended::New(m) if m.seq == 3 && m.author.username == "alice"));
+    // Writing in a room marks it read up to one's own last message.
+    let rooms = store.rooms_of(alice).await.unwrap();
+    assert!(rooms.iter().all(|room| room.unread == 0), "{rooms:?}");
+    let history = store.messages_before(first, None, 10).await.unwrap();
+    assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
+}

@@ -2,6 +2,7 @@
 
 use super::{now_millis, Store};
 use crate::domain::{ClientId, Message, PublicProfile, RoomEvent, RoomId, Seq, UserId, Visibility};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 #[derive(sqlx::FromRow)]
@@ -66,7 +67,7 @@ pub struct NewMessage<'a> {
 }
 
 /// What became of one message of a batch.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Appended {
     /// Stored now, under the next sequence number of its room.
     New(Message),
@@ -79,20 +80,21 @@ pub enum Appended {
     Refused,
 }
 
-/// Whether a message is refused, and how the writer reads its room and the
-/// author's membership: for a direct conversation (`r`), whether its other
-/// member refuses direct messages from the author (`$2`), by the rule of
-/// [`refuses_messages`].
+/// How the writer reads, for each (room, author) pair of a group (`a`), the
+/// room's visibility, the author's role in it and, for a direct
+/// conversation, whether its other member refuses the author's messages,
+/// by the rule of [`refuses_messages`].
 static ACCESS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT r.visibility, m.role,
+        "WITH a(room, author) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
+         SELECT a.room, a.author, r.visibility, m.role,
                 r.kind = 'direct' AND EXISTS (
                     SELECT 1 FROM memberships o
-                    WHERE o.room_id = r.id AND o.user_id <> $2 AND {}) AS refused
-         FROM rooms r
-         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $2
-         WHERE r.id = $1 AND r.archived_at IS NULL",
-        refuses_messages("o.user_id", "$2")
+                    WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS refused
+         FROM a
+         LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
+        refuses_messages("o.user_id", "a.author")
     )
 });
 
@@ -109,80 +111,207 @@ pub(super) fn refuses_messages(to: &str, from: &str) -> String {
     )
 }
 
+/// One (room, author) pair's standing, as [`ACCESS`] reads it.
+#[derive(sqlx::FromRow)]
+struct Access {
+    room: RoomId,
+    author: UserId,
+    visibility: Option<String>,
+    role: Option<String>,
+    refused: Option<bool>,
+}
+
+impl Access {
+    /// Why the author may not post in the room, if they may not.
+    fn refusal(&self) -> Option<Appended> {
+        match (&self.visibility, &self.role, self.refused) {
+            (Some(_), Some(_), Some(false) | None) => None,
+            (Some(_), Some(_), Some(true)) => Some(Appended::Refused),
+            (Some(visibility), None, _) => Some(Appended::NotMember(Visibility::from_db(visibility))),
+            (None, _, _) => Some(Appended::NotMember(None)),
+        }
+    }
+}
+
+/// Binds a list of tuples as one JSON array, read in SQL with `json_each`:
+/// a group is written with a few statements whatever its size, each
+/// prepared once.
+fn json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+}
+
 impl Store {
     /// Appends messages in one transaction on the durable writer connection,
     /// and returns once it is committed. Each message is checked in the
     /// transaction (membership, client id), so the answer is consistent with
     /// any concurrent kick or resend.
+    ///
+    /// The whole group takes six statements, whatever its size: client ids
+    /// already used, access of each (room, author), profiles, one sequence
+    /// bump per room, one insert, one read mark per (room, author).
     pub async fn append_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
         let now = now_millis();
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for new in batch {
-            let existing: Option<MessageRow> =
-                sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_id = $2"))
-                    .bind(new.author)
-                    .bind(new.client_id.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(row) = existing {
-                outcomes.push(Appended::Existing(row.message()));
-                continue;
+
+        // A resend finds its original: stored earlier, or earlier in this group.
+        let keys: Vec<(UserId, &str)> = batch.iter().map(|new| (new.author, new.client_id.as_str())).collect();
+        let stored: Vec<MessageRow> = sqlx::query_as(&format!(
+            "WITH k(author, client) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
+             {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client"
+        ))
+        .bind(json(&keys)?)
+        .fetch_all(&mut *tx)
+        .await?;
+        let stored: HashMap<(UserId, String), Message> = stored
+            .into_iter()
+            .map(|row| ((row.author_id, row.client_id.clone()), row.message()))
+            .collect();
+        let mut outcomes: Vec<Option<Appended>> = Vec::with_capacity(batch.len());
+        // The first copy of each client id not stored yet.
+        let mut firsts: HashMap<(UserId, &str), usize> = HashMap::new();
+        let mut fresh = Vec::new();
+        for (index, &(author, client)) in keys.iter().enumerate() {
+            if stored.is_empty() {
+                outcomes.push(None);
+            } else {
+                outcomes.push(stored.get(&(author, client.to_owned())).cloned().map(Appended::Existing));
             }
-            let access: Option<(String, Option<String>, bool)> =
-                sqlx::query_as(&ACCESS).bind(new.room).bind(new.author).fetch_optional(&mut *tx).await?;
-            match access {
-                Some((_, Some(_), false)) => {}
-                Some((_, Some(_), true)) => {
-                    outcomes.push(Appended::Refused);
-                    continue;
-                }
-                Some((visibility, None, _)) => {
-                    outcomes.push(Appended::NotMember(Visibility::from_db(&visibility)));
-                    continue;
-                }
-                None => {
-                    outcomes.push(Appended::NotMember(None));
-                    continue;
-                }
+            if outcomes[index].is_none() && *firsts.entry((author, client)).or_insert(index) == index {
+                fresh.push(index);
             }
-            let (seq,): (Seq,) = sqlx::query_as(
-                "UPDATE rooms SET last_seq = last_seq + 1, last_activity = $2 WHERE id = $1 RETURNING last_seq",
+        }
+
+        // Who may post where, in this transaction.
+        let mut pairs: Vec<(RoomId, UserId)> = fresh.iter().map(|&i| (batch[i].room, batch[i].author)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let access: Vec<Access> = sqlx::query_as(&ACCESS).bind(json(&pairs)?).fetch_all(&mut *tx).await?;
+        let refusals: HashMap<(RoomId, UserId), Appended> = access
+            .iter()
+            .filter_map(|row| row.refusal().map(|refusal| ((row.room, row.author), refusal)))
+            .collect();
+        let mut accepted = Vec::with_capacity(fresh.len());
+        for &index in &fresh {
+            let new = &batch[index];
+            match refusals.get(&(new.room, new.author)) {
+                Some(refusal) => outcomes[index] = Some(refusal.clone()),
+                None => accepted.push(index),
+            }
+        }
+
+        if !accepted.is_empty() {
+            // Each room's next numbers, in the group's order.
+            let mut counts: BTreeMap<RoomId, i64> = BTreeMap::new();
+            for &index in &accepted {
+                *counts.entry(batch[index].room).or_default() += 1;
+            }
+            let counted: Vec<(RoomId, i64)> = counts.iter().map(|(room, n)| (*room, *n)).collect();
+            let lasts: Vec<(RoomId, Seq)> = sqlx::query_as(
+                "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
+                 UPDATE rooms SET last_seq = last_seq + c.n, last_activity = $2
+                 FROM c WHERE rooms.id = c.room
+                 RETURNING id, last_seq",
             )
-            .bind(new.room)
+            .bind(json(&counted)?)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+            let mut next: HashMap<RoomId, Seq> =
+                lasts.into_iter().map(|(room, last)| (room, last - counts[&room] + 1)).collect();
+            let mut seqs = Vec::with_capacity(accepted.len());
+            for &index in &accepted {
+                let seq = next.get_mut(&batch[index].room).ok_or(sqlx::Error::RowNotFound)?;
+                seqs.push(*seq);
+                *seq += 1;
+            }
+
+            let rows: Vec<_> = accepted
+                .iter()
+                .zip(&seqs)
+                .map(|(&index, seq)| {
+                    let new = &batch[index];
+                    let (kind, subject) = new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
+                    (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
+                })
+                .collect();
             sqlx::query(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2, value ->> 5, value ->> 6
+                 FROM json_each($1)",
             )
-            .bind(new.room)
-            .bind(seq)
-            .bind(new.author)
-            .bind(new.client_id.as_str())
-            .bind(new.body)
+            .bind(json(&rows)?)
             .bind(now)
-            .bind(new.event.map_or("text", |(kind, _)| kind))
-            .bind(new.event.map(|(_, subject)| subject))
             .execute(&mut *tx)
             .await?;
+
             // Writing in a room means having read it.
-            sqlx::query("UPDATE memberships SET last_read_seq = $3 WHERE room_id = $1 AND user_id = $2")
-                .bind(new.room)
-                .bind(new.author)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            let row: MessageRow =
-                sqlx::query_as(&format!("{MESSAGE_SELECT} WHERE m.room_id = $1 AND m.seq = $2"))
-                    .bind(new.room)
-                    .bind(seq)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            outcomes.push(Appended::New(row.message()));
+            let mut marks: BTreeMap<(RoomId, UserId), Seq> = BTreeMap::new();
+            for (&index, &seq) in accepted.iter().zip(&seqs) {
+                marks.insert((batch[index].room, batch[index].author), seq);
+            }
+            let marks: Vec<(RoomId, UserId, Seq)> =
+                marks.into_iter().map(|((room, user), seq)| (room, user, seq)).collect();
+            sqlx::query(
+                "WITH c(room, user, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))
+                 UPDATE memberships SET last_read_seq = c.seq
+                 FROM c
+                 WHERE memberships.room_id = c.room AND memberships.user_id = c.user AND last_read_seq < c.seq",
+            )
+            .bind(json(&marks)?)
+            .execute(&mut *tx)
+            .await?;
+
+            // The stored messages, built from what was written.
+            let mut ids: Vec<UserId> = accepted
+                .iter()
+                .flat_map(|&index| [Some(batch[index].author), batch[index].event.map(|(_, subject)| subject)])
+                .flatten()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let profiles: HashMap<UserId, PublicProfile> = sqlx::query_as::<_, (UserId, String, String, Option<i64>)>(
+                "SELECT id, username, display_name, avatar_version FROM users
+                 WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json(&ids)?)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(id, username, display_name, avatar_version)| {
+                (id, PublicProfile { id, username, display_name, avatar_version })
+            })
+            .collect();
+            let profile = |id: UserId| profiles.get(&id).cloned().ok_or(sqlx::Error::RowNotFound);
+            for (&index, &seq) in accepted.iter().zip(&seqs) {
+                let new = &batch[index];
+                let event = match new.event {
+                    Some((kind, subject)) => RoomEvent::from_db(kind, profile(subject)?),
+                    None => None,
+                };
+                outcomes[index] = Some(Appended::New(Message {
+                    room: new.room,
+                    seq,
+                    author: profile(new.author)?,
+                    body: new.body.to_owned(),
+                    sent_at: now,
+                    client_id: new.client_id.clone(),
+                    event,
+                }));
+            }
         }
         tx.commit().await?;
+
+        // A resend within the group gets what its first copy got.
+        for index in 0..batch.len() {
+            let first = firsts.get(&keys[index]).copied().unwrap_or(index);
+            if first != index {
+                outcomes[index] = match &outcomes[first] {
+                    Some(Appended::New(message)) => Some(Appended::Existing(message.clone())),
+                    other => other.clone(),
+                };
+            }
+        }
+        let outcomes = outcomes.into_iter().map(|outcome| outcome.unwrap_or(Appended::NotMember(None))).collect();
         Ok(outcomes)
     }
 
