@@ -14,8 +14,16 @@
 //!   `--rate` messages per second in all.
 //! - `durable`: every client alone in its room, all sending: the writer's
 //!   sustained rate, seen through send→ack.
-//! - `idle`: the clients connect and stay silent for `--duration`; reports
-//!   the server's memory per connection.
+//! - `idle`: the clients connect (in rooms of `--room-size`) and stay
+//!   silent for `--duration`; reports the server's memory per connection.
+//!   Above [`PER_PROCESS`] sockets the generator splits them across
+//!   processes (`salon-bench hold`), each under its open-file limit.
+//! - `history`: the clients read the newest page of `--room` in a closed
+//!   loop for `--duration`; reports requests/s and their latency.
+//!
+//! `salon-bench seed` fills a database before its server starts (see
+//! [`seed`]); `--seeded FIRST` then signs in those users instead of
+//! registering new ones.
 //!
 //! Every message carries its send time (µs since the Unix epoch), so each
 //! receiver measures send→receive latency; senders measure send→ack (the
@@ -36,12 +44,17 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+mod seed;
+
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long receivers wait for the last messages after the senders stop.
 const DRAIN: Duration = Duration::from_secs(15);
 const PASSWORD: &str = "a long enough secret";
+/// Sockets one generator process opens at most (the open-file limit here
+/// is 20,000 per process).
+const PER_PROCESS: usize = 15_000;
 
 #[derive(Clone, Debug)]
 struct Options {
@@ -56,6 +69,12 @@ struct Options {
     json: Option<String>,
     /// Registrations and connections in flight at once.
     concurrency: usize,
+    /// Sign in seeded users from `seed{N}` on instead of registering.
+    seeded: Option<usize>,
+    /// The room the history scenario reads.
+    room: Option<RoomId>,
+    /// Local addresses 127.0.0.1… to spread connections over.
+    sources: u8,
 }
 
 impl Options {
@@ -71,6 +90,9 @@ impl Options {
             server_pid: None,
             json: None,
             concurrency: 32,
+            seeded: None,
+            room: None,
+            sources: 1,
         };
         let mut args = std::env::args().skip(1);
         while let Some(flag) = args.next() {
@@ -86,6 +108,9 @@ impl Options {
                 "--server-pid" => options.server_pid = Some(value()?.parse()?),
                 "--json" => options.json = Some(value()?),
                 "--concurrency" => options.concurrency = value()?.parse()?,
+                "--seeded" => options.seeded = Some(value()?.parse()?),
+                "--room" => options.room = Some(RoomId(value()?.parse()?)),
+                "--sources" => options.sources = value()?.parse::<u8>()?.max(1),
                 "--help" | "-h" => {
                     println!("{}", include_str!("usage.txt"));
                     std::process::exit(0);
@@ -93,7 +118,7 @@ impl Options {
                 other => return Err(format!("unknown flag {other} (see --help)").into()),
             }
         }
-        if !["fanout", "rooms", "durable", "idle"].contains(&options.scenario.as_str()) {
+        if !["fanout", "rooms", "durable", "idle", "history"].contains(&options.scenario.as_str()) {
             return Err(format!("unknown scenario {}", options.scenario).into());
         }
         if options.scenario == "durable" {
@@ -105,6 +130,9 @@ impl Options {
         if options.clients == 0 || options.room_size == 0 || options.rate <= 0.0 {
             return Err("--clients, --room-size and --rate must be positive".into());
         }
+        if options.scenario == "history" && options.room.is_none() {
+            return Err("--scenario history needs --room ID (see `salon-bench seed`)".into());
+        }
         options.senders = options.senders.clamp(1, options.clients);
         Ok(options)
     }
@@ -113,8 +141,11 @@ impl Options {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("table") {
-        return table(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some("table") => return table(&args[1..]),
+        Some("seed") => return seed::seed(seed::SeedOptions::parse(&args[1..])?).await,
+        Some("hold") => return hold(&args[1..]).await,
+        _ => {}
     }
     let options = Options::parse()?;
     // Thousands of sockets: the soft limit of open files up to the hard one.
@@ -122,20 +153,36 @@ async fn main() -> Result<(), Error> {
     let run = format!("{:x}", SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis());
     let http = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
 
-    eprintln!("registering {} users…", options.clients);
     let started = Instant::now();
-    let names: Vec<String> = (0..options.clients).map(|i| format!("b{run}u{i}")).collect();
-    let cookies = in_parallel(options.concurrency, names, {
-        let (http, url) = (http.clone(), options.url.clone());
-        move |name| register(http.clone(), url.clone(), name)
-    })
-    .await?;
+    let cookies = match options.seeded {
+        Some(first) => {
+            eprintln!("signing in {} seeded users…", options.clients);
+            let names = (first..first + options.clients).map(|i| format!("{}{i}", seed::USER_PREFIX)).collect();
+            in_parallel(options.concurrency, names, {
+                let (http, url) = (http.clone(), options.url.clone());
+                move |name| sign_in(http.clone(), url.clone(), name)
+            })
+            .await?
+        }
+        None => {
+            eprintln!("registering {} users…", options.clients);
+            let names = (0..options.clients).map(|i| format!("b{run}u{i}")).collect();
+            in_parallel(options.concurrency, names, {
+                let (http, url) = (http.clone(), options.url.clone());
+                move |name| register(http.clone(), url.clone(), name)
+            })
+            .await?
+        }
+    };
     let registered_in = started.elapsed();
+    if let (Some(room), "history") = (options.room, options.scenario.as_str()) {
+        return report(&options, registered_in, Duration::ZERO, 1, history(&options, &http, cookies, room).await?);
+    }
 
     // Rooms: one for fan-out, groups of `room_size` otherwise; the first
     // member of each creates it and the others join.
     let room_size = match options.scenario.as_str() {
-        "fanout" | "idle" => options.clients,
+        "fanout" => options.clients,
         _ => options.room_size,
     };
     let mut rooms = Vec::new();
@@ -155,40 +202,34 @@ async fn main() -> Result<(), Error> {
     })
     .await?;
 
-    let rss_before = options.server_pid.and_then(|pid| process_stats(pid).map(|s| s.rss_kb));
-    eprintln!("connecting {} sockets…", options.clients);
-    let started = Instant::now();
     let subscriptions: Vec<(String, RoomId)> =
         cookies.iter().enumerate().map(|(i, cookie)| (cookie.clone(), rooms[i / room_size])).collect();
-    let sockets = in_parallel(options.concurrency, subscriptions, {
-        let url = options.url.clone();
-        move |(cookie, room)| connect(url.clone(), cookie, room)
+    if options.scenario == "idle" {
+        let (results, server_before, connected_in) = idle(&options, subscriptions).await?;
+        return report(&options, registered_in, connected_in, rooms.len(), (results, server_before));
+    }
+    eprintln!("connecting {} sockets…", options.clients);
+    let started = Instant::now();
+    let sockets = in_parallel(options.concurrency, subscriptions.into_iter().enumerate().collect(), {
+        let (url, sources) = (options.url.clone(), options.sources);
+        move |(index, (cookie, room))| connect(url.clone(), source(index, sources), cookie, room)
     })
     .await?;
     let connected_in = started.elapsed();
-    let server_before = options.server_pid.and_then(process_stats);
+    let results = traffic(&options, &run, sockets, room_size).await?;
+    report(&options, registered_in, connected_in, rooms.len(), results)
+}
 
-    let (report, server_after) = if options.scenario == "idle" {
-        tokio::time::sleep(options.duration).await;
-        let server_after = options.server_pid.and_then(process_stats);
-        let rss_after = server_after.as_ref().map(|s| s.rss_kb);
-        let per_connection = match (rss_before, rss_after) {
-            (Some(before), Some(after)) => {
-                Some((after.saturating_sub(before)) as f64 / options.clients as f64)
-            }
-            _ => None,
-        };
-        drop(sockets);
-        let report = json!({
-            "rss_before_kb": rss_before,
-            "rss_after_kb": rss_after,
-            "rss_per_connection_kb": per_connection,
-        });
-        (report, server_after)
-    } else {
-        let report = traffic(&options, &run, sockets, room_size).await?;
-        (report, options.server_pid.and_then(process_stats))
-    };
+/// What a scenario measured, with the server's CPU time and memory over
+/// it, printed and written as JSON.
+fn report(
+    options: &Options,
+    registered_in: Duration,
+    connected_in: Duration,
+    rooms: usize,
+    (results, server_before): (serde_json::Value, Option<ProcessStats>),
+) -> Result<(), Error> {
+    let server_after = options.server_pid.and_then(process_stats);
     let server = match (server_before, server_after) {
         (Some(before), Some(after)) => json!({
             "cpu_seconds": after.cpu_seconds - before.cpu_seconds,
@@ -200,13 +241,13 @@ async fn main() -> Result<(), Error> {
     let result = json!({
         "scenario": options.scenario,
         "clients": options.clients,
-        "rooms": rooms.len(),
-        "senders": if options.scenario == "idle" { 0 } else { options.senders },
+        "rooms": rooms,
+        "senders": if matches!(options.scenario.as_str(), "idle" | "history") { 0 } else { options.senders },
         "rate": options.rate,
         "duration_s": options.duration.as_secs_f64(),
         "registered_in_s": registered_in.as_secs_f64(),
         "connected_in_s": connected_in.as_secs_f64(),
-        "results": report,
+        "results": results,
         "server": server,
     });
     println!("{}", serde_json::to_string_pretty(&result)?);
@@ -277,7 +318,8 @@ async fn traffic(
     run: &str,
     sockets: Vec<(RoomId, Socket)>,
     room_size: usize,
-) -> Result<serde_json::Value, Error> {
+) -> Result<(serde_json::Value, Option<ProcessStats>), Error> {
+    let server_before = options.server_pid.and_then(process_stats);
     let counters = Arc::new(Counters::default());
     // Messages sent to each room, for knowing when receivers are done.
     let room_count = sockets.len().div_ceil(room_size);
@@ -355,7 +397,7 @@ async fn traffic(
         }
     }
     let delivered = counters.delivered.load(Ordering::Relaxed);
-    Ok(json!({
+    let results = json!({
         "sent": counters.sent.load(Ordering::Relaxed),
         "acked": counters.acked.load(Ordering::Relaxed),
         "delivered": delivered,
@@ -365,7 +407,176 @@ async fn traffic(
         "missing": lost,
         "send_to_receive_ms": percentiles(&latency),
         "send_to_ack_ms": percentiles(&ack_latency),
-    }))
+    });
+    Ok((results, server_before))
+}
+
+/// Connects every client and holds the sockets silent for the duration,
+/// then reads the server's memory: what an idle connection costs. Above
+/// [`PER_PROCESS`] sockets, child processes (`salon-bench hold`) open them.
+async fn idle(
+    options: &Options,
+    subscriptions: Vec<(String, RoomId)>,
+) -> Result<(serde_json::Value, Option<ProcessStats>, Duration), Error> {
+    let server_before = options.server_pid.and_then(process_stats);
+    let processes = subscriptions.len().div_ceil(PER_PROCESS);
+    eprintln!("connecting {} sockets from {} process(es)…", subscriptions.len(), processes.max(1));
+    let started = Instant::now();
+    let mut local = Vec::new();
+    let mut children = Vec::new();
+    if processes <= 1 {
+        local = in_parallel(options.concurrency, subscriptions.into_iter().enumerate().collect(), {
+            let (url, sources) = (options.url.clone(), options.sources);
+            move |(index, (cookie, room))| connect(url.clone(), source(index, sources), cookie, room)
+        })
+        .await?;
+    } else {
+        let share = subscriptions.len().div_ceil(processes);
+        for (k, part) in subscriptions.chunks(share).enumerate() {
+            let mut child = std::process::Command::new(std::env::current_exe()?)
+                .args(["hold", "--url", &options.url, "--sources", &options.sources.to_string()])
+                .args(["--offset", &(k * share).to_string(), "--concurrency", &options.concurrency.to_string()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()?;
+            let mut input = child.stdin.take().ok_or("no stdin")?;
+            let mut lines = String::new();
+            for (cookie, room) in part {
+                lines.push_str(&format!("{cookie}\t{}\n", room.0));
+            }
+            lines.push('\n');
+            std::io::Write::write_all(&mut input, lines.as_bytes())?;
+            children.push((child, input));
+        }
+        for (child, _) in &mut children {
+            let output = child.stdout.take().ok_or("no stdout")?;
+            let line = tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                std::io::BufRead::read_line(&mut std::io::BufReader::new(output), &mut line).map(|_| line)
+            })
+            .await??;
+            if !line.starts_with("ready") {
+                return Err(format!("a holding process failed: {line:?}").into());
+            }
+        }
+    }
+    let connected_in = started.elapsed();
+    tokio::time::sleep(options.duration).await;
+    let rss_before = server_before.as_ref().map(|s| s.rss_kb);
+    let rss_after = options.server_pid.and_then(process_stats).map(|s| s.rss_kb);
+    let per_connection = match (rss_before, rss_after) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before) as f64 / options.clients as f64),
+        _ => None,
+    };
+    drop(local);
+    for (mut child, input) in children {
+        drop(input);
+        child.wait()?;
+    }
+    let results = json!({
+        "processes": processes.max(1),
+        "rss_before_kb": rss_before,
+        "rss_after_kb": rss_after,
+        "rss_per_connection_kb": per_connection,
+    });
+    Ok((results, server_before, connected_in))
+}
+
+/// `salon-bench hold`: opens the sockets listed on stdin (`cookie<TAB>room`
+/// lines, up to an empty one), prints `ready`, and holds them until stdin
+/// closes. The idle scenario's child processes.
+async fn hold(args: &[String]) -> Result<(), Error> {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let (mut url, mut sources, mut offset, mut concurrency) = (String::new(), 1u8, 0usize, 32usize);
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--url" => url = value.clone(),
+            "--sources" => sources = value.parse()?,
+            "--offset" => offset = value.parse()?,
+            "--concurrency" => concurrency = value.parse()?,
+            other => return Err(format!("hold: unknown flag {other}").into()),
+        }
+    }
+    let subscriptions = tokio::task::spawn_blocking(|| -> Result<Vec<(String, RoomId)>, String> {
+        let mut subscriptions = Vec::new();
+        for line in std::io::stdin().lines() {
+            let line = line.map_err(|e| e.to_string())?;
+            let Some((cookie, room)) = line.split_once('\t') else { break };
+            subscriptions.push((cookie.to_owned(), RoomId(room.parse().map_err(|_| "bad room id")?)));
+        }
+        Ok(subscriptions)
+    })
+    .await??;
+    let sockets = in_parallel(concurrency, subscriptions.into_iter().enumerate().collect(), {
+        move |(index, (cookie, room))| connect(url.clone(), source(offset + index, sources), cookie, room)
+    })
+    .await;
+    match &sockets {
+        Ok(sockets) => println!("ready {}", sockets.len()),
+        Err(error) => println!("error {error}"),
+    }
+    // Held until the parent closes stdin.
+    tokio::task::spawn_blocking(|| std::io::stdin().lines().count()).await?;
+    drop(sockets);
+    Ok(())
+}
+
+/// The history scenario: each client reads the newest page of `room` over
+/// HTTP, again and again, for the duration.
+async fn history(
+    options: &Options,
+    http: &reqwest::Client,
+    cookies: Vec<String>,
+    room: RoomId,
+) -> Result<(serde_json::Value, Option<ProcessStats>), Error> {
+    let server_before = options.server_pid.and_then(process_stats);
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let readers: Vec<_> = cookies
+        .into_iter()
+        .map(|cookie| {
+            let (http, url) = (http.clone(), options.url.clone());
+            tokio::spawn(async move {
+                let (mut latency, mut pages, mut short_pages, mut errors) = (histogram(), 0u64, 0u64, 0u64);
+                let args = [("room", room.0.to_string()), ("before", i64::MAX.to_string())];
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                while Instant::now() < deadline {
+                    let asked = Instant::now();
+                    match call(&http, &url, &cookie, "room_history", &args).await {
+                        Ok(response) => match response.json::<serde_json::Value>().await {
+                            Ok(page) => {
+                                let _ = latency.record(asked.elapsed().as_micros().max(1) as u64);
+                                pages += 1;
+                                let count = page["messages"].as_array().map_or(0, Vec::len);
+                                short_pages += u64::from(count != app::domain::HISTORY_PAGE);
+                            }
+                            Err(_) => errors += 1,
+                        },
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latency, pages, short_pages, errors)
+            })
+        })
+        .collect();
+    let (mut latency, mut pages, mut short_pages, mut errors) = (histogram(), 0, 0, 0);
+    for reader in readers {
+        let (l, p, s, e) = reader.await?;
+        latency.add(&l)?;
+        pages += p;
+        short_pages += s;
+        errors += e;
+    }
+    let results = json!({
+        "pages": pages,
+        "pages_per_s": pages as f64 / started.elapsed().as_secs_f64(),
+        "short_pages": short_pages,
+        "errors": errors,
+        "page_latency_ms": percentiles(&latency),
+    });
+    Ok((results, server_before))
 }
 
 /// The parts of a `message` or `ack` frame the generator measures.
@@ -542,6 +753,21 @@ async fn register(http: reqwest::Client, base: String, username: String) -> Resu
         .send()
         .await?
         .error_for_status()?;
+    session_cookie(&response)
+}
+
+async fn sign_in(http: reqwest::Client, base: String, username: String) -> Result<String, Error> {
+    let response = http
+        .post(format!("{base}/api/login"))
+        .header("origin", &base)
+        .form(&[("login", username.as_str()), ("password", PASSWORD)])
+        .send()
+        .await?
+        .error_for_status()?;
+    session_cookie(&response)
+}
+
+fn session_cookie(response: &reqwest::Response) -> Result<String, Error> {
     let cookie = response
         .headers()
         .get_all("set-cookie")
@@ -584,12 +810,31 @@ async fn join(http: reqwest::Client, base: String, cookie: String, room: RoomId)
     Ok(())
 }
 
-/// Opens a socket and subscribes it to `room` (no catch-up: live only).
-async fn connect(base: String, cookie: String, room: RoomId) -> Result<(RoomId, Socket), Error> {
+/// The local address of connection `index`, spread over `sources`
+/// loopback addresses (one address has about 28,000 ports to connect from).
+fn source(index: usize, sources: u8) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::new(127, 0, 0, 1 + (index % usize::from(sources.max(1))) as u8)
+}
+
+/// Opens a socket from `source` and subscribes it to `room` (no catch-up:
+/// live only).
+async fn connect(
+    base: String,
+    source: std::net::Ipv4Addr,
+    cookie: String,
+    room: RoomId,
+) -> Result<(RoomId, Socket), Error> {
     let mut request = format!("{}/ws?v=1", base.replacen("http", "ws", 1)).into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
     request.headers_mut().insert("origin", base.parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+    let host = base.split("://").nth(1).unwrap_or(&base).trim_end_matches('/');
+    let server = tokio::net::lookup_host(host).await?.find(|a| a.is_ipv4()).ok_or("no IPv4 address")?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind((source, 0).into())?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (mut socket, _) = tokio_tungstenite::client_async_with_config(request, stream, None).await?;
     let frame = ClientFrame::Subscribe { room, after: None };
     socket.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
     // Wait for the answer, so that the traffic starts once all are in.
