@@ -53,6 +53,8 @@ pub enum StartError {
     DataDir(std::path::PathBuf, std::io::Error),
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("cannot start the message writer: {0}")]
+    Writer(std::io::Error),
     #[error("cannot set up the session store: {0}")]
     Sessions(#[from] tower_sessions_sqlx_store::sqlx::migrate::MigrateError),
     #[error("cannot listen on {0}: {1}")]
@@ -70,7 +72,7 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
             .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
     }
     let store = Store::open(&config.database_url()).await?;
-    let state = AppState::new(store.clone());
+    let state = AppState::new(store.clone()).map_err(StartError::Writer)?;
 
     let session_store = SqliteStore::new(store.pool().clone());
     session_store.migrate().await?;
@@ -111,7 +113,11 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         .layer(axum::middleware::from_fn_with_state(origins, middleware::same_origin_writes))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http()))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().on_response(
+                tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
+            ),
+        ))
 }
 
 async fn continuously_delete_expired(store: SqliteStore) {

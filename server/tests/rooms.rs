@@ -222,7 +222,8 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         new(RoomId(999), alice, &c2, "nowhere"),
         new(first, alice, &c1, "one, third copy"),
     ];
-    let outcomes = store.append_messages(&group).await.unwrap();
+    let mut log = store.message_log().unwrap();
+    let outcomes = log.append(&group).unwrap();
     let seen: Vec<String> = outcomes
         .iter()
         .map(|outcome| match outcome {
@@ -248,13 +249,17 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     );
     // A later group continues the numbering and finds stored client ids.
     let c5 = id("c5");
-    let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three")];
-    let outcomes = store.append_messages(&later).await.unwrap();
+    let c6 = id("c6");
+    let event = NewMessage { room: first, author: alice, client_id: &c6, body: "", event: Some(("removed", bob)) };
+    let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];
+    let outcomes = log.append(&later).unwrap();
     assert!(matches!(&outcomes[0], Appended::Existing(m) if m.seq == 2 && m.body == "two"));
     assert!(matches!(&outcomes[1], Appended::New(m) if m.seq == 3 && m.author.username == "alice"));
+    // An event line names its subject.
+    assert!(matches!(&outcomes[2], Appended::New(m) if m.seq == 4 && m.event.is_some()), "{:?}", outcomes[2]);
     // Writing in a room marks it read up to one's own last message.
     let rooms = store.rooms_of(alice).await.unwrap();
     assert!(rooms.iter().all(|room| room.unread == 0), "{rooms:?}");
     let history = store.messages_before(first, None, 10).await.unwrap();
-    assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
 }

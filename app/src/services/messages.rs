@@ -14,7 +14,7 @@ use crate::domain::{
     ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::{Appended, NewMessage, Store};
+use crate::store::{Appended, MessageLog, NewMessage, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,17 +40,31 @@ pub struct MessageWriter {
 }
 
 impl MessageWriter {
-    /// Starts the writer task (within a Tokio runtime).
-    pub fn start(store: Store, hub: Arc<Hub>) -> Self {
+    /// Starts the writer on a thread of its own, with its own connection:
+    /// it calls SQLite directly, where a pooled connection would hand each
+    /// statement to another thread and back (most of the time of a small
+    /// group, measured).
+    pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
+        let log = store.message_log().map_err(std::io::Error::other)?;
         let (posts, queue) = mpsc::channel(BACKLOG);
-        tokio::spawn(write_groups(store, hub, queue));
-        Self { posts }
+        std::thread::Builder::new().name("salon-writer".into()).spawn(move || write_groups(log, hub, queue))?;
+        Ok(Self { posts })
     }
 }
 
-async fn write_groups(store: Store, hub: Arc<Hub>, mut queue: mpsc::Receiver<Post>) {
+/// The writer's loop: every post that arrived meanwhile, in one
+/// transaction, then published in order, then answered. Ends when every
+/// sender is gone.
+fn write_groups(mut log: MessageLog, hub: Arc<Hub>, mut queue: mpsc::Receiver<Post>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+    while let Some(first) = queue.blocking_recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(post) => group.push(post),
+                Err(_) => break,
+            }
+        }
         let batch: Vec<NewMessage<'_>> = group
             .iter()
             .map(|post| NewMessage {
@@ -61,7 +75,7 @@ async fn write_groups(store: Store, hub: Arc<Hub>, mut queue: mpsc::Receiver<Pos
                 event: post.event,
             })
             .collect();
-        let outcomes = store.append_messages(&batch).await;
+        let outcomes = log.append(&batch);
         drop(batch);
         match outcomes {
             Ok(outcomes) => {

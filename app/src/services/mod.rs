@@ -28,13 +28,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Must be called within a Tokio runtime.
-    pub fn new(store: Store) -> Self {
+    /// Must be called within a Tokio runtime. Fails when the message
+    /// writer cannot open its connection or thread.
+    pub fn new(store: Store) -> std::io::Result<Self> {
         let passwords = passwords::Passwords::new();
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
-        let writer = messages::MessageWriter::start(store.clone(), hub.clone());
-        Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords, hub, writer }
+        let writer = messages::MessageWriter::start(&store, hub.clone())?;
+        Ok(Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords, hub, writer })
     }
 }
 

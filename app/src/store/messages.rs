@@ -24,6 +24,26 @@ struct MessageRow {
 }
 
 impl MessageRow {
+    /// The same row as the writer's connection reads it.
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            room_id: RoomId(row.get("room_id")?),
+            seq: row.get("seq")?,
+            author_id: UserId(row.get("author_id")?),
+            username: row.get("username")?,
+            display_name: row.get("display_name")?,
+            avatar_version: row.get("avatar_version")?,
+            client_id: row.get("client_id")?,
+            body: row.get("body")?,
+            sent_at: row.get("sent_at")?,
+            kind: row.get("kind")?,
+            subject_id: row.get::<_, Option<i64>>("subject_id")?.map(UserId),
+            subject_username: row.get("subject_username")?,
+            subject_display_name: row.get("subject_display_name")?,
+            subject_avatar_version: row.get("subject_avatar_version")?,
+        })
+    }
+
     fn message(self) -> Message {
         let event = match (self.subject_id, self.subject_username, self.subject_display_name) {
             (Some(id), Some(username), Some(display_name)) => {
@@ -86,7 +106,7 @@ pub enum Appended {
 /// by the rule of [`refuses_messages`].
 static ACCESS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH a(room, author) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
+        "WITH a(room, author) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
          SELECT a.room, a.author, r.visibility, m.role,
                 r.kind = 'direct' AND EXISTS (
                     SELECT 1 FROM memberships o
@@ -111,8 +131,15 @@ pub(super) fn refuses_messages(to: &str, from: &str) -> String {
     )
 }
 
+/// Client ids of a group already stored (`?1`: `[[author, client id]…]`).
+static STORED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH k(author, client) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+         {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client"
+    )
+});
+
 /// One (room, author) pair's standing, as [`ACCESS`] reads it.
-#[derive(sqlx::FromRow)]
 struct Access {
     room: RoomId,
     author: UserId,
@@ -122,6 +149,16 @@ struct Access {
 }
 
 impl Access {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            room: RoomId(row.get("room")?),
+            author: UserId(row.get("author")?),
+            visibility: row.get("visibility")?,
+            role: row.get("role")?,
+            refused: row.get("refused")?,
+        })
+    }
+
     /// Why the author may not post in the room, if they may not.
     fn refusal(&self) -> Option<Appended> {
         match (&self.visibility, &self.role, self.refused) {
@@ -133,39 +170,56 @@ impl Access {
     }
 }
 
-/// Binds a list of tuples as one JSON array, read in SQL with `json_each`:
+/// Binds a list of tuples as one JSON array, read in SQL with `json_each`
+/// (the writer's statements number their parameters `?N`, which SQLite
+/// binds by number, not by order of appearance):
 /// a group is written with a few statements whatever its size, each
 /// prepared once.
-fn json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+fn json<T: serde::Serialize>(rows: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(rows).map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
 }
 
-impl Store {
-    /// Appends messages in one transaction on the durable writer connection,
-    /// and returns once it is committed. Each message is checked in the
+/// The message writer's own connection to the database, used from one
+/// thread (see `services::messages`): a group is read, checked and written
+/// with direct calls into SQLite, where going through the pool would hand
+/// every statement to another thread and back.
+pub struct MessageLog {
+    connection: rusqlite::Connection,
+}
+
+impl MessageLog {
+    /// Opens the log on the database file at `path` (made by [`Store::open`]).
+    /// It commits with a full sync: an appended message is durable, and so
+    /// is every earlier commit of the pool (WAL).
+    pub fn open(path: &std::path::Path) -> rusqlite::Result<Self> {
+        let connection = rusqlite::Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.pragma_update(None, "journal_mode", "wal")?;
+        connection.pragma_update(None, "synchronous", "full")?;
+        connection.pragma_update(None, "foreign_keys", "on")?;
+        connection.set_prepared_statement_cache_capacity(16);
+        Ok(Self { connection })
+    }
+
+    /// Appends messages in one transaction and returns once it is
+    /// committed. Each message is checked in the
     /// transaction (membership, client id), so the answer is consistent with
     /// any concurrent kick or resend.
     ///
     /// The whole group takes six statements, whatever its size: client ids
     /// already used, access of each (room, author), profiles, one sequence
     /// bump per room, one insert, one read mark per (room, author).
-    pub async fn append_messages(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+    pub fn append(&mut self, batch: &[NewMessage<'_>]) -> rusqlite::Result<Vec<Appended>> {
         let now = now_millis();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
 
         // A resend finds its original: stored earlier, or earlier in this group.
         let keys: Vec<(UserId, &str)> = batch.iter().map(|new| (new.author, new.client_id.as_str())).collect();
-        let stored: Vec<MessageRow> = sqlx::query_as(&format!(
-            "WITH k(author, client) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
-             {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client"
-        ))
-        .bind(json(&keys)?)
-        .fetch_all(&mut *tx)
-        .await?;
-        let stored: HashMap<(UserId, String), Message> = stored
-            .into_iter()
-            .map(|row| ((row.author_id, row.client_id.clone()), row.message()))
-            .collect();
+        let stored: HashMap<(UserId, String), Message> = tx
+            .prepare_cached(&STORED)?
+            .query_map([json(&keys)?], MessageRow::from_rusqlite)?
+            .map(|row| row.map(|row| ((row.author_id, row.client_id.clone()), row.message())))
+            .collect::<rusqlite::Result<_>>()?;
         let mut outcomes: Vec<Option<Appended>> = Vec::with_capacity(batch.len());
         // The first copy of each client id not stored yet.
         let mut firsts: HashMap<(UserId, &str), usize> = HashMap::new();
@@ -185,11 +239,13 @@ impl Store {
         let mut pairs: Vec<(RoomId, UserId)> = fresh.iter().map(|&i| (batch[i].room, batch[i].author)).collect();
         pairs.sort_unstable();
         pairs.dedup();
-        let access: Vec<Access> = sqlx::query_as(&ACCESS).bind(json(&pairs)?).fetch_all(&mut *tx).await?;
-        let refusals: HashMap<(RoomId, UserId), Appended> = access
-            .iter()
-            .filter_map(|row| row.refusal().map(|refusal| ((row.room, row.author), refusal)))
-            .collect();
+        let mut refusals: HashMap<(RoomId, UserId), Appended> = HashMap::new();
+        for access in tx.prepare_cached(&ACCESS)?.query_map([json(&pairs)?], Access::from_row)? {
+            let access = access?;
+            if let Some(refusal) = access.refusal() {
+                refusals.insert((access.room, access.author), refusal);
+            }
+        }
         let mut accepted = Vec::with_capacity(fresh.len());
         for &index in &fresh {
             let new = &batch[index];
@@ -206,21 +262,23 @@ impl Store {
                 *counts.entry(batch[index].room).or_default() += 1;
             }
             let counted: Vec<(RoomId, i64)> = counts.iter().map(|(room, n)| (*room, *n)).collect();
-            let lasts: Vec<(RoomId, Seq)> = sqlx::query_as(
-                "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each($1))
-                 UPDATE rooms SET last_seq = last_seq + c.n, last_activity = $2
+            let mut next: HashMap<RoomId, Seq> = HashMap::new();
+            let mut bump = tx.prepare_cached(
+                "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+                 UPDATE rooms SET last_seq = last_seq + c.n, last_activity = ?2
                  FROM c WHERE rooms.id = c.room
                  RETURNING id, last_seq",
-            )
-            .bind(json(&counted)?)
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut next: HashMap<RoomId, Seq> =
-                lasts.into_iter().map(|(room, last)| (room, last - counts[&room] + 1)).collect();
+            )?;
+            for last in bump.query_map(rusqlite::params![json(&counted)?, now], |row| {
+                Ok((RoomId(row.get(0)?), row.get::<_, Seq>(1)?))
+            })? {
+                let (room, last) = last?;
+                next.insert(room, last - counts[&room] + 1);
+            }
+            drop(bump);
             let mut seqs = Vec::with_capacity(accepted.len());
             for &index in &accepted {
-                let seq = next.get_mut(&batch[index].room).ok_or(sqlx::Error::RowNotFound)?;
+                let seq = next.get_mut(&batch[index].room).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
                 seqs.push(*seq);
                 *seq += 1;
             }
@@ -234,15 +292,12 @@ impl Store {
                     (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
                 })
                 .collect();
-            sqlx::query(
+            tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, $2, value ->> 5, value ->> 6
-                 FROM json_each($1)",
-            )
-            .bind(json(&rows)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6
+                 FROM json_each(?1)",
+            )?
+            .execute(rusqlite::params![json(&rows)?, now])?;
 
             // Writing in a room means having read it.
             let mut marks: BTreeMap<(RoomId, UserId), Seq> = BTreeMap::new();
@@ -251,15 +306,13 @@ impl Store {
             }
             let marks: Vec<(RoomId, UserId, Seq)> =
                 marks.into_iter().map(|((room, user), seq)| (room, user, seq)).collect();
-            sqlx::query(
-                "WITH c(room, user, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1))
+            tx.prepare_cached(
+                "WITH c(room, user, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
                  UPDATE memberships SET last_read_seq = c.seq
                  FROM c
                  WHERE memberships.room_id = c.room AND memberships.user_id = c.user AND last_read_seq < c.seq",
-            )
-            .bind(json(&marks)?)
-            .execute(&mut *tx)
-            .await?;
+            )?
+            .execute([json(&marks)?])?;
 
             // The stored messages, built from what was written.
             let mut ids: Vec<UserId> = accepted
@@ -269,19 +322,17 @@ impl Store {
                 .collect();
             ids.sort_unstable();
             ids.dedup();
-            let profiles: HashMap<UserId, PublicProfile> = sqlx::query_as::<_, (UserId, String, String, Option<i64>)>(
-                "SELECT id, username, display_name, avatar_version FROM users
-                 WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json(&ids)?)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|(id, username, display_name, avatar_version)| {
-                (id, PublicProfile { id, username, display_name, avatar_version })
-            })
-            .collect();
-            let profile = |id: UserId| profiles.get(&id).cloned().ok_or(sqlx::Error::RowNotFound);
+            let profiles: HashMap<UserId, PublicProfile> = tx
+                .prepare_cached(
+                    "SELECT id, username, display_name, avatar_version FROM users
+                     WHERE id IN (SELECT value FROM json_each(?1))",
+                )?
+                .query_map([json(&ids)?], |row| {
+                    let id = UserId(row.get(0)?);
+                    Ok((id, PublicProfile { id, username: row.get(1)?, display_name: row.get(2)?, avatar_version: row.get(3)? }))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let profile = |id: UserId| profiles.get(&id).cloned().ok_or(rusqlite::Error::QueryReturnedNoRows);
             for (&index, &seq) in accepted.iter().zip(&seqs) {
                 let new = &batch[index];
                 let event = match new.event {
@@ -299,7 +350,7 @@ impl Store {
                 }));
             }
         }
-        tx.commit().await?;
+        tx.commit()?;
 
         // A resend within the group gets what its first copy got.
         for index in 0..batch.len() {
@@ -314,7 +365,9 @@ impl Store {
         let outcomes = outcomes.into_iter().map(|outcome| outcome.unwrap_or(Appended::NotMember(None))).collect();
         Ok(outcomes)
     }
+}
 
+impl Store {
     /// Up to `limit` messages before `before` (or the newest ones), oldest
     /// first. A keyset range scan on the primary key, never an OFFSET.
     pub async fn messages_before(

@@ -14,7 +14,7 @@ mod rooms;
 mod social;
 mod users;
 
-pub use messages::{Appended, NewMessage};
+pub use messages::{Appended, MessageLog, NewMessage};
 pub use rooms::{Departure, Removed, Standing};
 pub use social::{RequestOutcome, Ties};
 pub use users::{NewUser, StoredAvatar, UserRecord};
@@ -32,10 +32,9 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
-    /// One connection that commits with a full sync, for what must be
-    /// durable before it is acknowledged (messages). In WAL mode its sync
-    /// also makes every earlier commit of the pool durable.
-    writer: SqlitePool,
+    /// The database file, for the message writer's own connection
+    /// ([`MessageLog`]).
+    path: std::path::PathBuf,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -50,17 +49,19 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+        let path = options.get_filename().to_owned();
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.synchronous(SqliteSynchronous::Full))
-            .await?;
-        Ok(Self { pool, writer })
+        Ok(Self { pool, path })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// A connection for the message writer (one per process).
+    pub fn message_log(&self) -> rusqlite::Result<MessageLog> {
+        MessageLog::open(&self.path)
     }
 }
 
