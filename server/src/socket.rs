@@ -29,8 +29,8 @@ use tokio::time::{timeout, Instant};
 
 /// The socket's read buffer: small, because most sockets are idle and
 /// client frames are small (tungstenite's default of 128 KiB costs that
-/// much memory per connection).
-const READ_BUFFER: usize = 4 * 1024;
+/// much memory per connection; a larger frame grows it while it is read).
+const READ_BUFFER: usize = 1024;
 /// How often the server pings; browsers answer on their own.
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// A socket that sends nothing (not even a pong) for this long is dead.
@@ -117,16 +117,19 @@ async fn write(
 ) -> Result<(), axum::Error> {
     let mut order = RoomOrder::default();
     let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let closed = closing.requested();
+    tokio::pin!(closed);
+    let mut frames = Vec::new();
     loop {
         tokio::select! {
             item = queue.recv() => {
                 let Some(item) = item else { return Ok(()) };
-                let mut frames = order.frames(item);
+                order.frames(item, &mut frames);
                 while frames.len() < FRAMES_PER_FLUSH {
                     let Ok(item) = queue.try_recv() else { break };
-                    frames.extend(order.frames(item));
+                    order.frames(item, &mut frames);
                 }
-                for text in frames {
+                for text in frames.drain(..) {
                     sink.feed(WsMessage::Text(text)).await?;
                 }
                 within_write_timeout(sink.flush()).await?;
@@ -134,7 +137,7 @@ async fn write(
             _ = ping.tick() => {
                 within_write_timeout(sink.send(WsMessage::Ping(Default::default()))).await?;
             }
-            code = closing.requested() => {
+            code = &mut closed => {
                 let reason = if code == CLOSE_TOO_SLOW { "too slow: resume" } else { "session ended" };
                 tracing::info!(code, reason, "closing a socket");
                 let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
@@ -163,31 +166,29 @@ struct RoomOrder {
 }
 
 impl RoomOrder {
-    fn frames(&mut self, item: Outbound) -> Vec<Utf8Bytes> {
+    /// Adds what `item` puts on the wire now to `frames`.
+    fn frames(&mut self, item: Outbound, frames: &mut Vec<Utf8Bytes>) {
         match item {
             Outbound::Broadcast { position: Some((room, seq)), text } => {
                 if let Some(held) = self.held.get_mut(&room) {
                     held.push((seq, text));
-                    Vec::new()
                 } else {
-                    self.after_sent(room, seq, text).into_iter().collect()
+                    frames.extend(self.after_sent(room, seq, text));
                 }
             }
-            Outbound::Broadcast { position: None, text } | Outbound::Reply(text) => vec![text],
+            Outbound::Broadcast { position: None, text } | Outbound::Reply(text) => frames.push(text),
             Outbound::CatchUpStarted(room) => {
                 self.held.entry(room).or_default();
-                Vec::new()
             }
             Outbound::CatchUp { room, text, upto } => {
                 if let Some(upto) = upto {
                     let sent = self.sent.entry(room).or_insert(upto);
                     *sent = (*sent).max(upto);
                 }
-                let mut frames = vec![text];
+                frames.push(text);
                 for (seq, text) in self.held.remove(&room).unwrap_or_default() {
                     frames.extend(self.after_sent(room, seq, text));
                 }
-                frames
             }
         }
     }
@@ -333,23 +334,26 @@ mod tests {
         }
     }
 
-    fn texts(frames: Vec<Utf8Bytes>) -> Vec<String> {
+    /// What `item` puts on the wire now.
+    fn texts(order: &mut RoomOrder, item: Outbound) -> Vec<String> {
+        let mut frames = Vec::new();
+        order.frames(item, &mut frames);
         frames.iter().map(|t| t.as_str().to_owned()).collect()
     }
 
     #[test]
     fn live_messages_wait_for_the_catch_up_and_are_sent_once() {
         let mut order = RoomOrder::default();
-        assert_eq!(texts(order.frames(live(1, 5))), ["1:5"]);
-        assert!(order.frames(Outbound::CatchUpStarted(RoomId(1))).is_empty());
-        assert!(order.frames(live(1, 8)).is_empty());
-        assert!(order.frames(live(1, 9)).is_empty());
+        assert_eq!(texts(&mut order, live(1, 5)), ["1:5"]);
+        assert!(texts(&mut order, Outbound::CatchUpStarted(RoomId(1))).is_empty());
+        assert!(texts(&mut order, live(1, 8)).is_empty());
+        assert!(texts(&mut order, live(1, 9)).is_empty());
         // Another room is not held.
-        assert_eq!(texts(order.frames(live(2, 1))), ["2:1"]);
+        assert_eq!(texts(&mut order, live(2, 1)), ["2:1"]);
         let catch_up =
             Outbound::CatchUp { room: RoomId(1), text: Utf8Bytes::from_static("6..8"), upto: Some(8) };
-        assert_eq!(texts(order.frames(catch_up)), ["6..8", "1:9"]);
-        assert!(order.frames(live(1, 9)).is_empty());
-        assert_eq!(texts(order.frames(live(1, 10))), ["1:10"]);
+        assert_eq!(texts(&mut order, catch_up), ["6..8", "1:9"]);
+        assert!(texts(&mut order, live(1, 9)).is_empty());
+        assert_eq!(texts(&mut order, live(1, 10)), ["1:10"]);
     }
 }
