@@ -5,7 +5,7 @@
 # README "Measure it").
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-"$SALON_ROOT/scripts/setup.sh"
+"$SALON_ROOT/scripts/setup.sh" --test
 cd "$SALON_ROOT"
 say "Building Salon and salon-bench (release)"
 cargo leptos build --release
@@ -15,6 +15,14 @@ bench="$CARGO_TARGET_DIR/release/salon-bench"
 data_dir="$(mktemp -d)"
 out="$SALON_ROOT/bench-results/$(date -u +%Y-%m-%dT%H%M%SZ)"
 mkdir -p "$out"
+trap 'rm -rf "$data_dir"' EXIT
+
+# Users for every scenario (each scenario signs in its own range of them)
+# and a room of ten million messages, written before the server starts.
+say "Seeding 27,600 users and a room of 10,000,000 messages"
+"$bench" seed --database "sqlite://$data_dir/salon.db" --users 27600 --history 10000000 | tee "$out/seed.json"
+history_room=$(sed -n 's/.*"history_room": \([0-9]*\).*/\1/p' "$out/seed.json")
+
 RUST_LOG=warn "$CARGO_TARGET_DIR/release/salon" --bind 127.0.0.1:3999 --data-dir "$data_dir" \
     --site-root "$SALON_ROOT/target/site" &
 server=$!
@@ -30,11 +38,17 @@ run() {
     say "$name"
     "$bench" --url http://127.0.0.1:3999 --server-pid "$server" --json "$out/$name.json" "$@" >/dev/null
 }
-run idle-server --scenario idle --clients 1 --duration 2
-run fanout-1000 --scenario fanout --clients 1000 --senders 40 --rate 500 --duration 10
-run small-room-latency --scenario fanout --clients 1000 --senders 10 --rate 100 --duration 10
-run durable-2000 --scenario durable --clients 300 --rate 2000 --duration 10
-run idle-2000 --scenario idle --clients 2000 --duration 5
+run idle-server --scenario idle --clients 1 --seeded 0 --duration 2
+run history-10m --scenario history --clients 4 --seeded 0 --room "$history_room" --duration 10
+run small-room-latency --scenario fanout --clients 1000 --senders 10 --rate 100 --duration 10 --seeded 100
+run fanout-5000 --scenario fanout --clients 5000 --senders 40 --rate 200 --duration 10 --seeded 1100
+run durable-10000 --scenario durable --clients 500 --rate 10000 --duration 10 --seeded 6100
+run durable-50000 --scenario durable --clients 2000 --rate 50000 --duration 10 --seeded 6600
+run idle-19000 --scenario idle --clients 19000 --sources 4 --duration 5 --seeded 8600
+
+say "Front end: size and first paint"
+(cd "$SALON_ROOT/end2end" && node bench/frontend.mjs "$SALON_ROOT/target/site/pkg" http://127.0.0.1:3999 \
+    seed0 "a long enough secret" "$history_room") | tee "$out/frontend.json"
 
 "$bench" table "$out"/*.json | tee "$out/results.md"
 say "Results in $out"

@@ -258,23 +258,33 @@ fn report(
 }
 
 /// `salon-bench table FILE…`: the JSON results of runs as one Markdown
-/// table.
+/// table (a history run's page reads in the rate and latency columns),
+/// then the front-end figures if one of the files holds them.
 fn table(files: &[String]) -> Result<(), Error> {
-    println!("| Scenario | Clients | Rate (msg/s) | Deliveries/s | Gaps / dups / missing | Send→receive p50 / p99 / p99.9 / max (ms) | Send→ack p99 (ms) | Server CPU-s | Server peak RSS (MB) | RSS per connection (KB) |");
+    println!("| Scenario | Clients | Rate (msg/s) | Deliveries/s (history: pages/s) | Gaps / dups / missing | Latency p50 / p99 / p99.9 / max (ms): send→receive (history: page read) | Send→ack p99 (ms) | Server CPU-s | Server peak RSS (MB) | RSS per connection (KB) |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
+    let number = |value: &serde_json::Value, digits: usize| {
+        value.as_f64().map_or_else(|| "–".to_owned(), |n| format!("{n:.digits$}"))
+    };
+    let mut front_end = Vec::new();
     for file in files {
         let run: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)?;
+        if run.get("total_brotli_bytes").is_some() {
+            front_end.push(run);
+            continue;
+        }
+        if run.get("scenario").is_none() {
+            continue;
+        }
         let results = &run["results"];
-        let latency = &results["send_to_receive_ms"];
-        let number = |value: &serde_json::Value, digits: usize| {
-            value.as_f64().map_or_else(|| "–".to_owned(), |n| format!("{n:.digits$}"))
-        };
+        let history = run["scenario"] == "history";
+        let latency = if history { &results["page_latency_ms"] } else { &results["send_to_receive_ms"] };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             file.rsplit('/').next().unwrap_or(file).trim_end_matches(".json"),
             run["clients"],
             if results.get("sent").is_some() { number(&run["rate"], 0) } else { "–".into() },
-            number(&results["deliveries_per_s"], 0),
+            number(if history { &results["pages_per_s"] } else { &results["deliveries_per_s"] }, 0),
             match (results.get("gaps"), results.get("duplicates"), results.get("missing")) {
                 (Some(g), Some(d), Some(m)) => format!("{g} / {d} / {m}"),
                 _ => "–".into(),
@@ -296,6 +306,19 @@ fn table(files: &[String]) -> Result<(), Error> {
                 .as_f64()
                 .map_or_else(|| "–".to_owned(), |kb| format!("{:.0}", kb / 1024.0)),
             number(&results["rss_per_connection_kb"], 1),
+        );
+    }
+    for run in front_end {
+        let kb = |value: &serde_json::Value| number(&(value.as_f64().map(|b| b / 1000.0).into()), 0);
+        let paint = &run["first_contentful_paint_ms"];
+        println!(
+            "\nFront end: {} KB brotli (wasm {} KB, js {} KB, css {} KB); first contentful paint: sign-in page {} ms, room page {} ms.",
+            kb(&run["total_brotli_bytes"]),
+            kb(&run["sizes"]["wasm"]["brotli"]),
+            kb(&run["sizes"]["js"]["brotli"]),
+            kb(&run["sizes"]["css"]["brotli"]),
+            number(&paint["sign_in_page"], 0),
+            number(&paint["room_page_of_history_room"], 0),
         );
     }
     Ok(())
@@ -381,6 +404,7 @@ async fn traffic(
     let mut latency = histogram();
     let mut ack_latency = histogram();
     let mut lost = 0u64;
+    let mut last_delivery = started;
     for receiver in receivers {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining + Duration::from_millis(100), receiver).await {
@@ -388,6 +412,7 @@ async fn traffic(
                 latency.add(&outcome.latency)?;
                 ack_latency.add(&outcome.ack_latency)?;
                 lost += outcome.missing;
+                last_delivery = last_delivery.max(outcome.last_at.unwrap_or(started));
                 counters.delivered.fetch_add(outcome.delivered, Ordering::Relaxed);
                 counters.acked.fetch_add(outcome.acked, Ordering::Relaxed);
                 counters.gaps.fetch_add(outcome.gaps, Ordering::Relaxed);
@@ -401,7 +426,10 @@ async fn traffic(
         "sent": counters.sent.load(Ordering::Relaxed),
         "acked": counters.acked.load(Ordering::Relaxed),
         "delivered": delivered,
-        "deliveries_per_s": delivered as f64 / sending.as_secs_f64(),
+        // Over the time from the first send to the last delivery: an
+        // overloaded server goes on delivering after the senders stop.
+        "deliveries_per_s": delivered as f64 / last_delivery.duration_since(started).max(sending).as_secs_f64(),
+        "delivering_s": last_delivery.duration_since(started).as_secs_f64(),
         "gaps": counters.gaps.load(Ordering::Relaxed),
         "duplicates": counters.duplicates.load(Ordering::Relaxed),
         "missing": lost,
@@ -605,6 +633,8 @@ struct Received {
     duplicates: u64,
     /// Messages of its room this socket never received.
     missing: u64,
+    /// When its last message arrived.
+    last_at: Option<Instant>,
 }
 
 async fn receive(
@@ -622,6 +652,7 @@ async fn receive(
         gaps: 0,
         duplicates: 0,
         missing: 0,
+        last_at: None,
     };
     let mut last_seq: Option<i64> = None;
     let mut count = 0u64;
@@ -661,6 +692,7 @@ async fn receive(
             "message" => {
                 room = Some(RoomId(message.room));
                 count += 1;
+                received.last_at = Some(Instant::now());
                 match last_seq {
                     Some(last) if message.seq <= last => received.duplicates += 1,
                     Some(last) if message.seq > last + 1 => received.gaps += 1,
