@@ -75,7 +75,9 @@ fn write_groups(mut log: MessageLog, hub: Arc<Hub>, mut queue: mpsc::Receiver<Po
                 event: post.event,
             })
             .collect();
+        let started = std::time::Instant::now();
         let outcomes = log.append(&batch);
+        tracing::debug!(posts = batch.len(), micros = started.elapsed().as_micros() as u64, "committed a group");
         drop(batch);
         match outcomes {
             Ok(outcomes) => {

@@ -197,6 +197,9 @@ impl MessageLog {
         connection.pragma_update(None, "journal_mode", "wal")?;
         connection.pragma_update(None, "synchronous", "full")?;
         connection.pragma_update(None, "foreign_keys", "on")?;
+        // A statement that writes many rows keeps a statement journal:
+        // in memory, not a file created and deleted for every group.
+        connection.pragma_update(None, "temp_store", "memory")?;
         connection.set_prepared_statement_cache_capacity(16);
         Ok(Self { connection })
     }
