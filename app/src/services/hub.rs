@@ -16,6 +16,10 @@ use tokio::sync::{mpsc, Notify};
 
 /// Frames one connection's queue holds before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
+/// Rooms watched by more sockets than this get no live presence: every
+/// arrival would be a frame to each of them (n² frames as a big room
+/// fills up). Their member lists show presence as of when they load.
+pub const PRESENCE_ROOM_LIMIT: usize = 1000;
 
 pub type ConnId = u64;
 
@@ -211,12 +215,18 @@ impl Hub {
 
     /// Sends `frame` to every socket receiving `room`.
     pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
+        self.publish_within(room, frame, usize::MAX);
+    }
+
+    /// Sends `frame` to the sockets receiving `room`, unless there are more
+    /// than `most` of them.
+    fn publish_within(&self, room: RoomId, frame: &ServerFrame, most: usize) {
         let Some(text) = encode(frame) else { return };
         let position = frame.message_position();
         let mut inner = self.lock();
         let too_slow = match inner.rooms.get(&room) {
-            Some(receivers) => deliver(receivers, position, &text),
-            None => return,
+            Some(receivers) if receivers.len() <= most => deliver(receivers, position, &text),
+            _ => return,
         };
         for id in too_slow {
             inner.close(id, CLOSE_TOO_SLOW);
@@ -298,7 +308,7 @@ impl Hub {
     ) {
         let frame = ServerFrame::Presence { user, online };
         for room in rooms {
-            self.publish(room, &frame);
+            self.publish_within(room, &frame, PRESENCE_ROOM_LIMIT);
         }
         for friend in friends {
             self.send_to_user(*friend, &frame);
@@ -407,6 +417,30 @@ mod tests {
         hub.remove_member(RoomId(1), UserId(2));
         hub.publish(RoomId(1), &presence(9));
         assert!(bob.queue.try_recv().is_err());
+    }
+
+    #[test]
+    fn big_rooms_get_messages_but_no_live_presence() {
+        let hub = Hub::default();
+        let mut watcher = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        let crowd: Vec<Connection> = (2..=PRESENCE_ROOM_LIMIT as i64)
+            .map(|user| hub.connect(UserId(user), None, &[RoomId(1)], &[], hello()))
+            .collect();
+        while watcher.queue.try_recv().is_ok() {}
+        // One more makes the room too big for presence.
+        let late = hub.connect(UserId(10_000), None, &[RoomId(1)], &[], hello());
+        assert!(watcher.queue.try_recv().is_err(), "no presence frame");
+        hub.publish(RoomId(1), &presence(9));
+        assert!(watcher.queue.try_recv().is_ok(), "room frames still arrive");
+        // Back under the limit, arrivals are announced again.
+        drop(crowd);
+        hub.disconnect(late.id);
+        for id in 2..=10 {
+            hub.disconnect(id);
+        }
+        while watcher.queue.try_recv().is_ok() {}
+        let _again = hub.connect(UserId(20_000), None, &[RoomId(1)], &[], hello());
+        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
     }
 
     #[test]
