@@ -14,7 +14,7 @@ use app::domain::protocol::{
 use app::domain::{RoomId, Seq};
 use app::error::AppError;
 use app::services::auth::AuthSession;
-use app::services::hub::{encode, Closing, ConnId, Outbound};
+use app::services::hub::{encode, CatchUp, Closing, ConnId, Frame, Outbound};
 use app::services::{messages, rooms, AppState};
 use app::store::UserRecord;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -74,8 +74,11 @@ pub async fn upgrade(
         .on_upgrade(move |socket| run(socket, state, user, session))
 }
 
+// A task's future is as big as its biggest await, for the task's whole
+// life: the database calls below and the handling of a client frame are
+// boxed, so that the thousands of idle sockets stay small.
 async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Option<String>) {
-    let rooms = match state.store.room_ids_of(user.id).await {
+    let rooms = match Box::pin(state.store.room_ids_of(user.id)).await {
         Ok(rooms) => rooms,
         Err(error) => {
             tracing::error!(%error, "loading a socket's rooms");
@@ -83,7 +86,7 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
         }
     };
     let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
-    let friends = match state.store.friend_ids_of(user.id).await {
+    let friends = match Box::pin(state.store.friend_ids_of(user.id)).await {
         Ok(friends) => friends,
         Err(error) => {
             tracing::error!(%error, "loading a socket's friends");
@@ -93,7 +96,7 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
     let connection = state.hub.connect(user.id, session, &rooms, &friends, hello);
     // A removal that ran between the query above and the registration found
     // no socket to take out: check again now that the socket is registered.
-    if let Ok(now) = state.store.room_ids_of(user.id).await {
+    if let Ok(now) = Box::pin(state.store.room_ids_of(user.id)).await {
         for room in rooms.iter().filter(|room| !now.contains(room)) {
             state.hub.remove_member(*room, user.id);
         }
@@ -169,18 +172,23 @@ impl RoomOrder {
     /// Adds what `item` puts on the wire now to `frames`.
     fn frames(&mut self, item: Outbound, frames: &mut Vec<Utf8Bytes>) {
         match item {
-            Outbound::Broadcast { position: Some((room, seq)), text } => {
-                if let Some(held) = self.held.get_mut(&room) {
-                    held.push((seq, text));
-                } else {
-                    frames.extend(self.after_sent(room, seq, text));
+            Outbound::Broadcast(frame) => match frame.position {
+                Some((room, seq)) => {
+                    let text = frame.text.clone();
+                    if let Some(held) = self.held.get_mut(&room) {
+                        held.push((seq, text));
+                    } else {
+                        frames.extend(self.after_sent(room, seq, text));
+                    }
                 }
-            }
-            Outbound::Broadcast { position: None, text } | Outbound::Reply(text) => frames.push(text),
+                None => frames.push(frame.text.clone()),
+            },
+            Outbound::Reply(frame) => frames.push(frame.text.clone()),
             Outbound::CatchUpStarted(room) => {
                 self.held.entry(room).or_default();
             }
-            Outbound::CatchUp { room, text, upto } => {
+            Outbound::CatchUp(catch_up) => {
+                let CatchUp { room, text, upto } = *catch_up;
                 if let Some(upto) = upto {
                     let sent = self.sent.entry(room).or_insert(upto);
                     *sent = (*sent).max(upto);
@@ -239,7 +247,7 @@ impl Reader {
             }
             match serde_json::from_str::<ClientFrame>(&text) {
                 Ok(frame) => {
-                    if self.handle(frame).await.is_err() {
+                    if Box::pin(self.handle(frame)).await.is_err() {
                         return;
                     }
                 }
@@ -283,7 +291,7 @@ impl Reader {
                     },
                 };
                 let text = encode(&frame).unwrap_or_default();
-                self.replies.send(Outbound::CatchUp { room, text, upto }).await
+                self.replies.send(Outbound::CatchUp(Box::new(CatchUp { room, text, upto }))).await
             }
             ClientFrame::Unsubscribe { room } => {
                 // A member keeps receiving their rooms (for unread counts).
@@ -317,7 +325,7 @@ impl Reader {
 
     async fn reply(&self, frame: &ServerFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
         match encode(frame) {
-            Some(text) => self.replies.send(Outbound::Reply(text)).await,
+            Some(text) => self.replies.send(Outbound::Reply(Frame::plain(text))).await,
             None => Ok(()),
         }
     }
@@ -326,12 +334,13 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn live(room: i64, seq: Seq) -> Outbound {
-        Outbound::Broadcast {
+        Outbound::Broadcast(Arc::new(Frame {
             position: Some((RoomId(room), seq)),
             text: Utf8Bytes::from(format!("{room}:{seq}")),
-        }
+        }))
     }
 
     /// What `item` puts on the wire now.
@@ -350,8 +359,11 @@ mod tests {
         assert!(texts(&mut order, live(1, 9)).is_empty());
         // Another room is not held.
         assert_eq!(texts(&mut order, live(2, 1)), ["2:1"]);
-        let catch_up =
-            Outbound::CatchUp { room: RoomId(1), text: Utf8Bytes::from_static("6..8"), upto: Some(8) };
+        let catch_up = Outbound::CatchUp(Box::new(CatchUp {
+            room: RoomId(1),
+            text: Utf8Bytes::from_static("6..8"),
+            upto: Some(8),
+        }));
         assert_eq!(texts(&mut order, catch_up), ["6..8", "1:9"]);
         assert!(texts(&mut order, live(1, 9)).is_empty());
         assert_eq!(texts(&mut order, live(1, 10)), ["1:10"]);

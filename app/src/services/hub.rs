@@ -24,18 +24,44 @@ pub const PRESENCE_ROOM_LIMIT: usize = 1000;
 pub type ConnId = u64;
 
 /// What a connection's queue carries, in the order the socket must send it.
+///
+/// Every socket has a queue, idle or not, and a queue allocates room for
+/// 32 items at a time: items are kept to two words (16 bytes), the frames
+/// themselves live behind a pointer (a broadcast's is shared by all its
+/// receivers).
 #[derive(Debug)]
 pub enum Outbound {
-    /// A frame published to a room or a user; `position` is set for room
-    /// messages, so the connection can order them after a catch-up and
-    /// drop what it already sent.
-    Broadcast { position: Option<(RoomId, Seq)>, text: Utf8Bytes },
+    /// A frame published to a room or a user.
+    Broadcast(Arc<Frame>),
     /// A catch-up on `room` is under way: hold its messages until it ends.
     CatchUpStarted(RoomId),
-    /// The catch-up itself, covering messages up to `upto`.
-    CatchUp { room: RoomId, text: Utf8Bytes, upto: Option<Seq> },
+    /// The catch-up itself.
+    CatchUp(Box<CatchUp>),
     /// An answer to this connection's own request.
-    Reply(Utf8Bytes),
+    Reply(Arc<Frame>),
+}
+
+/// A serialized frame; `position` is set for room messages, so that a
+/// connection can order them after a catch-up and drop what it already sent.
+#[derive(Debug)]
+pub struct Frame {
+    pub position: Option<(RoomId, Seq)>,
+    pub text: Utf8Bytes,
+}
+
+impl Frame {
+    /// A frame that is not a room message.
+    pub fn plain(text: Utf8Bytes) -> Arc<Self> {
+        Arc::new(Self { position: None, text })
+    }
+}
+
+/// A catch-up on `room`, covering its messages up to `upto`.
+#[derive(Debug)]
+pub struct CatchUp {
+    pub room: RoomId,
+    pub text: Utf8Bytes,
+    pub upto: Option<Seq>,
 }
 
 /// One registered socket, as its task holds it.
@@ -115,7 +141,7 @@ impl Hub {
         hello: Utf8Bytes,
     ) -> Connection {
         let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let _ = queue_tx.try_send(Outbound::Reply(hello));
+        let _ = queue_tx.try_send(Outbound::Reply(Frame::plain(hello)));
         let closing = Arc::new(Closing::default());
         let first = {
             let mut inner = self.lock();
@@ -367,8 +393,9 @@ fn deliver<'a>(
     text: &Utf8Bytes,
 ) -> Vec<ConnId> {
     let mut too_slow = Vec::new();
+    let frame = Arc::new(Frame { position, text: text.clone() });
     for (id, queue) in receivers {
-        let outbound = Outbound::Broadcast { position, text: text.clone() };
+        let outbound = Outbound::Broadcast(frame.clone());
         if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(outbound) {
             too_slow.push(*id);
         }
@@ -400,13 +427,18 @@ mod tests {
     }
 
     #[test]
+    fn queue_items_stay_two_words() {
+        assert_eq!(std::mem::size_of::<Outbound>(), 16);
+    }
+
+    #[test]
     fn rooms_reach_their_subscribers_only() {
         let hub = Hub::default();
         let mut alice = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
         let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], &[], hello());
         // Bob's hello, then his arrival, announced in room 2 only.
         assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Reply(_))));
-        assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
+        assert!(matches!(bob.queue.try_recv(), Ok(Outbound::Broadcast(_))));
         while alice.queue.try_recv().is_ok() {}
         hub.publish(RoomId(1), &presence(9));
         assert!(alice.queue.try_recv().is_ok());
@@ -440,7 +472,7 @@ mod tests {
         }
         while watcher.queue.try_recv().is_ok() {}
         let _again = hub.connect(UserId(20_000), None, &[RoomId(1)], &[], hello());
-        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast { .. })));
+        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))));
     }
 
     #[test]
