@@ -30,7 +30,7 @@ use tokio::time::{timeout, Instant};
 /// The socket's read buffer: small, because most sockets are idle and
 /// client frames are small (tungstenite's default of 128 KiB costs that
 /// much memory per connection; a larger frame grows it while it is read).
-const READ_BUFFER: usize = 1024;
+const READ_BUFFER: usize = 512;
 /// How often the server pings; browsers answer on their own.
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// A socket that sends nothing (not even a pong) for this long is dead.

@@ -166,6 +166,27 @@ async fn outsiders_cannot_subscribe_to_a_private_room() {
     assert_eq!(eve_socket.try_next(Duration::from_millis(300)).await, None);
 }
 
+/// Sockets read into a small buffer (most sockets are idle); the largest
+/// message a client may send still arrives whole.
+#[tokio::test]
+async fn the_largest_message_arrives_over_the_socket() {
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let room = alice.create_room("Long reads", "public").await;
+    let mut socket = alice.socket().await;
+    subscribe(&mut socket, room, Some(0)).await;
+    // 4,000 characters of four bytes each: 16,000 bytes in one frame.
+    let body = "🦀".repeat(app::domain::MESSAGE_MAX);
+    socket.send(&ClientFrame::Send { room: RoomId(room), client_id: id("long"), body: body.clone() }).await;
+    let acked = socket
+        .until(|frame| match frame {
+            ServerFrame::Ack { message, .. } => Some(message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(acked.body, body);
+}
+
 #[tokio::test]
 async fn a_resent_client_id_creates_one_message() {
     let server = TestServer::start().await;
