@@ -1,4 +1,4 @@
-//! Posting messages: one writer task commits them in groups and publishes
+//! Posting messages: one writer thread commits them in groups and publishes
 //! them, and history reads.
 //!
 //! An fsync costs milliseconds, so committing each message on its own would
@@ -33,7 +33,7 @@ struct Post {
     reply: oneshot::Sender<Result<Message, AppError>>,
 }
 
-/// The handle senders use to reach the writer task.
+/// The handle senders use to reach the writer thread.
 #[derive(Clone)]
 pub struct MessageWriter {
     posts: mpsc::Sender<Post>,
