@@ -11,7 +11,7 @@ use crate::middleware::{error_response, is_same_origin, OriginPolicy};
 use app::domain::protocol::{
     ClientFrame, ServerFrame, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME, PROTOCOL_VERSION, RESUME_LIMIT,
 };
-use app::domain::{RoomId, Seq};
+use app::domain::{RoomId, Seq, UserId};
 use app::error::AppError;
 use app::services::auth::AuthSession;
 use app::services::hub::{encode, CatchUp, Closing, ConnId, Frame, Outbound};
@@ -101,8 +101,13 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
             state.hub.remove_member(*room, user.id);
         }
     }
+    drop((rooms, friends));
     let (sink, stream) = socket.split();
-    let reader = Reader { state: state.clone(), user, conn: connection.id, replies: connection.replies };
+    // The reader keeps what it needs of the user, not the whole record
+    // (which holds the password hash) for the socket's whole life.
+    let name = user.public().shown_name().to_owned();
+    let reader = Reader { state: state.clone(), user: user.id, name, conn: connection.id, replies: connection.replies };
+    drop(user);
     let mut reading = tokio::spawn(reader.run(stream));
     tokio::select! {
         _ = write(sink, connection.queue, &connection.closing) => {}
@@ -213,7 +218,9 @@ impl RoomOrder {
 /// The reader half: client frames, each through the services.
 struct Reader {
     state: AppState,
-    user: UserRecord,
+    user: UserId,
+    /// The name shown when the user types.
+    name: String,
     conn: ConnId,
     replies: mpsc::Sender<Outbound>,
 }
@@ -242,7 +249,7 @@ impl Reader {
                 (allowance + now.duration_since(last).as_secs_f64() * FRAME_RATE).min(FRAME_BURST) - 1.0;
             last = now;
             if allowance < 0.0 {
-                tracing::warn!(user = %self.user.id, "closing a socket that sends too fast");
+                tracing::warn!(user = %self.user, "closing a socket that sends too fast");
                 return;
             }
             match serde_json::from_str::<ClientFrame>(&text) {
@@ -259,7 +266,7 @@ impl Reader {
     /// Fails only when the connection's queue is gone.
     async fn handle(&self, frame: ClientFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
         let state = &self.state;
-        let user = self.user.id;
+        let user = self.user;
         match frame {
             ClientFrame::Subscribe { room, after } => {
                 if let Err(error) = rooms::readable(state, user, room).await {
@@ -308,7 +315,7 @@ impl Reader {
                 self.reply(&frame).await
             }
             ClientFrame::Typing { room } => {
-                let name = self.user.public().shown_name().to_owned();
+                let name = self.name.clone();
                 let _ = rooms::typing(state, user, name, room).await;
                 Ok(())
             }

@@ -34,7 +34,7 @@ pub struct Store {
     pool: SqlitePool,
     /// The database file, for the message writer's own connection
     /// ([`MessageLog`]).
-    path: std::path::PathBuf,
+    path: std::sync::Arc<std::path::Path>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -49,7 +49,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let path = options.get_filename().to_owned();
+        let path = std::sync::Arc::from(options.get_filename());
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool, path })
