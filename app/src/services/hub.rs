@@ -16,9 +16,11 @@ use tokio::sync::{mpsc, Notify};
 
 /// Frames one connection's queue holds before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
-/// Rooms watched by more sockets than this get no live presence: every
+/// Rooms watched by more sockets than this get no live arrivals: every
 /// arrival would be a frame to each of them (n² frames as a big room
-/// fills up). Their member lists show presence as of when they load.
+/// fills up). Their member lists show presence as of when they load. A
+/// departure is announced wherever the arrival was, whatever the room's
+/// size by then, so nobody is left shown online.
 pub const PRESENCE_ROOM_LIMIT: usize = 1000;
 
 pub type ConnId = u64;
@@ -115,6 +117,9 @@ struct Inner {
     users: HashMap<UserId, Vec<ConnId>>,
     /// Sockets watching the public rooms' directory.
     directory: HashMap<ConnId, mpsc::Sender<Outbound>>,
+    /// Per room, the users whose arrival it was told of (and so must be
+    /// told of their departure).
+    announced: HashMap<RoomId, HashSet<UserId>>,
 }
 
 #[derive(Default)]
@@ -208,8 +213,14 @@ impl Hub {
     /// Makes every socket of `user` receive `room`: they just joined it.
     pub fn add_member(&self, room: RoomId, user: UserId) {
         let mut inner = self.lock();
-        for id in inner.sockets_of(user) {
-            inner.subscribe(id, room);
+        let sockets = inner.sockets_of(user);
+        for id in &sockets {
+            inner.subscribe(*id, room);
+        }
+        // The room learns from the join itself that they are online: it
+        // must learn when they leave.
+        if !sockets.is_empty() {
+            inner.announced.entry(room).or_default().insert(user);
         }
     }
 
@@ -219,6 +230,9 @@ impl Hub {
         let mut inner = self.lock();
         for id in inner.sockets_of(user) {
             inner.unsubscribe(id, room);
+        }
+        if let Some(announced) = inner.announced.get_mut(&room) {
+            announced.remove(&user);
         }
     }
 
@@ -241,18 +255,12 @@ impl Hub {
 
     /// Sends `frame` to every socket receiving `room`.
     pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
-        self.publish_within(room, frame, usize::MAX);
-    }
-
-    /// Sends `frame` to the sockets receiving `room`, unless there are more
-    /// than `most` of them.
-    fn publish_within(&self, room: RoomId, frame: &ServerFrame, most: usize) {
         let Some(text) = encode(frame) else { return };
         let position = frame.message_position();
         let mut inner = self.lock();
         let too_slow = match inner.rooms.get(&room) {
-            Some(receivers) if receivers.len() <= most => deliver(receivers, position, &text),
-            _ => return,
+            Some(receivers) => deliver(receivers, position, &text),
+            None => return,
         };
         for id in too_slow {
             inner.close(id, CLOSE_TOO_SLOW);
@@ -333,8 +341,34 @@ impl Hub {
         online: bool,
     ) {
         let frame = ServerFrame::Presence { user, online };
-        for room in rooms {
-            self.publish_within(room, &frame, PRESENCE_ROOM_LIMIT);
+        let Some(text) = encode(&frame) else { return };
+        {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            let mut too_slow = Vec::new();
+            for room in rooms {
+                let Some(receivers) = inner.rooms.get(&room) else { continue };
+                let announced = inner.announced.entry(room).or_default();
+                let send = if online {
+                    let small = receivers.len() <= PRESENCE_ROOM_LIMIT;
+                    if small {
+                        announced.insert(user);
+                    }
+                    small
+                } else {
+                    announced.remove(&user)
+                };
+                let nobody = announced.is_empty();
+                if send {
+                    too_slow.extend(deliver(receivers, None, &text));
+                }
+                if nobody {
+                    inner.announced.remove(&room);
+                }
+            }
+            for id in too_slow {
+                inner.close(id, CLOSE_TOO_SLOW);
+            }
         }
         for friend in friends {
             self.send_to_user(*friend, &frame);
@@ -446,28 +480,41 @@ mod tests {
         hub.add_member(RoomId(1), UserId(2));
         hub.publish(RoomId(1), &presence(9));
         assert!(bob.queue.try_recv().is_ok());
+        // Room 1 saw Bob join while online: it hears when he goes.
+        while alice.queue.try_recv().is_ok() {}
+        hub.disconnect(bob.id);
+        assert!(matches!(alice.queue.try_recv(), Ok(Outbound::Broadcast(_))), "Bob went offline");
+        let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], &[], hello());
+        while bob.queue.try_recv().is_ok() {}
+        hub.add_member(RoomId(1), UserId(2));
         hub.remove_member(RoomId(1), UserId(2));
         hub.publish(RoomId(1), &presence(9));
         assert!(bob.queue.try_recv().is_err());
     }
 
     #[test]
-    fn big_rooms_get_messages_but_no_live_presence() {
+    fn big_rooms_get_messages_but_no_live_arrivals() {
         let hub = Hub::default();
         let mut watcher = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
-        let crowd: Vec<Connection> = (2..=PRESENCE_ROOM_LIMIT as i64)
+        let _crowd: Vec<Connection> = (2..=PRESENCE_ROOM_LIMIT as i64)
             .map(|user| hub.connect(UserId(user), None, &[RoomId(1)], &[], hello()))
             .collect();
         while watcher.queue.try_recv().is_ok() {}
-        // One more makes the room too big for presence.
+        // One more makes the room too big for arrivals.
         let late = hub.connect(UserId(10_000), None, &[RoomId(1)], &[], hello());
+        let later = hub.connect(UserId(10_001), None, &[RoomId(1)], &[], hello());
         assert!(watcher.queue.try_recv().is_err(), "no presence frame");
         hub.publish(RoomId(1), &presence(9));
         assert!(watcher.queue.try_recv().is_ok(), "room frames still arrive");
-        // Back under the limit, arrivals are announced again.
-        drop(crowd);
+        // A departure follows an announced arrival, however big the room
+        // has grown; one never announced is not either.
+        hub.disconnect(2);
+        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "user 2 went offline");
         hub.disconnect(late.id);
-        for id in 2..=10 {
+        assert!(watcher.queue.try_recv().is_err(), "user 10,000 was never announced");
+        // Back under the limit, arrivals are announced again.
+        hub.disconnect(later.id);
+        for id in 3..=10 {
             hub.disconnect(id);
         }
         while watcher.queue.try_recv().is_ok() {}
