@@ -489,8 +489,11 @@ async fn idle(
         }
     }
     let connected_in = started.elapsed();
-    tokio::time::sleep(options.duration).await;
+    // CPU time is counted from here, as in the other scenarios; memory
+    // from before the connections.
     let rss_before = server_before.as_ref().map(|s| s.rss_kb);
+    let server_before = options.server_pid.and_then(process_stats);
+    tokio::time::sleep(options.duration).await;
     let rss_after = options.server_pid.and_then(process_stats).map(|s| s.rss_kb);
     let per_connection = match (rss_before, rss_after) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before) as f64 / options.clients as f64),
@@ -859,8 +862,12 @@ async fn connect(
     let mut request = format!("{}/ws?v=1", base.replacen("http", "ws", 1)).into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
     request.headers_mut().insert("origin", base.parse()?);
-    let host = base.split("://").nth(1).unwrap_or(&base).trim_end_matches('/');
-    let server = tokio::net::lookup_host(host).await?.find(|a| a.is_ipv4()).ok_or("no IPv4 address")?;
+    let Some(host) = base.strip_prefix("http://") else {
+        return Err("salon-bench speaks plain http:// and ws:// only".into());
+    };
+    let host = host.trim_end_matches('/');
+    let host = if host.contains(':') { host.to_owned() } else { format!("{host}:80") };
+    let server = tokio::net::lookup_host(&host).await?.find(|a| a.is_ipv4()).ok_or("no IPv4 address")?;
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind((source, 0).into())?;
     let stream = socket.connect(server).await?;

@@ -79,6 +79,11 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
     let mut room = None;
     if options.history > 0 {
         let owner = *ids.first().ok_or("--history needs at least one user")?;
+        let members = ids.len().min(HISTORY_MEMBERS);
+        let first = owner.0;
+        if ids.iter().take(members).enumerate().any(|(k, id)| id.0 != first + k as i64) {
+            return Err("seed into an empty database (seeded user ids must be consecutive)".into());
+        }
         let name = RoomName::parse(HISTORY_ROOM).map_err(|p| format!("{p:?}"))?;
         let id = store
             .create_room(owner, name.as_str(), &name.key(), "10 million messages", Visibility::Public)
@@ -86,11 +91,6 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
             .map_err(|e| format!("creating the history room: {e:?}"))?;
         for user in ids.iter().skip(1).take(HISTORY_MEMBERS - 1) {
             store.join_room(id, *user).await?;
-        }
-        let members = ids.len().min(HISTORY_MEMBERS);
-        let first = ids[0].0;
-        if ids.iter().take(members).enumerate().any(|(k, id)| id.0 != first + k as i64) {
-            return Err("seed into an empty database (seeded user ids must be consecutive)".into());
         }
         // Straight into the table, in chunks, authored by the members in
         // turn: the server's writer would take minutes for this.
