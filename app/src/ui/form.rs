@@ -134,6 +134,14 @@ pub fn form_error<T: Send + Sync + 'static>(
     })
 }
 
+/// The first error among the last results of several actions (the buttons
+/// of one card or menu share one error line).
+pub fn first_error<const N: usize>(
+    results: impl Fn() -> [Option<Result<(), AppError>>; N] + Send + Sync + 'static,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || results().into_iter().flatten().find_map(Result::err))
+}
+
 /// The error of the last result, unless it is a problem the form shows at
 /// `field`.
 pub fn error_besides<T: Send + Sync + 'static>(

@@ -12,7 +12,7 @@ use crate::error::Field;
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::avatar::Avatar;
-use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
@@ -86,7 +86,7 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
     let cancel = ServerAction::<CancelFriendRequest>::new();
     let remove = ServerAction::<RemoveFriend>::new();
     let unblock = ServerAction::<UnblockUser>::new();
-    let error = Signal::derive(move || {
+    let error = first_error(move || {
         [
             accept.value().get(),
             decline.value().get(),
@@ -94,9 +94,6 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
             remove.value().get(),
             unblock.value().get(),
         ]
-        .into_iter()
-        .flatten()
-        .find_map(Result::err)
     });
     let FriendsView { friends, incoming, outgoing, blocked, dm_policy } = friends;
     view! {

@@ -7,7 +7,7 @@ use crate::domain::{RoomSummary, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
-use crate::ui::form::{field_problem, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{field_problem, first_error, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
@@ -52,12 +52,7 @@ fn Invitations() -> impl IntoView {
             navigate(&format!("/rooms/{}", room.id), Default::default());
         }
     });
-    let error = Signal::derive(move || {
-        [accept.value().get().map(|r| r.map(drop)), decline.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-    });
+    let error = first_error(move || [accept.value().get().map(|r| r.map(drop)), decline.value().get()]);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

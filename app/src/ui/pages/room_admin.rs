@@ -11,7 +11,7 @@ use crate::domain::{Member, Role, RoleChange, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
-use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
 use crate::ui::pages::friends::{MessageButton, PersonLink};
 use leptos::prelude::*;
@@ -43,12 +43,7 @@ pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
     let kick = ServerAction::<Kick>::new();
     let ban = ServerAction::<BanMember>::new();
     let role = ServerAction::<ChangeRole>::new();
-    let error = Signal::derive(move || {
-        [kick.value().get(), ban.value().get(), role.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(Result::err)
-    });
+    let error = first_error(move || [kick.value().get(), ban.value().get(), role.value().get()]);
     let room = state.id;
     let name = member.profile.shown_name().to_owned();
     let removable = move || match my_role(state) {

@@ -9,6 +9,7 @@ use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
+use crate::ui::form::first_error;
 use crate::ui::live::use_live;
 use crate::ui::pages::friends::MessageButton;
 use crate::ui::session::use_session;
@@ -79,7 +80,7 @@ fn Relations(profile: crate::domain::PublicProfile, relation: Relation, can_mess
     let remove = ServerAction::<RemoveFriend>::new();
     let block = ServerAction::<BlockUser>::new();
     let unblock = ServerAction::<UnblockUser>::new();
-    let error = Signal::derive(move || {
+    let error = first_error(move || {
         [
             request.value().get().map(|r| r.map(drop)),
             accept.value().get(),
@@ -88,9 +89,6 @@ fn Relations(profile: crate::domain::PublicProfile, relation: Relation, can_mess
             block.value().get(),
             unblock.value().get(),
         ]
-        .into_iter()
-        .flatten()
-        .find_map(Result::err)
     });
     let username = profile.username.clone();
     let status = match relation {
