@@ -285,16 +285,14 @@ impl Reader {
                         state.hub.unsubscribe(self.conn, room);
                         (ServerFrame::SubscribeFailed { room, error }, None)
                     }
-                    (Ok(_), after) => match after {
-                        None => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
-                        Some(after) => match messages::missed(state, room, after, RESUME_LIMIT).await {
-                            Ok(Some(messages)) => {
-                                let upto = messages.last().map_or(after, |m| m.seq);
-                                (ServerFrame::Subscribed { room, messages }, Some(upto))
-                            }
-                            Ok(None) => (ServerFrame::Resync { room }, None),
-                            Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
-                        },
+                    (Ok(_), None) => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
+                    (Ok(_), Some(after)) => match messages::missed(state, room, after, RESUME_LIMIT).await {
+                        Ok(Some(messages)) => {
+                            let upto = messages.last().map_or(after, |m| m.seq);
+                            (ServerFrame::Subscribed { room, messages }, Some(upto))
+                        }
+                        Ok(None) => (ServerFrame::Resync { room }, None),
+                        Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
                     },
                 };
                 let text = encode(&frame).unwrap_or_default();

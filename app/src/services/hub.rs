@@ -291,13 +291,7 @@ impl Hub {
     pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
         let mut inner = self.lock();
-        let receivers = inner
-            .users
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| inner.conns.get(id).map(|conn| (id, &conn.queue)));
-        let too_slow = deliver(receivers, None, &text);
+        let too_slow = inner.deliver_to_user(user, &text);
         for id in too_slow {
             inner.close(id, CLOSE_TOO_SLOW);
         }
@@ -340,43 +334,52 @@ impl Hub {
         friends: &[UserId],
         online: bool,
     ) {
-        let frame = ServerFrame::Presence { user, online };
-        let Some(text) = encode(&frame) else { return };
-        {
-            let mut guard = self.lock();
-            let inner = &mut *guard;
-            let mut too_slow = Vec::new();
-            for room in rooms {
-                let Some(receivers) = inner.rooms.get(&room) else { continue };
-                let announced = inner.announced.entry(room).or_default();
-                let send = if online {
-                    let small = receivers.len() <= PRESENCE_ROOM_LIMIT;
-                    if small {
-                        announced.insert(user);
-                    }
-                    small
-                } else {
-                    announced.remove(&user)
-                };
-                let nobody = announced.is_empty();
-                if send {
-                    too_slow.extend(deliver(receivers, None, &text));
+        let Some(text) = encode(&ServerFrame::Presence { user, online }) else { return };
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let mut too_slow = Vec::new();
+        for room in rooms {
+            let Some(receivers) = inner.rooms.get(&room) else { continue };
+            let announced = inner.announced.entry(room).or_default();
+            let send = if online {
+                let small = receivers.len() <= PRESENCE_ROOM_LIMIT;
+                if small {
+                    announced.insert(user);
                 }
-                if nobody {
-                    inner.announced.remove(&room);
-                }
+                small
+            } else {
+                announced.remove(&user)
+            };
+            let nobody = announced.is_empty();
+            if send {
+                too_slow.extend(deliver(receivers, None, &text));
             }
-            for id in too_slow {
-                inner.close(id, CLOSE_TOO_SLOW);
+            if nobody {
+                inner.announced.remove(&room);
             }
         }
         for friend in friends {
-            self.send_to_user(*friend, &frame);
+            too_slow.extend(inner.deliver_to_user(*friend, &text));
+        }
+        for id in too_slow {
+            inner.close(id, CLOSE_TOO_SLOW);
         }
     }
 }
 
 impl Inner {
+    /// Queues `text` for every socket of `user`; returns those whose queue
+    /// is full.
+    fn deliver_to_user(&self, user: UserId, text: &Utf8Bytes) -> Vec<ConnId> {
+        let receivers = self
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
+        deliver(receivers, None, text)
+    }
+
     fn sockets_of(&self, user: UserId) -> Vec<ConnId> {
         self.users.get(&user).cloned().unwrap_or_default()
     }
