@@ -210,11 +210,7 @@ async fn main() -> Result<(), Error> {
     }
     eprintln!("connecting {} sockets…", options.clients);
     let started = Instant::now();
-    let sockets = in_parallel(options.concurrency, subscriptions.into_iter().enumerate().collect(), {
-        let (url, sources) = (options.url.clone(), options.sources);
-        move |(index, (cookie, room))| connect(url.clone(), source(index, sources), cookie, room)
-    })
-    .await?;
+    let sockets = connect_all(&options.url, options.sources, 0, options.concurrency, subscriptions).await?;
     let connected_in = started.elapsed();
     let results = traffic(&options, &run, sockets, room_size).await?;
     report(&options, registered_in, connected_in, rooms.len(), results)
@@ -453,11 +449,7 @@ async fn idle(
     let mut local = Vec::new();
     let mut children = Vec::new();
     if processes <= 1 {
-        local = in_parallel(options.concurrency, subscriptions.into_iter().enumerate().collect(), {
-            let (url, sources) = (options.url.clone(), options.sources);
-            move |(index, (cookie, room))| connect(url.clone(), source(index, sources), cookie, room)
-        })
-        .await?;
+        local = connect_all(&options.url, options.sources, 0, options.concurrency, subscriptions).await?;
     } else {
         let share = subscriptions.len().div_ceil(processes);
         for (k, part) in subscriptions.chunks(share).enumerate() {
@@ -540,10 +532,7 @@ async fn hold(args: &[String]) -> Result<(), Error> {
         Ok(subscriptions)
     })
     .await??;
-    let sockets = in_parallel(concurrency, subscriptions.into_iter().enumerate().collect(), {
-        move |(index, (cookie, room))| connect(url.clone(), source(offset + index, sources), cookie, room)
-    })
-    .await;
+    let sockets = connect_all(&url, sources, offset, concurrency, subscriptions).await;
     match &sockets {
         Ok(sockets) => println!("ready {}", sockets.len()),
         Err(error) => println!("error {error}"),
@@ -843,6 +832,22 @@ async fn create_room(http: &reqwest::Client, base: &str, cookie: &str, name: &st
 async fn join(http: reqwest::Client, base: String, cookie: String, room: RoomId) -> Result<(), Error> {
     call(&http, &base, &cookie, "join_room", &[("room", &room.0.to_string())]).await?;
     Ok(())
+}
+
+/// Opens and subscribes a socket per `(cookie, room)`, `concurrency` at a
+/// time; the first is connection number `offset` (for its source address).
+async fn connect_all(
+    url: &str,
+    sources: u8,
+    offset: usize,
+    concurrency: usize,
+    subscriptions: Vec<(String, RoomId)>,
+) -> Result<Vec<(RoomId, Socket)>, Error> {
+    let url = url.to_owned();
+    in_parallel(concurrency, subscriptions.into_iter().enumerate().collect(), move |(index, (cookie, room))| {
+        connect(url.clone(), source(offset + index, sources), cookie, room)
+    })
+    .await
 }
 
 /// The local address of connection `index`, spread over `sources`
