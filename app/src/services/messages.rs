@@ -1,5 +1,5 @@
-//! Posting messages: one writer thread commits them in groups and publishes
-//! them, and history reads.
+//! Posting messages: one writer thread commits them in groups, a task
+//! publishes them; and history reads.
 //!
 //! An fsync costs milliseconds, so committing each message on its own would
 //! cap a server at a few hundred messages per second. The writer instead
@@ -22,6 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_GROUP: usize = 512;
 /// Posts waiting for the writer before senders wait for room.
 const BACKLOG: usize = 8192;
+/// Committed groups waiting to be published before the writer waits.
+const COMMITTED_GROUPS: usize = 4;
 
 struct Post {
     room: RoomId,
@@ -43,21 +45,30 @@ impl MessageWriter {
     /// Starts the writer on a thread of its own, with its own connection:
     /// it calls SQLite directly, where a pooled connection would hand each
     /// statement to another thread and back (most of the time of a small
-    /// group, measured).
+    /// group, measured). Committed groups are published and answered by a
+    /// task on the runtime: waking thousands of sockets from a thread
+    /// outside it costs a lock and often a system call per socket.
     pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
         let log = store.message_log().map_err(std::io::Error::other)?;
         let (posts, queue) = mpsc::channel(BACKLOG);
-        std::thread::Builder::new().name("salon-writer".into()).spawn(move || write_groups(log, hub, queue))?;
+        let (committed, groups) = mpsc::channel(COMMITTED_GROUPS);
+        std::thread::Builder::new()
+            .name("salon-writer".into())
+            .spawn(move || write_groups(log, queue, committed))?;
+        tokio::spawn(publish_groups(hub, groups));
         Ok(Self { posts })
     }
 }
 
+/// A committed group: its posts and what became of each.
+type Committed = (Vec<Post>, Result<Vec<Appended>, rusqlite::Error>);
+
 /// The writer's loop: every post that arrived meanwhile, in one
-/// transaction, then published in order, then answered. Ends when every
+/// transaction, handed on to be published and answered. Ends when every
 /// sender is gone.
-fn write_groups(mut log: MessageLog, hub: Arc<Hub>, mut queue: mpsc::Receiver<Post>) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
+fn write_groups(mut log: MessageLog, mut queue: mpsc::Receiver<Post>, committed: mpsc::Sender<Committed>) {
     while let Some(first) = queue.blocking_recv() {
+        let mut group = Vec::with_capacity(MAX_GROUP.min(queue.len() + 1));
         group.push(first);
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
@@ -79,28 +90,38 @@ fn write_groups(mut log: MessageLog, hub: Arc<Hub>, mut queue: mpsc::Receiver<Po
         let outcomes = log.append(&batch);
         tracing::debug!(posts = batch.len(), micros = started.elapsed().as_micros() as u64, "committed a group");
         drop(batch);
-        match outcomes {
-            Ok(outcomes) => {
-                for (post, outcome) in group.drain(..).zip(outcomes) {
-                    let answer = match outcome {
-                        Appended::New(message) => {
-                            hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
-                            Ok(message)
-                        }
-                        Appended::Existing(message) => Ok(message),
-                        Appended::NotMember(Some(Visibility::Public)) => Err(AppError::Forbidden),
-                        Appended::NotMember(_) => Err(AppError::NotFound),
-                        Appended::Refused => Err(AppError::field(Field::Message, Problem::NotAccepting)),
-                    };
-                    let _ = post.reply.send(answer);
-                }
-            }
+        if committed.blocking_send((group, outcomes)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Publishes each committed group in order, then answers its senders: an
+/// acknowledged message is durable, and its room has it first.
+async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
+    while let Some((group, outcomes)) = groups.recv().await {
+        let outcomes = match outcomes {
+            Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::error!(%error, posts = group.len(), "committing messages");
-                for post in group.drain(..) {
+                for post in group {
                     let _ = post.reply.send(Err(AppError::Internal));
                 }
+                continue;
             }
+        };
+        for (post, outcome) in group.into_iter().zip(outcomes) {
+            let answer = match outcome {
+                Appended::New(message) => {
+                    hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
+                    Ok(message)
+                }
+                Appended::Existing(message) => Ok(message),
+                Appended::NotMember(Some(Visibility::Public)) => Err(AppError::Forbidden),
+                Appended::NotMember(_) => Err(AppError::NotFound),
+                Appended::Refused => Err(AppError::field(Field::Message, Problem::NotAccepting)),
+            };
+            let _ = post.reply.send(answer);
         }
     }
 }
