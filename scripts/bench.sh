@@ -42,6 +42,7 @@ run idle-server --scenario idle --clients 1 --seeded 0 --duration 2
 # Memory per connection is read on a fresh server, before other scenarios
 # leave freed memory behind for the connections to reuse.
 run idle-19000 --scenario idle --clients 19000 --sources 4 --duration 5 --seeded 8600
+run history-10m-1 --scenario history --clients 1 --seeded 0 --room "$history_room" --duration 10
 run history-10m --scenario history --clients 4 --seeded 0 --room "$history_room" --duration 10
 run small-room-latency --scenario fanout --clients 1000 --senders 10 --rate 100 --duration 10 --seeded 100
 run fanout-5000 --scenario fanout --clients 5000 --senders 40 --rate 200 --duration 10 --seeded 1100

@@ -254,15 +254,25 @@ fn report(
 }
 
 /// `salon-bench table FILE…`: the JSON results of runs as one Markdown
-/// table (a history run's page reads in the rate and latency columns),
-/// then the front-end figures if one of the files holds them.
+/// table (a history run's page reads in the rate and latency columns, as
+/// the server timed them), then history round trips and the front-end
+/// figures if the files hold them.
 fn table(files: &[String]) -> Result<(), Error> {
-    println!("| Scenario | Clients | Rate (msg/s) | Deliveries/s (history: pages/s) | Gaps / dups / missing | Latency p50 / p99 / p99.9 / max (ms): send→receive (history: page read) | Send→ack p99 (ms) | Server CPU-s | Server peak RSS (MB) | RSS per connection (KB) |");
+    println!("| Scenario | Clients | Rate (msg/s) | Deliveries/s (history: pages/s) | Gaps / dups / missing | Latency p50 / p99 / p99.9 / max (ms): send→receive (history: page read, server-side) | Send→ack p99 (ms) | Server CPU-s | Server peak RSS (MB) | RSS per connection (KB) |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let number = |value: &serde_json::Value, digits: usize| {
         value.as_f64().map_or_else(|| "–".to_owned(), |n| format!("{n:.digits$}"))
     };
-    let mut front_end = Vec::new();
+    let quantiles = |latency: &serde_json::Value| {
+        format!(
+            "{} / {} / {} / {}",
+            number(&latency["p50"], 2),
+            number(&latency["p99"], 2),
+            number(&latency["p99_9"], 2),
+            number(&latency["max"], 2)
+        )
+    };
+    let (mut front_end, mut round_trips) = (Vec::new(), Vec::new());
     for file in files {
         let run: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)?;
         if run.get("total_brotli_bytes").is_some() {
@@ -274,10 +284,14 @@ fn table(files: &[String]) -> Result<(), Error> {
         }
         let results = &run["results"];
         let history = run["scenario"] == "history";
-        let latency = if history { &results["page_latency_ms"] } else { &results["send_to_receive_ms"] };
+        let name = file.rsplit('/').next().unwrap_or(file).trim_end_matches(".json");
+        if history {
+            round_trips.push((name, quantiles(&results["page_latency_ms"]), run["clients"].clone()));
+        }
+        let latency = if history { &results["server_ms"] } else { &results["send_to_receive_ms"] };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            file.rsplit('/').next().unwrap_or(file).trim_end_matches(".json"),
+            name,
             run["clients"],
             if results.get("sent").is_some() { number(&run["rate"], 0) } else { "–".into() },
             number(if history { &results["pages_per_s"] } else { &results["deliveries_per_s"] }, 0),
@@ -285,17 +299,7 @@ fn table(files: &[String]) -> Result<(), Error> {
                 (Some(g), Some(d), Some(m)) => format!("{g} / {d} / {m}"),
                 _ => "–".into(),
             },
-            if latency.is_object() {
-                format!(
-                    "{} / {} / {} / {}",
-                    number(&latency["p50"], 2),
-                    number(&latency["p99"], 2),
-                    number(&latency["p99_9"], 2),
-                    number(&latency["max"], 2)
-                )
-            } else {
-                "–".into()
-            },
+            if latency.is_object() { quantiles(latency) } else { "–".into() },
             number(&results["send_to_ack_ms"]["p99"], 2),
             number(&run["server"]["cpu_seconds"], 1),
             run["server"]["peak_rss_kb"]
@@ -303,6 +307,9 @@ fn table(files: &[String]) -> Result<(), Error> {
                 .map_or_else(|| "–".to_owned(), |kb| format!("{:.0}", kb / 1024.0)),
             number(&results["rss_per_connection_kb"], 1),
         );
+    }
+    for (name, latency, clients) in round_trips {
+        println!("\n{name}: page read round trip as {clients} client(s) saw it, p50 / p99 / p99.9 / max: {latency} ms.");
     }
     for run in front_end {
         let kb = |value: &serde_json::Value| number(&(value.as_f64().map(|b| b / 1000.0).into()), 0);
@@ -559,44 +566,83 @@ async fn history(
         .map(|cookie| {
             let (http, url) = (http.clone(), options.url.clone());
             tokio::spawn(async move {
-                let (mut latency, mut pages, mut short_pages, mut errors) = (histogram(), 0u64, 0u64, 0u64);
+                let mut read = Reads::default();
                 let args = [("room", room.0.to_string()), ("before", i64::MAX.to_string())];
                 let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 while Instant::now() < deadline {
                     let asked = Instant::now();
-                    match call(&http, &url, &cookie, "room_history", &args).await {
-                        Ok(response) => match response.json::<serde_json::Value>().await {
-                            Ok(page) => {
-                                let _ = latency.record(asked.elapsed().as_micros().max(1) as u64);
-                                pages += 1;
-                                let count = page["messages"].as_array().map_or(0, Vec::len);
-                                short_pages += u64::from(count != app::domain::HISTORY_PAGE);
-                            }
-                            Err(_) => errors += 1,
-                        },
-                        Err(_) => errors += 1,
+                    let Ok(response) = call(&http, &url, &cookie, "room_history", &args).await else {
+                        read.errors += 1;
+                        continue;
+                    };
+                    let server = server_time(&response);
+                    let Ok(page) = response.json::<serde_json::Value>().await else {
+                        read.errors += 1;
+                        continue;
+                    };
+                    let _ = read.latency.record(asked.elapsed().as_micros().max(1) as u64);
+                    match server {
+                        Some(micros) => {
+                            let _ = read.server.record(micros.max(1));
+                        }
+                        None => read.untimed += 1,
                     }
+                    read.pages += 1;
+                    let count = page["messages"].as_array().map_or(0, Vec::len);
+                    read.short_pages += u64::from(count != app::domain::HISTORY_PAGE);
                 }
-                (latency, pages, short_pages, errors)
+                read
             })
         })
         .collect();
-    let (mut latency, mut pages, mut short_pages, mut errors) = (histogram(), 0, 0, 0);
+    let mut all = Reads::default();
     for reader in readers {
-        let (l, p, s, e) = reader.await?;
-        latency.add(&l)?;
-        pages += p;
-        short_pages += s;
-        errors += e;
+        let read = reader.await?;
+        all.latency.add(&read.latency)?;
+        all.server.add(&read.server)?;
+        all.pages += read.pages;
+        all.short_pages += read.short_pages;
+        all.errors += read.errors;
+        all.untimed += read.untimed;
     }
     let results = json!({
-        "pages": pages,
-        "pages_per_s": pages as f64 / started.elapsed().as_secs_f64(),
-        "short_pages": short_pages,
-        "errors": errors,
-        "page_latency_ms": percentiles(&latency),
+        "pages": all.pages,
+        "pages_per_s": all.pages as f64 / started.elapsed().as_secs_f64(),
+        "short_pages": all.short_pages,
+        "errors": all.errors,
+        "pages_without_server_timing": all.untimed,
+        "server_ms": percentiles(&all.server),
+        "page_latency_ms": percentiles(&all.latency),
     });
     Ok((results, server_before))
+}
+
+/// What one history reader measured.
+struct Reads {
+    /// Round trips, as the generator sees them.
+    latency: Histogram<u64>,
+    /// The server's own time, from its `Server-Timing` header.
+    server: Histogram<u64>,
+    pages: u64,
+    /// Pages of fewer than 50 messages (the room has millions).
+    short_pages: u64,
+    errors: u64,
+    /// Answers without a readable `Server-Timing` header.
+    untimed: u64,
+}
+
+impl Default for Reads {
+    fn default() -> Self {
+        Self { latency: histogram(), server: histogram(), pages: 0, short_pages: 0, errors: 0, untimed: 0 }
+    }
+}
+
+/// The server's time for a response in microseconds, from
+/// `Server-Timing: app;dur=MILLISECONDS`.
+fn server_time(response: &reqwest::Response) -> Option<u64> {
+    let header = response.headers().get("server-timing")?.to_str().ok()?;
+    let millis: f64 = header.split(';').find_map(|part| part.trim().strip_prefix("dur="))?.parse().ok()?;
+    Some((millis * 1000.0).round() as u64)
 }
 
 /// The parts of a `message` or `ack` frame the generator measures.

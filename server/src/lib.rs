@@ -112,6 +112,7 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn_with_state(origins, middleware::same_origin_writes))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::server_timing))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(
             tower_http::trace::TraceLayer::new_for_http().on_response(
