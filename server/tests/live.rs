@@ -7,7 +7,9 @@ mod support;
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use reqwest::StatusCode;
+use futures_util::SinkExt;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use support::{Browser, Socket, TestServer, PASSWORD, PATIENCE};
 
 fn id(text: &str) -> ClientId {
@@ -185,6 +187,34 @@ async fn the_largest_message_arrives_over_the_socket() {
         })
         .await;
     assert_eq!(acked.body, body);
+}
+
+#[tokio::test]
+async fn malformed_frames_are_ignored_and_floods_cut_off() {
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let room = alice.create_room("Noise", "public").await;
+    let mut socket = alice.socket().await;
+    subscribe(&mut socket, room, Some(0)).await;
+    socket.stream.send(WsMessage::text("{not a frame")).await.expect("send");
+    socket.send(&ClientFrame::Send { room: RoomId(room), client_id: id("after-noise"), body: "still here".into() }).await;
+    let acked = socket
+        .until(|frame| match frame {
+            ServerFrame::Ack { message, .. } => Some(message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(acked.body, "still here");
+
+    // Far beyond the burst allowance of client frames; sending fails once
+    // the server has closed the socket.
+    let frame = serde_json::to_string(&ClientFrame::WatchPublicRooms { watch: false }).expect("encode");
+    for _ in 0..400 {
+        if socket.stream.send(WsMessage::text(frame.clone())).await.is_err() {
+            break;
+        }
+    }
+    assert!(socket.close_code(PATIENCE).await.is_some(), "a flooding socket is closed");
 }
 
 #[tokio::test]
