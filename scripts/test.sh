@@ -7,6 +7,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$SALON_ROOT/scripts/setup.sh" --test
 cd "$SALON_ROOT"
 
+# The PostgreSQL server the integration tests also run on (this machine's
+# own by default).
+SALON_TEST_POSTGRES_URL="${SALON_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+
 started=$SECONDS
 say "Unit and integration tests"
 (
@@ -16,7 +20,13 @@ say "Unit and integration tests"
     # several runtimes render in one process at once (never seen with the
     # single runtime of a real server: 1,920 concurrent page loads, none
     # lost). The suite takes a few seconds either way.
-    cargo test --package app --package server --package bench --no-fail-fast -- --test-threads=1
+    env -u SALON_TEST_POSTGRES_URL \
+        cargo test --package app --package server --package bench --no-fail-fast -- --test-threads=1
+    # The same server tests again on PostgreSQL, each on a database of its
+    # own; an unreachable server fails them.
+    say "Integration tests on PostgreSQL ($SALON_TEST_POSTGRES_URL)"
+    SALON_TEST_POSTGRES_URL="$SALON_TEST_POSTGRES_URL" \
+        cargo test --package server --no-fail-fast -- --test-threads=1
 )
 say "Rust tests took $((SECONDS - started)) s"
 

@@ -116,7 +116,9 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
             from = to + 1;
         }
         sqlx::query("UPDATE rooms SET last_seq = $2 WHERE id = $1").bind(id).bind(options.history).execute(pool).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+        if store.engine() == app::store::Engine::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+        }
         room = Some(id);
     }
     let result = json!({

@@ -12,7 +12,7 @@ mod socket;
 
 use app::domain::UserId;
 use app::services::{auth::Backend, AppState};
-use app::store::Store;
+use app::store::{Sessions, Store};
 use app::{shell, App};
 use axum::extract::{FromRef, Path, State};
 use axum::response::{IntoResponse, Response};
@@ -29,7 +29,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 pub use config::Config as SalonConfig;
 
@@ -55,8 +54,6 @@ pub enum StartError {
     Database(#[from] sqlx::Error),
     #[error("cannot start the message writer: {0}")]
     Writer(std::io::Error),
-    #[error("cannot set up the session store: {0}")]
-    Sessions(#[from] tower_sessions_sqlx_store::sqlx::migrate::MigrateError),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
     #[error("invalid Leptos settings: {0}")]
@@ -74,10 +71,8 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
     let store = Store::open(&config.database_url()).await?;
     let state = AppState::new(store.clone()).map_err(StartError::Writer)?;
 
-    let session_store = SqliteStore::new(store.pool().clone());
-    session_store.migrate().await?;
-    tokio::spawn(continuously_delete_expired(session_store.clone()));
-    let sessions = SessionManagerLayer::new(session_store)
+    tokio::spawn(continuously_delete_expired(store.sessions()));
+    let sessions = SessionManagerLayer::new(store.sessions())
         .with_name("salon_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -101,6 +96,7 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
     Ok(Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route(app::domain::protocol::SOCKET_PATH, get(websocket))
         .leptos_routes_with_context(&server_state, routes, context.clone(), {
             let leptos = leptos.clone();
@@ -121,10 +117,33 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         ))
 }
 
-async fn continuously_delete_expired(store: SqliteStore) {
+/// Deletes expired sessions now and every hour.
+async fn continuously_delete_expired(sessions: Sessions) {
     use tower_sessions::ExpiredDeletion;
-    if let Err(error) = store.continuously_delete_expired(tokio::time::Duration::from_secs(3600)).await {
-        tracing::error!(%error, "expired-session cleanup stopped");
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::error!(%error, "deleting expired sessions");
+        }
+    }
+}
+
+/// Readiness: 200 while the database answers, 503 otherwise (a load
+/// balancer then sends requests to other instances). `/healthz` only says
+/// the process is up.
+async fn ready(State(state): State<ServerState>) -> Response {
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(2), state.app.store.ping()).await;
+    match answered {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database does not answer");
+            (http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database is too slow to answer");
+            (http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
     }
 }
 

@@ -175,8 +175,8 @@ async fn sessions_survive_a_restart() {
     browser.register("grace", PASSWORD).await;
     let cookie = browser.session_cookie().expect("session cookie");
 
-    let (data_dir, temp) = server.stop().await;
-    let server = TestServer::start_in(data_dir).await;
+    let (data_dir, temp, database) = server.stop().await;
+    let server = TestServer::restart(data_dir, database).await;
     let returning = server.browser();
     returning.jar_add(&format!("salon_session={cookie}"));
     assert_eq!(returning.account().await["username"], "grace");

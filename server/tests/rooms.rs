@@ -196,10 +196,18 @@ async fn an_owner_who_leaves_hands_the_room_over() {
 #[tokio::test]
 async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_copy() {
     use app::domain::{ClientId, RoomId, Visibility};
-    use app::store::{Appended, NewMessage, NewUser, Store};
+    use app::store::{Appended, Engine, NewMessage, NewUser, Store};
 
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("group.db").display())).await.unwrap();
+    let database = support::TestDatabase::fresh().await;
+    let store = Store::open(&database.url_in(dir.path())).await.unwrap();
+    // The engine's own writer.
+    async fn append(store: &Store, group: &[NewMessage<'_>]) -> Vec<Appended> {
+        match store.engine() {
+            Engine::Sqlite => store.message_log().unwrap().append(group).unwrap(),
+            Engine::Postgres => store.pg_message_log().append(group).await.unwrap(),
+        }
+    }
     let mut users = Vec::new();
     for name in ["alice", "bob"] {
         let email = format!("{name}@example.com");
@@ -222,8 +230,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         new(RoomId(999), alice, &c2, "nowhere"),
         new(first, alice, &c1, "one, third copy"),
     ];
-    let mut log = store.message_log().unwrap();
-    let outcomes = log.append(&group).unwrap();
+    let outcomes = append(&store, &group).await;
     let seen: Vec<String> = outcomes
         .iter()
         .map(|outcome| match outcome {
@@ -252,7 +259,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     let c6 = id("c6");
     let event = NewMessage { room: first, author: alice, client_id: &c6, body: "", event: Some(("removed", bob)) };
     let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];
-    let outcomes = log.append(&later).unwrap();
+    let outcomes = append(&store, &later).await;
     assert!(matches!(&outcomes[0], Appended::Existing(m) if m.seq == 2 && m.body == "two"));
     assert!(matches!(&outcomes[1], Appended::New(m) if m.seq == 3 && m.author.username == "alice"));
     // An event line names its subject.

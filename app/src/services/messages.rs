@@ -1,5 +1,5 @@
-//! Posting messages: one writer thread commits them in groups, a task
-//! publishes them; and history reads.
+//! Posting messages: one writer commits them in groups, a task publishes
+//! them; and history reads.
 //!
 //! An fsync costs milliseconds, so committing each message on its own would
 //! cap a server at a few hundred messages per second. The writer instead
@@ -14,7 +14,7 @@ use crate::domain::{
     ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::{Appended, MessageLog, NewMessage, Store};
+use crate::store::{Appended, Engine, NewMessage, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -35,65 +35,96 @@ struct Post {
     reply: oneshot::Sender<Result<Message, AppError>>,
 }
 
-/// The handle senders use to reach the writer thread.
+/// The handle senders use to reach the writer.
 #[derive(Clone)]
 pub struct MessageWriter {
     posts: mpsc::Sender<Post>,
 }
 
 impl MessageWriter {
-    /// Starts the writer on a thread of its own, with its own connection:
-    /// it calls SQLite directly, where a pooled connection would hand each
-    /// statement to another thread and back (most of the time of a small
-    /// group, measured). Committed groups are published and answered by a
-    /// task on the runtime: waking thousands of sockets from a thread
-    /// outside it costs a lock and often a system call per socket.
+    /// Starts the writer. On SQLite it runs on a thread of its own, with
+    /// its own connection: it calls SQLite directly, where a pooled
+    /// connection would hand each statement to another thread and back
+    /// (most of the time of a small group, measured). On PostgreSQL it is a
+    /// task on the shared pool. Either way committed groups are published
+    /// and answered by a task on the runtime: waking thousands of sockets
+    /// from a thread outside it costs a lock and often a system call per
+    /// socket.
     pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
-        let log = store.message_log().map_err(std::io::Error::other)?;
         let (posts, queue) = mpsc::channel(BACKLOG);
         let (committed, groups) = mpsc::channel(COMMITTED_GROUPS);
-        std::thread::Builder::new()
-            .name("salon-writer".into())
-            .spawn(move || write_groups(log, queue, committed))?;
+        match store.engine() {
+            Engine::Sqlite => {
+                let mut log = store.message_log().map_err(std::io::Error::other)?;
+                std::thread::Builder::new().name("salon-writer".into()).spawn(move || {
+                    let mut queue = queue;
+                    while let Some(first) = queue.blocking_recv() {
+                        let group = gather(first, &mut queue);
+                        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
+                        let started = std::time::Instant::now();
+                        let outcomes = log.append(&batch).map_err(Into::into);
+                        log_group(batch.len(), started);
+                        drop(batch);
+                        if committed.blocking_send((group, outcomes)).is_err() {
+                            return;
+                        }
+                    }
+                })?;
+            }
+            Engine::Postgres => {
+                let log = store.pg_message_log();
+                tokio::spawn(async move {
+                    let mut queue = queue;
+                    while let Some(first) = queue.recv().await {
+                        let group = gather(first, &mut queue);
+                        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
+                        let started = std::time::Instant::now();
+                        let outcomes = log.append(&batch).await.map_err(Into::into);
+                        log_group(batch.len(), started);
+                        drop(batch);
+                        if committed.send((group, outcomes)).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
         tokio::spawn(publish_groups(hub, groups));
         Ok(Self { posts })
     }
 }
 
-/// A committed group: its posts and what became of each.
-type Committed = (Vec<Post>, Result<Vec<Appended>, rusqlite::Error>);
-
-/// The writer's loop: every post that arrived meanwhile, in one
-/// transaction, handed on to be published and answered. Ends when every
-/// sender is gone.
-fn write_groups(mut log: MessageLog, mut queue: mpsc::Receiver<Post>, committed: mpsc::Sender<Committed>) {
-    while let Some(first) = queue.blocking_recv() {
-        let mut group = Vec::with_capacity(MAX_GROUP.min(queue.len() + 1));
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(post) => group.push(post),
-                Err(_) => break,
-            }
-        }
-        let batch: Vec<NewMessage<'_>> = group
-            .iter()
-            .map(|post| NewMessage {
-                room: post.room,
-                author: post.author,
-                client_id: &post.client_id,
-                body: &post.body,
-                event: post.event,
-            })
-            .collect();
-        let started = std::time::Instant::now();
-        let outcomes = log.append(&batch);
-        tracing::debug!(posts = batch.len(), micros = started.elapsed().as_micros() as u64, "committed a group");
-        drop(batch);
-        if committed.blocking_send((group, outcomes)).is_err() {
-            return;
+impl Post {
+    fn new_message(&self) -> NewMessage<'_> {
+        NewMessage {
+            room: self.room,
+            author: self.author,
+            client_id: &self.client_id,
+            body: &self.body,
+            event: self.event,
         }
     }
+}
+
+/// A committed group: its posts and what became of each.
+type Committed = (Vec<Post>, Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>>);
+
+/// `first` and every post that arrived meanwhile, up to a group's size.
+fn gather(first: Post, queue: &mut mpsc::Receiver<Post>) -> Vec<Post> {
+    let mut group = Vec::with_capacity(MAX_GROUP.min(queue.len() + 1));
+    group.push(first);
+    while group.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(post) => group.push(post),
+            Err(_) => break,
+        }
+    }
+    group
+}
+
+/// Logs a committed group's size and time.
+fn log_group(posts: usize, started: std::time::Instant) {
+    tracing::debug!(posts, micros = started.elapsed().as_micros() as u64, "committed a group");
 }
 
 /// Publishes each committed group in order, then answers its senders: an

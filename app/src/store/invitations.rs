@@ -55,6 +55,7 @@ impl Store {
     /// checked in the statement that writes it (the caller checked them
     /// before, to say which). False when nothing was recorded.
     pub async fn invite(&self, room: RoomId, invitee: UserId, inviter: UserId) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO invitations (room_id, invitee_id, inviter_id, created_at)
              SELECT $1, $2, $3, $4 FROM rooms r
@@ -69,9 +70,10 @@ impl Store {
         .bind(invitee)
         .bind(inviter)
         .bind(now_millis())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         Ok(inserted > 0)
     }
 
@@ -122,7 +124,7 @@ impl Store {
     /// Turns the invitation into a membership, in one transaction. False
     /// when there was no invitation (or the room is gone).
     pub async fn accept_invitation(&self, room: RoomId, invitee: UserId) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let found = sqlx::query("DELETE FROM invitations WHERE room_id = $1 AND invitee_id = $2")
             .bind(room)
             .bind(invitee)

@@ -214,159 +214,399 @@ impl MessageLog {
     /// bump per room, one insert, one read mark per (room, author).
     pub fn append(&mut self, batch: &[NewMessage<'_>]) -> rusqlite::Result<Vec<Appended>> {
         let now = now_millis();
+        let missing = || rusqlite::Error::QueryReturnedNoRows;
         let tx = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut group = Group::new(batch);
 
-        // A resend finds its original: stored earlier, or earlier in this group.
-        let keys: Vec<(UserId, &str)> = batch.iter().map(|new| (new.author, new.client_id.as_str())).collect();
-        let stored: HashMap<(UserId, String), Message> = tx
+        let stored = tx
             .prepare_cached(&STORED)?
-            .query_map([json(&keys)?], MessageRow::from_rusqlite)?
+            .query_map([json(&group.keys)?], MessageRow::from_rusqlite)?
             .map(|row| row.map(|row| ((row.author_id, row.client_id.clone()), row.message())))
             .collect::<rusqlite::Result<_>>()?;
-        let mut outcomes: Vec<Option<Appended>> = Vec::with_capacity(batch.len());
-        // The first copy of each client id not stored yet.
-        let mut firsts: HashMap<(UserId, &str), usize> = HashMap::new();
-        let mut fresh = Vec::new();
-        for (index, &(author, client)) in keys.iter().enumerate() {
-            if stored.is_empty() {
-                outcomes.push(None);
-            } else {
-                outcomes.push(stored.get(&(author, client.to_owned())).cloned().map(Appended::Existing));
-            }
-            if outcomes[index].is_none() && *firsts.entry((author, client)).or_insert(index) == index {
-                fresh.push(index);
-            }
-        }
+        group.find_resends(&stored);
 
-        // Who may post where, in this transaction.
-        let mut pairs: Vec<(RoomId, UserId)> = fresh.iter().map(|&i| (batch[i].room, batch[i].author)).collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut refusals: HashMap<(RoomId, UserId), Appended> = HashMap::new();
-        for access in tx.prepare_cached(&ACCESS)?.query_map([json(&pairs)?], Access::from_row)? {
+        let mut refusals = HashMap::new();
+        for access in tx.prepare_cached(&ACCESS)?.query_map([json(&group.pairs())?], Access::from_row)? {
             let access = access?;
             if let Some(refusal) = access.refusal() {
                 refusals.insert((access.room, access.author), refusal);
             }
         }
-        let mut accepted = Vec::with_capacity(fresh.len());
-        for &index in &fresh {
-            let new = &batch[index];
-            match refusals.get(&(new.room, new.author)) {
-                Some(refusal) => outcomes[index] = Some(refusal.clone()),
-                None => accepted.push(index),
-            }
-        }
+        group.admit(&refusals);
 
-        if !accepted.is_empty() {
-            // Each room's next numbers, in the group's order.
-            let mut counts: BTreeMap<RoomId, i64> = BTreeMap::new();
-            for &index in &accepted {
-                *counts.entry(batch[index].room).or_default() += 1;
-            }
-            let counted: Vec<(RoomId, i64)> = counts.iter().map(|(room, n)| (*room, *n)).collect();
-            let mut next: HashMap<RoomId, Seq> = HashMap::new();
+        if group.has_accepted() {
+            let counts = group.counts();
+            let mut last = HashMap::new();
             let mut bump = tx.prepare_cached(
                 "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
                  UPDATE rooms SET last_seq = last_seq + c.n, last_activity = ?2
                  FROM c WHERE rooms.id = c.room
                  RETURNING id, last_seq",
             )?;
-            for last in bump.query_map(rusqlite::params![json(&counted)?, now], |row| {
+            for row in bump.query_map(rusqlite::params![json(&counts)?, now], |row| {
                 Ok((RoomId(row.get(0)?), row.get::<_, Seq>(1)?))
             })? {
-                let (room, last) = last?;
-                next.insert(room, last - counts[&room] + 1);
+                let (room, seq) = row?;
+                last.insert(room, seq);
             }
             drop(bump);
-            let mut seqs = Vec::with_capacity(accepted.len());
-            for &index in &accepted {
-                let seq = next.get_mut(&batch[index].room).ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-                seqs.push(*seq);
-                *seq += 1;
-            }
+            group.number(&counts, &last).ok_or_else(missing)?;
 
-            let rows: Vec<_> = accepted
-                .iter()
-                .zip(&seqs)
-                .map(|(&index, seq)| {
-                    let new = &batch[index];
-                    let (kind, subject) = new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
-                    (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
-                })
-                .collect();
             tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6
                  FROM json_each(?1)",
             )?
-            .execute(rusqlite::params![json(&rows)?, now])?;
-
-            // Writing in a room means having read it.
-            let mut marks: BTreeMap<(RoomId, UserId), Seq> = BTreeMap::new();
-            for (&index, &seq) in accepted.iter().zip(&seqs) {
-                marks.insert((batch[index].room, batch[index].author), seq);
-            }
-            let marks: Vec<(RoomId, UserId, Seq)> =
-                marks.into_iter().map(|((room, user), seq)| (room, user, seq)).collect();
+            .execute(rusqlite::params![json(&group.rows())?, now])?;
             tx.prepare_cached(
-                "WITH c(room, user, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
+                "WITH c(room, member, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
                  UPDATE memberships SET last_read_seq = c.seq
                  FROM c
-                 WHERE memberships.room_id = c.room AND memberships.user_id = c.user AND last_read_seq < c.seq",
+                 WHERE memberships.room_id = c.room AND memberships.user_id = c.member AND last_read_seq < c.seq",
             )?
-            .execute([json(&marks)?])?;
-
-            // The stored messages, built from what was written.
-            let mut ids: Vec<UserId> = accepted
-                .iter()
-                .flat_map(|&index| [Some(batch[index].author), batch[index].event.map(|(_, subject)| subject)])
-                .flatten()
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
+            .execute([json(&group.read_marks())?])?;
             let profiles: HashMap<UserId, PublicProfile> = tx
                 .prepare_cached(
                     "SELECT id, username, display_name, avatar_version FROM users
                      WHERE id IN (SELECT value FROM json_each(?1))",
                 )?
-                .query_map([json(&ids)?], |row| {
+                .query_map([json(&group.people())?], |row| {
                     let id = UserId(row.get(0)?);
                     Ok((id, PublicProfile { id, username: row.get(1)?, display_name: row.get(2)?, avatar_version: row.get(3)? }))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let profile = |id: UserId| profiles.get(&id).cloned().ok_or(rusqlite::Error::QueryReturnedNoRows);
-            for (&index, &seq) in accepted.iter().zip(&seqs) {
-                let new = &batch[index];
-                let event = match new.event {
-                    Some((kind, subject)) => RoomEvent::from_db(kind, profile(subject)?),
-                    None => None,
-                };
-                outcomes[index] = Some(Appended::New(Message {
-                    room: new.room,
-                    seq,
-                    author: profile(new.author)?,
-                    body: new.body.to_owned(),
-                    sent_at: now,
-                    client_id: new.client_id.clone(),
-                    event,
-                }));
-            }
+            group.store(&profiles, now).ok_or_else(missing)?;
         }
         tx.commit()?;
+        Ok(group.outcomes())
+    }
+}
 
-        // A resend within the group gets what its first copy got.
-        for index in 0..batch.len() {
-            let first = firsts.get(&keys[index]).copied().unwrap_or(index);
+/// The PostgreSQL message writer: the same group commit as [`MessageLog`],
+/// on the shared pool, safe with several instances writing at once.
+#[derive(Clone, Debug)]
+pub struct PgMessageLog {
+    pool: sqlx::AnyPool,
+}
+
+/// How PostgreSQL reads a JSON array parameter as rows of `value`.
+macro_rules! pg_elements {
+    ($n:literal) => {
+        concat!("json_array_elements(CAST($", $n, " AS json))")
+    };
+}
+
+impl PgMessageLog {
+    pub(super) fn new(pool: sqlx::AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Appends messages in one transaction, like [`MessageLog::append`].
+    /// A group that collides with another instance's (the same client id
+    /// sent to both at once, or a deadlock) is rolled back and written
+    /// again: the second time it finds what the other committed.
+    pub async fn append(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.try_append(batch).await {
+                Err(sqlx::Error::Database(error)) if attempts < 4 && retryable(error.code().as_deref()) => {
+                    tracing::info!(%error, attempts, "writing a message group again");
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn try_append(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+        static STORED: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH k(author, client) AS (SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM {})
+                 {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client",
+                pg_elements!(1)
+            )
+        });
+        static ACCESS: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "WITH a(room, author) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM {})
+                 SELECT a.room, a.author, r.visibility, m.role,
+                        CAST(r.kind = 'direct' AND EXISTS (
+                            SELECT 1 FROM memberships o
+                            WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS INTEGER) AS refused
+                 FROM a
+                 LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
+                 LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
+                pg_elements!(1),
+                refuses_messages("o.user_id", "a.author")
+            )
+        });
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        // Kicks, bans and blocks wait for the group, and it for them.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) AS locked")
+            .bind(super::RULES_LOCK.0)
+            .bind(super::RULES_LOCK.1)
+            .execute(&mut *tx)
+            .await?;
+        let mut group = Group::new(batch);
+
+        let rows: Vec<MessageRow> = sqlx::query_as(&STORED).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
+        let stored = rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
+        group.find_resends(&stored);
+
+        let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<i64>)> =
+            sqlx::query_as(&ACCESS).bind(pg_json(&group.pairs())?).fetch_all(&mut *tx).await?;
+        let refusals = rows
+            .into_iter()
+            .filter_map(|(room, author, visibility, role, refused)| {
+                let access = Access { room: RoomId(room), author: UserId(author), visibility, role, refused: refused.map(|r| r != 0) };
+                access.refusal().map(|refusal| ((access.room, access.author), refusal))
+            })
+            .collect();
+        group.admit(&refusals);
+
+        if group.has_accepted() {
+            let counts = group.counts();
+            // Every instance locks its rooms in the same order: groups
+            // wait for one another rather than deadlock.
+            sqlx::query(concat!(
+                "SELECT id FROM rooms WHERE id IN (SELECT CAST(value ->> 0 AS BIGINT) FROM ",
+                pg_elements!(1),
+                ") ORDER BY id FOR UPDATE"
+            ))
+            .bind(pg_json(&counts)?)
+            .execute(&mut *tx)
+            .await?;
+            let rows: Vec<(RoomId, Seq)> = sqlx::query_as(concat!(
+                "WITH c(room, n) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM ",
+                pg_elements!(1),
+                ") UPDATE rooms SET last_seq = last_seq + c.n, last_activity = $2
+                 FROM c WHERE rooms.id = c.room
+                 RETURNING rooms.id, rooms.last_seq"
+            ))
+            .bind(pg_json(&counts)?)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            let last = rows.into_iter().collect();
+            group.number(&counts, &last).ok_or(sqlx::Error::RowNotFound)?;
+
+            sqlx::query(concat!(
+                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
+                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
+                        value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT)
+                 FROM ",
+                pg_elements!(1)
+            ))
+            .bind(pg_json(&group.rows())?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(concat!(
+                "WITH c(room, member, seq) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
+                                                      CAST(value ->> 2 AS BIGINT) FROM ",
+                pg_elements!(1),
+                ") UPDATE memberships SET last_read_seq = c.seq
+                 FROM c
+                 WHERE memberships.room_id = c.room AND memberships.user_id = c.member AND last_read_seq < c.seq"
+            ))
+            .bind(pg_json(&group.read_marks())?)
+            .execute(&mut *tx)
+            .await?;
+            let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
+                "SELECT id, username, display_name, avatar_version FROM users
+                 WHERE id IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM ",
+                pg_elements!(1),
+                ")"
+            ))
+            .bind(pg_json(&group.people())?)
+            .fetch_all(&mut *tx)
+            .await?;
+            let profiles = rows
+                .into_iter()
+                .map(|(id, username, display_name, avatar_version)| {
+                    (id, PublicProfile { id, username, display_name, avatar_version })
+                })
+                .collect();
+            group.store(&profiles, now).ok_or(sqlx::Error::RowNotFound)?;
+        }
+        tx.commit().await?;
+        Ok(group.outcomes())
+    }
+}
+
+/// A list of tuples as one JSON array parameter (see [`json`]).
+fn pg_json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+}
+
+/// Whether a PostgreSQL error means "write the group again": a unique
+/// violation (a client id another instance stored meanwhile), a deadlock
+/// or a serialization failure.
+fn retryable(code: Option<&str>) -> bool {
+    matches!(code, Some("23505" | "40P01" | "40001"))
+}
+
+/// What appending a group decides, whatever the engine: which messages are
+/// resends, which are refused, the numbers each room gives the others,
+/// and the messages as stored. Each writer runs its own statements between
+/// the steps, in this order.
+struct Group<'b, 'a> {
+    batch: &'b [NewMessage<'a>],
+    /// (author, client id) of each message.
+    keys: Vec<(UserId, &'b str)>,
+    outcomes: Vec<Option<Appended>>,
+    /// The first copy of each client id not stored yet.
+    firsts: HashMap<(UserId, &'b str), usize>,
+    /// Messages to check: the first copies.
+    fresh: Vec<usize>,
+    /// Messages to store, and their numbers.
+    accepted: Vec<usize>,
+    seqs: Vec<Seq>,
+}
+
+impl<'b, 'a> Group<'b, 'a> {
+    fn new(batch: &'b [NewMessage<'a>]) -> Self {
+        Self {
+            batch,
+            keys: batch.iter().map(|new| (new.author, new.client_id.as_str())).collect(),
+            outcomes: Vec::with_capacity(batch.len()),
+            firsts: HashMap::new(),
+            fresh: Vec::new(),
+            accepted: Vec::new(),
+            seqs: Vec::new(),
+        }
+    }
+
+    /// A resend finds its original: stored earlier (`stored`, by author
+    /// and client id), or earlier in this group.
+    fn find_resends(&mut self, stored: &HashMap<(UserId, String), Message>) {
+        for (index, &(author, client)) in self.keys.iter().enumerate() {
+            let original = if stored.is_empty() { None } else { stored.get(&(author, client.to_owned())) };
+            self.outcomes.push(original.cloned().map(Appended::Existing));
+            if self.outcomes[index].is_none() && *self.firsts.entry((author, client)).or_insert(index) == index {
+                self.fresh.push(index);
+            }
+        }
+    }
+
+    /// The (room, author) pairs whose access to check, in order.
+    fn pairs(&self) -> Vec<(RoomId, UserId)> {
+        let mut pairs: Vec<_> = self.fresh.iter().map(|&i| (self.batch[i].room, self.batch[i].author)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// Keeps the messages whose (room, author) is not refused.
+    fn admit(&mut self, refusals: &HashMap<(RoomId, UserId), Appended>) {
+        for &index in &self.fresh {
+            let new = &self.batch[index];
+            match refusals.get(&(new.room, new.author)) {
+                Some(refusal) => self.outcomes[index] = Some(refusal.clone()),
+                None => self.accepted.push(index),
+            }
+        }
+    }
+
+    fn has_accepted(&self) -> bool {
+        !self.accepted.is_empty()
+    }
+
+    /// How many messages each room takes, by room.
+    fn counts(&self) -> Vec<(RoomId, i64)> {
+        let mut counts: BTreeMap<RoomId, i64> = BTreeMap::new();
+        for &index in &self.accepted {
+            *counts.entry(self.batch[index].room).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// Numbers the accepted messages in the group's order, given each
+    /// room's last number after the bump; `None` if a room is missing.
+    fn number(&mut self, counts: &[(RoomId, i64)], last: &HashMap<RoomId, Seq>) -> Option<()> {
+        let mut next: HashMap<RoomId, Seq> = HashMap::with_capacity(counts.len());
+        for &(room, count) in counts {
+            next.insert(room, last.get(&room)? - count + 1);
+        }
+        for &index in &self.accepted {
+            let seq = next.get_mut(&self.batch[index].room)?;
+            self.seqs.push(*seq);
+            *seq += 1;
+        }
+        Some(())
+    }
+
+    /// The rows to insert: room, seq, author, client id, body, kind, subject.
+    fn rows(&self) -> Vec<(RoomId, Seq, UserId, &str, &str, &str, Option<UserId>)> {
+        self.accepted
+            .iter()
+            .zip(&self.seqs)
+            .map(|(&index, &seq)| {
+                let new = &self.batch[index];
+                let (kind, subject) = new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
+                (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
+            })
+            .collect()
+    }
+
+    /// Writing in a room means having read it: (room, author, seq).
+    fn read_marks(&self) -> Vec<(RoomId, UserId, Seq)> {
+        let mut marks: BTreeMap<(RoomId, UserId), Seq> = BTreeMap::new();
+        for (&index, &seq) in self.accepted.iter().zip(&self.seqs) {
+            marks.insert((self.batch[index].room, self.batch[index].author), seq);
+        }
+        marks.into_iter().map(|((room, user), seq)| (room, user, seq)).collect()
+    }
+
+    /// The users whose profiles the stored messages show.
+    fn people(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self
+            .accepted
+            .iter()
+            .flat_map(|&index| [Some(self.batch[index].author), self.batch[index].event.map(|(_, subject)| subject)])
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The stored messages, built from what was written; `None` if a
+    /// profile is missing.
+    fn store(&mut self, profiles: &HashMap<UserId, PublicProfile>, now: i64) -> Option<()> {
+        for (&index, &seq) in self.accepted.iter().zip(&self.seqs) {
+            let new = &self.batch[index];
+            let event = match new.event {
+                Some((kind, subject)) => RoomEvent::from_db(kind, profiles.get(&subject)?.clone()),
+                None => None,
+            };
+            self.outcomes[index] = Some(Appended::New(Message {
+                room: new.room,
+                seq,
+                author: profiles.get(&new.author)?.clone(),
+                body: new.body.to_owned(),
+                sent_at: now,
+                client_id: new.client_id.clone(),
+                event,
+            }));
+        }
+        Some(())
+    }
+
+    /// What became of each message; a resend within the group gets what
+    /// its first copy got.
+    fn outcomes(mut self) -> Vec<Appended> {
+        for index in 0..self.batch.len() {
+            let first = self.firsts.get(&self.keys[index]).copied().unwrap_or(index);
             if first != index {
-                outcomes[index] = match &outcomes[first] {
+                self.outcomes[index] = match &self.outcomes[first] {
                     Some(Appended::New(message)) => Some(Appended::Existing(message.clone())),
                     other => other.clone(),
                 };
             }
         }
-        let outcomes = outcomes.into_iter().map(|outcome| outcome.unwrap_or(Appended::NotMember(None))).collect();
-        Ok(outcomes)
+        self.outcomes.into_iter().map(|outcome| outcome.unwrap_or(Appended::NotMember(None))).collect()
     }
 }
 

@@ -1,21 +1,31 @@
 //! SQL access, and nothing else: no rules live here.
 //!
-//! Queries use `$n` placeholders and `RETURNING`, which SQLite and PostgreSQL
-//! both understand, so that the scale-out engine can reuse them.
+//! One store, two engines chosen by the database URL: SQLite (a file,
+//! the zero-configuration default) and PostgreSQL (several instances on
+//! one database). Queries go through sqlx's `Any` driver and are written
+//! once, in the SQL both engines understand: `$n` placeholders,
+//! `RETURNING`, `ON CONFLICT`, flags as `CAST(EXISTS (…) AS INTEGER)`.
+//! Only the message writer speaks each engine's own dialect
+//! ([`MessageLog`], [`PgMessageLog`]).
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 mod invitations;
 mod messages;
 mod rooms;
+mod sessions;
 mod social;
 mod users;
 
-pub use messages::{Appended, MessageLog, NewMessage};
+pub use messages::{Appended, MessageLog, NewMessage, PgMessageLog};
 pub use rooms::{Departure, Removed, Standing};
+pub use sessions::Sessions;
 pub use social::{RequestOutcome, Ties};
 pub use users::{NewUser, StoredAvatar, UserRecord};
 
@@ -28,40 +38,135 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+/// The database engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a database URL names: PostgreSQL for `postgres://` and
+    /// `postgresql://`, SQLite otherwise.
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
 /// The database: a pool and the queries that run on it.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// The database file, for the message writer's own connection
+    pool: AnyPool,
+    engine: Engine,
+    /// The SQLite database file, for the message writer's own connection
     /// ([`MessageLog`]).
-    path: std::sync::Arc<std::path::Path>,
+    path: Option<Arc<std::path::Path>>,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The advisory lock (class, key) on PostgreSQL that transactions relying
+/// on who may do what take: see [`Store::begin_write`].
+pub(crate) const RULES_LOCK: (i32, i32) = (0, 0);
 
 impl Store {
-    /// Opens (creating it if needed) the database at `url` and applies every
-    /// pending migration.
+    /// Opens the database at `url` (creating an SQLite file if needed) and
+    /// applies every pending migration of its engine.
     pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let path = std::sync::Arc::from(options.get_filename());
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, path })
+        sqlx::any::install_default_drivers();
+        match Engine::of(url) {
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Ok(Self { pool, engine: Engine::Postgres, path: None })
+            }
+            Engine::Sqlite => {
+                // Create the file and switch it to write-ahead logging (a
+                // lasting property of the file) before the pool opens it.
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal);
+                let path: Arc<std::path::Path> = Arc::from(options.get_filename());
+                options.connect().await?.close().await?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            // Commits in WAL mode are durable at the next
+                            // checkpoint; the message writer syncs fully.
+                            connection.execute("PRAGMA synchronous = NORMAL").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?;
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                Ok(Self { pool, engine: Engine::Sqlite, path: Some(path) })
+            }
+        }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
-    /// A connection for the message writer (one per process).
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The SQLite message writer's own connection (one per process); an
+    /// error on PostgreSQL, whose writer is [`Store::pg_message_log`].
     pub fn message_log(&self) -> rusqlite::Result<MessageLog> {
-        MessageLog::open(&self.path)
+        match &self.path {
+            Some(path) => MessageLog::open(path),
+            None => Err(rusqlite::Error::InvalidPath("not an SQLite database".into())),
+        }
+    }
+
+    /// The PostgreSQL message writer, on this store's pool.
+    pub fn pg_message_log(&self) -> PgMessageLog {
+        PgMessageLog::new(self.pool.clone())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
+    }
+
+    /// The sessions of signed-in browsers, kept in this database so that
+    /// every instance sees them.
+    pub fn sessions(&self) -> Sessions {
+        Sessions::new(self.pool.clone())
+    }
+
+    /// Begins a transaction whose checks must hold until it commits (who is
+    /// a member, banned, blocked, a friend…). On SQLite every writing
+    /// transaction takes the database's one write lock at once (`BEGIN
+    /// IMMEDIATE`). On PostgreSQL these transactions take turns on one
+    /// advisory lock, which message groups take shared: a kick and a
+    /// message never interleave, on any instance.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, $2)) AS locked")
+                    .bind(RULES_LOCK.0)
+                    .bind(RULES_LOCK.1)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use super::{classify, now_millis, Store, StoreError};
 use crate::domain::{
     preview_text, Ban, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 /// A room row joined with the viewer's membership and the latest message.
 #[derive(sqlx::FromRow)]
@@ -26,8 +26,8 @@ struct SummaryRow {
     peer_username: Option<String>,
     peer_display_name: Option<String>,
     peer_avatar_version: Option<i64>,
-    banned: bool,
-    invited: bool,
+    banned: i64,
+    invited: i64,
 }
 
 /// A room as one user sees it, with what keeps them out of it or lets
@@ -71,7 +71,7 @@ impl SummaryRow {
             peer,
             peer_online: false,
         };
-        Standing { summary, banned: self.banned, invited: self.invited }
+        Standing { summary, banned: self.banned != 0, invited: self.invited != 0 }
     }
 }
 
@@ -82,8 +82,8 @@ const SUMMARY_COLUMNS: &str = "
     u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
     pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
     pu.avatar_version AS peer_avatar_version,
-    EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS banned,
-    EXISTS (SELECT 1 FROM invitations i WHERE i.room_id = r.id AND i.invitee_id = $1) AS invited";
+    CAST(EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS INTEGER) AS banned,
+    CAST(EXISTS (SELECT 1 FROM invitations i WHERE i.room_id = r.id AND i.invitee_id = $1) AS INTEGER) AS invited";
 const SUMMARY_JOINS: &str = "
     LEFT JOIN messages msg ON msg.room_id = r.id AND msg.seq = r.last_seq
     LEFT JOIN users u ON u.id = msg.author_id
@@ -171,7 +171,7 @@ impl Store {
         visibility: Visibility,
     ) -> Result<RoomId, StoreError> {
         let now = now_millis();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (RoomId,) = sqlx::query_as(
             "INSERT INTO rooms (name, name_key, topic, visibility, last_activity, member_count, created_at)
              VALUES ($1, $2, $3, $4, $5, 1, $5) RETURNING id",
@@ -309,7 +309,7 @@ impl Store {
     /// Adds `user` as a member who has read everything so far. Returns
     /// false if they already were one.
     pub async fn join_room(&self, room: RoomId, user: UserId) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let added = add_membership(&mut tx, room, user, Role::Member).await?;
         tx.commit().await?;
         Ok(added)
@@ -332,7 +332,7 @@ impl Store {
         key: &str,
     ) -> Result<(RoomId, bool), sqlx::Error> {
         let now = now_millis();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let created: Option<RoomId> = sqlx::query_scalar(
             "INSERT INTO rooms (name, name_key, topic, visibility, kind, last_activity, created_at)
              VALUES ('', $1, '', 'private', 'direct', $2, $2)
@@ -371,7 +371,7 @@ impl Store {
         at_most: Role,
         banned_by: Option<UserId>,
     ) -> Result<Removed, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         // The role is checked again here, where it cannot change: the owner
         // is never removed, and `at_most` is the highest role removable.
         let role: Option<String> = sqlx::query_scalar(
@@ -461,6 +461,7 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         // `owner` is checked here too, where it cannot have handed the room
         // over since the caller checked.
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE memberships SET role = $3 WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'
                AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $4 AND role = 'owner')",
@@ -469,9 +470,10 @@ impl Store {
         .bind(user)
         .bind(role.as_str())
         .bind(owner)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         Ok(changed > 0)
     }
 
@@ -482,7 +484,7 @@ impl Store {
         from: UserId,
         to: UserId,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let promoted = sqlx::query(
             "UPDATE memberships SET role = 'owner' WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'",
         )
@@ -532,7 +534,7 @@ impl Store {
     /// Deletes the room: every member goes, pending invitations too, and
     /// the room is archived (its history is kept). Returns who were members.
     pub async fn delete_room(&self, room: RoomId) -> Result<Vec<UserId>, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let members: Vec<UserId> =
             sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
                 .bind(room)
@@ -552,7 +554,7 @@ impl Store {
     /// the longest-standing admin, or else the longest-standing member; the
     /// last member to leave archives the room. `None` if not a member.
     pub async fn leave_room(&self, room: RoomId, user: UserId) -> Result<Option<Departure>, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let role: Option<String> =
             sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING role")
                 .bind(room)
@@ -615,7 +617,7 @@ impl Store {
 /// it. False when `user` already was a member, is banned, or the room is
 /// archived.
 pub(super) async fn add_membership(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     room: RoomId,
     user: UserId,
     role: Role,

@@ -3,7 +3,7 @@
 use super::messages::refuses_messages;
 use super::{now_millis, Store};
 use crate::domain::{DmPolicy, PublicProfile, UserId};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use std::sync::LazyLock;
 
 /// A user with the time of the row that lists them.
@@ -33,7 +33,7 @@ fn profiles(rows: Vec<ProfileRow>) -> Vec<(PublicProfile, i64)> {
 }
 
 /// What two users are to each other, seen from `a`.
-#[derive(Debug, Default, sqlx::FromRow)]
+#[derive(Debug, Default)]
 pub struct Ties {
     pub friends: bool,
     /// `a` asked `b` to be friends.
@@ -59,28 +59,34 @@ pub enum RequestOutcome {
 
 impl Store {
     pub async fn ties(&self, a: UserId, b: UserId) -> Result<Ties, sqlx::Error> {
-        sqlx::query_as(
+        let (friends, requested, requested_by, blocks, blocked_by): (i64, i64, i64, i64, i64) = sqlx::query_as(
             "SELECT
-                EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2) AS friends,
-                EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $1 AND to_id = $2) AS requested,
-                EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $2 AND to_id = $1) AS requested_by,
-                EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS blocks,
-                EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS blocked_by",
+                CAST(EXISTS (SELECT 1 FROM friendships WHERE user_id = $1 AND friend_id = $2) AS INTEGER),
+                CAST(EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $1 AND to_id = $2) AS INTEGER),
+                CAST(EXISTS (SELECT 1 FROM friend_requests WHERE from_id = $2 AND to_id = $1) AS INTEGER),
+                CAST(EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS INTEGER),
+                CAST(EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS INTEGER)",
         )
         .bind(a)
         .bind(b)
         .fetch_one(&self.pool)
-        .await
+        .await?;
+        Ok(Ties {
+            friends: friends != 0,
+            requested: requested != 0,
+            requested_by: requested_by != 0,
+            blocks: blocks != 0,
+            blocked_by: blocked_by != 0,
+        })
     }
 
-    /// Whether `to` refuses direct messages from `from` (see
-    /// [`refuses_messages`]).
     pub async fn refuses_messages(&self, to: UserId, from: UserId) -> Result<bool, sqlx::Error> {
-        static QUERY: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", refuses_messages("$1", "$2")));
-        sqlx::query_scalar(&QUERY).bind(to).bind(from).fetch_one(&self.pool).await
+        static QUERY: LazyLock<String> =
+            LazyLock::new(|| format!("SELECT CAST({} AS INTEGER)", refuses_messages("$1", "$2")));
+        let refused: i64 = sqlx::query_scalar(&QUERY).bind(to).bind(from).fetch_one(&self.pool).await?;
+        Ok(refused != 0)
     }
 
-    /// The ids of the friends of `user`.
     pub async fn friend_ids_of(&self, user: UserId) -> Result<Vec<UserId>, sqlx::Error> {
         sqlx::query_scalar("SELECT friend_id FROM friendships WHERE user_id = $1")
             .bind(user)
@@ -108,7 +114,7 @@ impl Store {
     /// Records a request from `from` to `to`; when `to` had already asked
     /// `from`, both requests become a friendship instead.
     pub async fn request_friend(&self, from: UserId, to: UserId) -> Result<RequestOutcome, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let crossing = sqlx::query("DELETE FROM friend_requests WHERE from_id = $1 AND to_id = $2")
             .bind(to)
             .bind(from)
@@ -149,7 +155,7 @@ impl Store {
     /// Turns the request from `from` to `to` into a friendship. False when
     /// there was no such request.
     pub async fn accept_friend(&self, from: UserId, to: UserId) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let found = sqlx::query("DELETE FROM friend_requests WHERE from_id = $1 AND to_id = $2")
             .bind(from)
             .bind(to)
@@ -233,7 +239,7 @@ impl Store {
     /// `blocker` blocks `blocked`: any friendship and request between them
     /// ends, and invitations from `blocked` to `blocker` are withdrawn.
     pub async fn block(&self, blocker: UserId, blocked: UserId) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
@@ -276,7 +282,7 @@ impl Store {
     }
 }
 
-async fn befriend(tx: &mut Transaction<'_, Sqlite>, a: UserId, b: UserId) -> Result<(), sqlx::Error> {
+async fn befriend(tx: &mut Transaction<'_, Any>, a: UserId, b: UserId) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO friendships (user_id, friend_id, since) VALUES ($1, $2, $3), ($2, $1, $3)
          ON CONFLICT DO NOTHING",

@@ -1,5 +1,10 @@
 //! Starts the real server on a random port with a fresh database and talks
 //! to it as a browser's fetch would.
+//!
+//! The database is an SQLite file in a temporary directory, or, when
+//! `SALON_TEST_POSTGRES_URL` names a PostgreSQL server, a database of its
+//! own created there for the test (and dropped after it). A configured
+//! server that cannot be reached fails the test.
 
 #![allow(dead_code)]
 
@@ -15,28 +20,102 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+/// The environment variable naming the PostgreSQL server to test on.
+pub const POSTGRES_ENV: &str = "SALON_TEST_POSTGRES_URL";
+
+/// A fresh, empty database for one test.
+pub struct TestDatabase {
+    /// Its URL; `None` for the SQLite file the server makes in its data
+    /// directory.
+    pub url: Option<String>,
+    /// The PostgreSQL server and the database's name, to drop it.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn fresh() -> Self {
+        let Ok(server) = std::env::var(POSTGRES_ENV) else {
+            return Self { url: None, postgres: None };
+        };
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("salon_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let server = server.trim_end_matches('/').to_owned();
+        let mut admin = admin_connection(&server).await;
+        sqlx::Executor::execute(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .expect("dropping a leftover test database");
+        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("creating a test database");
+        Self { url: Some(format!("{server}/{name}")), postgres: Some((server, name)) }
+    }
+
+    /// A URL for `app::store::Store::open`: PostgreSQL's, or an SQLite file
+    /// in `dir`.
+    pub fn url_in(&self, dir: &std::path::Path) -> String {
+        self.url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.join("salon.db").display()))
+    }
+}
+
+async fn admin_connection(server: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    match sqlx::PgConnection::connect(&format!("{server}/postgres")).await {
+        Ok(connection) => connection,
+        Err(error) => panic!("{POSTGRES_ENV} is set to {server} but it cannot be reached: {error}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else { return };
+        // Dropped from a test's runtime: on a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                let mut admin = admin_connection(&server).await;
+                let _ = sqlx::Executor::execute(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+            });
+        });
+        let _ = dropped.join();
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+    database: Option<TestDatabase>,
 }
 
 impl TestServer {
     pub async fn start() -> Self {
         let temp = tempfile::tempdir().expect("temporary directory");
-        let mut server = Self::start_in(temp.path().to_path_buf()).await;
+        let database = TestDatabase::fresh().await;
+        let mut server = Self::start_on(temp.path().to_path_buf(), database.url.clone()).await;
         server._temp = Some(temp);
+        server.database = Some(database);
         server
     }
 
-    /// Starts a server on an existing data directory (to test restarts).
-    pub async fn start_in(data_dir: PathBuf) -> Self {
+    /// Starts a server again on what an earlier one left (to test
+    /// restarts): its data directory and database.
+    pub async fn restart(data_dir: PathBuf, database: Option<TestDatabase>) -> Self {
+        let url = database.as_ref().and_then(|database| database.url.clone());
+        let mut server = Self::start_on(data_dir, url).await;
+        server.database = database;
+        server
+    }
+
+    async fn start_on(data_dir: PathBuf, database_url: Option<String>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = Config::for_data_dir(data_dir.clone());
+        let mut config = Config::for_data_dir(data_dir.clone());
+        config.database_url = database_url;
         let task = tokio::spawn(async move {
             server::serve(config, listener, async {
                 let _ = stopped.await;
@@ -44,7 +123,7 @@ impl TestServer {
             .await
             .expect("server runs");
         });
-        let server = Self { addr, data_dir, stop: Some(stop), task: Some(task), _temp: None };
+        let server = Self { addr, data_dir, stop: Some(stop), task: Some(task), _temp: None, database: None };
         server.wait_ready().await;
         server
     }
@@ -60,15 +139,24 @@ impl TestServer {
         panic!("server did not become ready");
     }
 
-    /// Stops the server and gives back its data directory (kept alive).
-    pub async fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>) {
+    /// Stops the server and gives back what it ran on, kept for
+    /// [`TestServer::restart`]: its data directory (and the temporary
+    /// directory holding it) and its database.
+    pub async fn stop(mut self) -> (PathBuf, Option<tempfile::TempDir>, Option<TestDatabase>) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.expect("server task");
         }
-        (self.data_dir.clone(), self._temp.take())
+        (self.data_dir.clone(), self._temp.take(), self.database.take())
+    }
+
+    /// Another instance on this server's database (and data directory), as
+    /// a second machine behind the same address would be.
+    pub async fn another_instance(&self) -> TestServer {
+        let url = self.database.as_ref().and_then(|database| database.url.clone());
+        Self::start_on(self.data_dir.clone(), url).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -86,6 +174,13 @@ pub struct Browser {
     pub base: String,
     pub client: Client,
     jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    /// The same browser (cookies and all) talking to another instance.
+    pub fn at(&self, server: &TestServer) -> Browser {
+        Browser { base: server.url(""), ..self.clone() }
+    }
 }
 
 pub struct Reply {
