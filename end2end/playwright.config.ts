@@ -5,7 +5,10 @@ import { defineConfig, devices } from '@playwright/test';
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',
-  timeout: 60_000,
+  // A safety net against hangs, not a measure: on a loaded 2-core machine a
+  // debug build's pages take up to 10 s each to hydrate, and the longest
+  // tests open four of them.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
