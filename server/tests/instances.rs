@@ -71,3 +71,25 @@ async fn two_instances_number_one_room_without_gaps_or_duplicates() {
         assert_eq!(bodies.len(), total + 1);
     }
 }
+
+/// The pool and the SQLite message writer open one file, whatever the
+/// data directory's path looks like (spaces, `..`).
+#[tokio::test]
+async fn an_sqlite_path_with_spaces_and_dots_is_one_database() {
+    use app::domain::{ClientId, Visibility};
+    use app::store::{Appended, NewMessage, NewUser, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("my data")).unwrap();
+    std::fs::create_dir_all(dir.path().join("db dir")).unwrap();
+    let url = format!("sqlite://{}/my data/../db dir/salon.db", dir.path().display());
+    let store = Store::open(&url).await.expect("opens");
+    let user = NewUser { username: "ann", username_key: "ann", email: "a@x.org", email_key: "a@x.org", password_hash: "x" };
+    let ann = store.insert_user(user).await.unwrap().id;
+    let room = store.create_room(ann, "Here", "here", "", Visibility::Public).await.unwrap();
+    let client_id = ClientId::parse("one").unwrap();
+    let message = NewMessage { room, author: ann, client_id: &client_id, body: "hello", event: None };
+    let outcomes = store.message_log().unwrap().append(&[message]).unwrap();
+    assert!(matches!(&outcomes[0], Appended::New(m) if m.seq == 1), "{outcomes:?}");
+    assert!(dir.path().join("db dir/salon.db").exists());
+}

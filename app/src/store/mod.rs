@@ -95,8 +95,13 @@ impl Store {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal);
-                let path: Arc<std::path::Path> = Arc::from(options.get_filename());
                 options.connect().await?.close().await?;
+                // The pool and the message writer must open the very same
+                // file: both get its canonical path (the `Any` driver
+                // reparses the URL, and would tidy `a/../b` differently).
+                let path: Arc<std::path::Path> =
+                    Arc::from(std::fs::canonicalize(options.get_filename()).map_err(sqlx::Error::Io)?);
+                let url = sqlite_url(&path)?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(8)
                     .after_connect(|connection, _| {
@@ -107,7 +112,7 @@ impl Store {
                             Ok(())
                         })
                     })
-                    .connect(url)
+                    .connect(&url)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
                 Ok(Self { pool, engine: Engine::Sqlite, path: Some(path) })
@@ -168,6 +173,23 @@ impl Store {
             }
         }
     }
+}
+
+/// The URL of the SQLite file at absolute `path`, with the characters a URL
+/// would misread escaped.
+fn sqlite_url(path: &std::path::Path) -> Result<String, sqlx::Error> {
+    let path = path.to_str().ok_or_else(|| sqlx::Error::Configuration("the database path is not UTF-8".into()))?;
+    let mut url = String::from("sqlite://");
+    for c in path.chars() {
+        match c {
+            '%' => url.push_str("%25"),
+            '?' => url.push_str("%3F"),
+            '#' => url.push_str("%23"),
+            ' ' => url.push_str("%20"),
+            c => url.push(c),
+        }
+    }
+    Ok(url)
 }
 
 /// Maps a unique-constraint violation to the name of the column it guards
