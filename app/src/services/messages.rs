@@ -14,7 +14,7 @@ use crate::domain::{
     ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::{Appended, Engine, NewMessage, Store};
+use crate::store::{Appended, Engine, MessageLog, NewMessage, PgMessageLog, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -42,55 +42,58 @@ pub struct MessageWriter {
 }
 
 impl MessageWriter {
-    /// Starts the writer. On SQLite it runs on a thread of its own, with
-    /// its own connection: it calls SQLite directly, where a pooled
-    /// connection would hand each statement to another thread and back
-    /// (most of the time of a small group, measured). On PostgreSQL it is a
-    /// task on the shared pool. Either way committed groups are published
-    /// and answered by a task on the runtime: waking thousands of sockets
-    /// from a thread outside it costs a lock and often a system call per
-    /// socket.
+    /// Starts the writer on a thread of its own. On SQLite it has its own
+    /// connection and calls SQLite directly, where a pooled connection
+    /// would hand each statement to another thread and back (most of the
+    /// time of a small group, measured); on PostgreSQL it drives the shared
+    /// pool. Either way committed groups are published and answered by a
+    /// task on the runtime: waking thousands of sockets from a thread
+    /// outside it costs a lock and often a system call per socket.
     pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
+        let log = match store.engine() {
+            Engine::Sqlite => Log::Sqlite(store.message_log().map_err(std::io::Error::other)?),
+            Engine::Postgres => Log::Postgres(store.pg_message_log(), tokio::runtime::Handle::current()),
+        };
         let (posts, queue) = mpsc::channel(BACKLOG);
         let (committed, groups) = mpsc::channel(COMMITTED_GROUPS);
-        match store.engine() {
-            Engine::Sqlite => {
-                let mut log = store.message_log().map_err(std::io::Error::other)?;
-                std::thread::Builder::new().name("salon-writer".into()).spawn(move || {
-                    let mut queue = queue;
-                    while let Some(first) = queue.blocking_recv() {
-                        let group = gather(first, &mut queue);
-                        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
-                        let started = std::time::Instant::now();
-                        let outcomes = log.append(&batch).map_err(Into::into);
-                        log_group(batch.len(), started);
-                        drop(batch);
-                        if committed.blocking_send((group, outcomes)).is_err() {
-                            return;
-                        }
-                    }
-                })?;
-            }
-            Engine::Postgres => {
-                let log = store.pg_message_log();
-                tokio::spawn(async move {
-                    let mut queue = queue;
-                    while let Some(first) = queue.recv().await {
-                        let group = gather(first, &mut queue);
-                        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
-                        let started = std::time::Instant::now();
-                        let outcomes = log.append(&batch).await.map_err(Into::into);
-                        log_group(batch.len(), started);
-                        drop(batch);
-                        if committed.send((group, outcomes)).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        }
+        std::thread::Builder::new()
+            .name("salon-writer".into())
+            .spawn(move || write_groups(log, queue, committed))?;
         tokio::spawn(publish_groups(hub, groups));
         Ok(Self { posts })
+    }
+}
+
+/// The engine's own group writer.
+enum Log {
+    Sqlite(MessageLog),
+    /// Run on the runtime, from the writer's thread.
+    Postgres(PgMessageLog, tokio::runtime::Handle),
+}
+
+impl Log {
+    fn append(&mut self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(match self {
+            Self::Sqlite(log) => log.append(batch)?,
+            Self::Postgres(log, runtime) => runtime.block_on(log.append(batch))?,
+        })
+    }
+}
+
+/// The writer's loop: every post that arrived meanwhile, in one
+/// transaction, handed on to be published and answered. Ends when every
+/// sender is gone.
+fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::Sender<Committed>) {
+    while let Some(first) = queue.blocking_recv() {
+        let group = gather(first, &mut queue);
+        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
+        let started = std::time::Instant::now();
+        let outcomes = log.append(&batch);
+        tracing::debug!(posts = batch.len(), micros = started.elapsed().as_micros() as u64, "committed a group");
+        drop(batch);
+        if committed.blocking_send((group, outcomes)).is_err() {
+            return;
+        }
     }
 }
 
@@ -120,11 +123,6 @@ fn gather(first: Post, queue: &mut mpsc::Receiver<Post>) -> Vec<Post> {
         }
     }
     group
-}
-
-/// Logs a committed group's size and time.
-fn log_group(posts: usize, started: std::time::Instant) {
-    tracing::debug!(posts, micros = started.elapsed().as_micros() as u64, "committed a group");
 }
 
 /// Publishes each committed group in order, then answers its senders: an
