@@ -343,11 +343,7 @@ impl PgMessageLog {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         // Kicks, bans and blocks wait for the group, and it for them.
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) AS locked")
-            .bind(super::RULES_LOCK.0)
-            .bind(super::RULES_LOCK.1)
-            .execute(&mut *tx)
-            .await?;
+        super::lock_rules(&mut tx, super::RulesLock::Shared).await?;
         let mut group = Group::new(batch);
 
         let rows: Vec<MessageRow> = sqlx::query_as(&STORED).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
@@ -367,6 +363,7 @@ impl PgMessageLog {
 
         if group.has_accepted() {
             let counts = group.counts();
+            let counted = pg_json(&counts)?;
             // Every instance locks its rooms in the same order: groups
             // wait for one another rather than deadlock.
             sqlx::query(concat!(
@@ -374,7 +371,7 @@ impl PgMessageLog {
                 pg_elements!(1),
                 ") ORDER BY id FOR UPDATE"
             ))
-            .bind(pg_json(&counts)?)
+            .bind(counted.as_str())
             .execute(&mut *tx)
             .await?;
             let rows: Vec<(RoomId, Seq)> = sqlx::query_as(concat!(
@@ -384,7 +381,7 @@ impl PgMessageLog {
                  FROM c WHERE rooms.id = c.room
                  RETURNING rooms.id, rooms.last_seq"
             ))
-            .bind(pg_json(&counts)?)
+            .bind(counted.as_str())
             .bind(now)
             .fetch_all(&mut *tx)
             .await?;

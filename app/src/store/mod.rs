@@ -164,15 +164,29 @@ impl Store {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Engine::Postgres => {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, $2)) AS locked")
-                    .bind(RULES_LOCK.0)
-                    .bind(RULES_LOCK.1)
-                    .execute(&mut *tx)
-                    .await?;
+                lock_rules(&mut tx, RulesLock::Exclusive).await?;
                 Ok(tx)
             }
         }
     }
+}
+
+/// How a PostgreSQL transaction holds [`RULES_LOCK`].
+pub(crate) enum RulesLock {
+    /// Message groups: any number at once.
+    Shared,
+    /// Changes to who may do what: alone.
+    Exclusive,
+}
+
+/// Takes [`RULES_LOCK`] until the transaction ends.
+pub(crate) async fn lock_rules(tx: &mut Transaction<'_, Any>, lock: RulesLock) -> Result<(), sqlx::Error> {
+    let sql = match lock {
+        RulesLock::Shared => "SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared($1, $2)) AS locked",
+        RulesLock::Exclusive => "SELECT 1 FROM (SELECT pg_advisory_xact_lock($1, $2)) AS locked",
+    };
+    sqlx::query(sql).bind(RULES_LOCK.0).bind(RULES_LOCK.1).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The URL of the SQLite file at absolute `path`, with the characters a URL
