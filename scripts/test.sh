@@ -10,6 +10,9 @@ cd "$SALON_ROOT"
 # The PostgreSQL server the integration tests also run on (this machine's
 # own by default).
 SALON_TEST_POSTGRES_URL="${SALON_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+# The Redis server that links the instances of the multi-instance tests
+# (both passes); an unreachable one fails them.
+export SALON_TEST_REDIS_URL="${SALON_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 started=$SECONDS
 say "Unit and integration tests"

@@ -32,9 +32,31 @@ pub struct Config {
     #[arg(long, env = "SALON_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
 
+    /// Redis URL (e.g. `redis://127.0.0.1:6379`) for running several
+    /// instances on one PostgreSQL database: live events published on one
+    /// reach the sockets of all. Without it, one instance serves alone.
+    #[arg(long, env = "SALON_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// The Redis pub/sub channel the instances share (several Salon sites
+    /// can use one Redis server with a channel each).
+    #[arg(long, env = "SALON_REDIS_CHANNEL", default_value = "salon")]
+    pub redis_channel: String,
+
+    /// Log format: `text` for people, `json` (one object per line) for log
+    /// collectors.
+    #[arg(long, env = "SALON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Directory with the built front end (`pkg/`, icons, manifest).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -57,6 +79,9 @@ impl Config {
             database_url: None,
             public_origin: None,
             secure_cookies: None,
+            redis_url: None,
+            redis_channel: "salon".into(),
+            log_format: LogFormat::Text,
             site_root: PathBuf::from("target/site"),
         }
     }
@@ -72,6 +97,8 @@ mod tests {
         assert_eq!(config.bind, SocketAddr::from(([127, 0, 0, 1], 3000)));
         assert_eq!(config.database_url(), "sqlite://data/salon.db");
         assert!(!config.secure_cookies());
+        assert_eq!(config.redis_url, None, "one instance, no Redis");
+        assert_eq!(config.log_format, LogFormat::Text);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod config;
 mod middleware;
 mod socket;
 
+use app::domain::protocol::CLOSE_RESTART;
 use app::domain::UserId;
 use app::services::{auth::Backend, AppState};
 use app::store::{Sessions, Store};
@@ -26,11 +27,15 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use config::Config as SalonConfig;
+
+/// How long a stopping instance waits for its sockets to close.
+const SOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The router's state: Leptos' options and the services' state.
 #[derive(Clone)]
@@ -38,6 +43,8 @@ struct ServerState {
     leptos: LeptosOptions,
     app: AppState,
     origins: middleware::OriginPolicy,
+    /// Set once the instance is stopping: it is no longer ready.
+    draining: Arc<AtomicBool>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -56,20 +63,27 @@ pub enum StartError {
     Writer(std::io::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error("invalid Redis URL: {0}")]
+    Redis(redis::RedisError),
     #[error("invalid Leptos settings: {0}")]
     Leptos(String),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
 
-/// Opens the database, applies migrations and builds the whole router.
-pub async fn router(config: &Config) -> Result<Router, StartError> {
+/// Opens the database, applies migrations, links to the other instances
+/// (with Redis) and builds the whole router.
+async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, AppState), StartError> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
     }
     let store = Store::open(&config.database_url()).await?;
     let state = AppState::new(store.clone()).map_err(StartError::Writer)?;
+    if let Some(url) = &config.redis_url {
+        app::services::cluster::start(state.hub.clone(), url, &config.redis_channel)
+            .map_err(StartError::Redis)?;
+    }
 
     tokio::spawn(continuously_delete_expired(store.sessions()));
     let sessions = SessionManagerLayer::new(store.sessions())
@@ -86,17 +100,19 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
     }
     leptos.site_root = config.site_root.display().to_string().into();
     let origins = middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
-    let server_state = ServerState { leptos: leptos.clone(), app: state.clone(), origins: origins.clone() };
+    let server_state =
+        ServerState { leptos: leptos.clone(), app: state.clone(), origins: origins.clone(), draining };
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
 
-    Ok(Router::new()
+    let router = Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
         .route(app::domain::protocol::SOCKET_PATH, get(websocket))
         .leptos_routes_with_context(&server_state, routes, context.clone(), {
             let leptos = leptos.clone();
@@ -110,11 +126,10 @@ pub async fn router(config: &Config) -> Result<Router, StartError> {
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::server_timing))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http().on_response(
-                tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
-            ),
-        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http().on_response(
+            tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
+        ));
+    Ok((router, state))
 }
 
 /// Deletes expired sessions now and every hour.
@@ -129,10 +144,13 @@ async fn continuously_delete_expired(sessions: Sessions) {
     }
 }
 
-/// Readiness: 200 while the database answers, 503 otherwise (a load
-/// balancer then sends requests to other instances). `/healthz` only says
-/// the process is up.
+/// Readiness: 200 while the database answers, 503 otherwise or once the
+/// instance is stopping (a load balancer then sends requests to other
+/// instances). `/healthz` only says the process is up.
 async fn ready(State(state): State<ServerState>) -> Response {
+    if state.draining.load(Ordering::Relaxed) {
+        return (http::StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
+    }
     let answered = tokio::time::timeout(std::time::Duration::from_secs(2), state.app.store.ping()).await;
     match answered {
         Ok(Ok(())) => "ready".into_response(),
@@ -145,6 +163,15 @@ async fn ready(State(state): State<ServerState>) -> Response {
             (http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
+}
+
+/// Prometheus metrics (see `app::services::metrics`).
+async fn metrics(State(state): State<ServerState>) -> Response {
+    use app::services::metrics::{Gauges, METRICS};
+    let hub = &state.app.hub;
+    let gauges = Gauges { connections: hub.connection_count(), redis_connected: hub.linked() };
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], METRICS.render(&gauges))
+        .into_response()
 }
 
 /// Serves an uploaded avatar. The URL names the version, so it can be
@@ -179,12 +206,28 @@ async fn websocket(
 }
 
 /// Builds the app and serves it on `listener` until `shutdown` completes.
+/// Then the instance stops being ready and closes its sockets with
+/// [`CLOSE_RESTART`], so that their tabs reconnect (to another instance
+/// behind the same address) and resume, and finishes the requests under way.
 pub async fn serve(
     config: Config,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let router = router(&config).await?;
+    let draining = Arc::new(AtomicBool::new(false));
+    let (router, state) = router(&config, draining.clone()).await?;
+    let shutdown = async move {
+        shutdown.await;
+        draining.store(true, Ordering::Relaxed);
+        let hub = &state.hub;
+        tracing::info!(sockets = hub.connection_count(), "stopping: sockets reconnect elsewhere");
+        hub.close_all(CLOSE_RESTART);
+        // A moment for the close frames to go out.
+        let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_WITHIN;
+        while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
     // Chat frames are small and must go out at once: without TCP_NODELAY,
     // Nagle's algorithm and delayed acknowledgements hold some for up to
     // 40 ms (seen as the p99 of send→receive latency).

@@ -4,19 +4,20 @@
 //! `salon`: parse the configuration, start serving, stop on Ctrl-C or SIGTERM.
 
 use clap::Parser;
-use server::config::Config;
+use server::config::{Config, LogFormat};
 use server::StartError;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     return_big_allocations();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
     let config = Config::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
+    }
     raise_open_file_limit();
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -9,7 +9,8 @@
 
 use crate::middleware::{error_response, is_same_origin, OriginPolicy};
 use app::domain::protocol::{
-    ClientFrame, ServerFrame, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME, PROTOCOL_VERSION, RESUME_LIMIT,
+    ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME,
+    PROTOCOL_VERSION, RESUME_LIMIT,
 };
 use app::domain::{RoomId, Seq, UserId};
 use app::error::AppError;
@@ -22,7 +23,7 @@ use axum::extract::Query;
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -106,7 +107,13 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Opti
     // The reader keeps what it needs of the user, not the whole record
     // (which holds the password hash) for the socket's whole life.
     let name = user.public().shown_name().to_owned();
-    let reader = Reader { state: state.clone(), user: user.id, name, conn: connection.id, replies: connection.replies };
+    let reader = Reader {
+        state: state.clone(),
+        user: user.id,
+        name,
+        conn: connection.id,
+        replies: connection.replies,
+    };
     drop(user);
     let mut reading = tokio::spawn(reader.run(stream));
     tokio::select! {
@@ -146,8 +153,13 @@ async fn write(
                 within_write_timeout(sink.send(WsMessage::Ping(Default::default()))).await?;
             }
             code = &mut closed => {
-                let reason = if code == CLOSE_TOO_SLOW { "too slow: resume" } else { "session ended" };
-                tracing::info!(code, reason, "closing a socket");
+                let reason = match code {
+                    CLOSE_TOO_SLOW => "too slow: resume",
+                    CLOSE_RESUME => "live events missed: resume",
+                    CLOSE_RESTART => "server restarting: reconnect",
+                    _ => "session ended",
+                };
+                tracing::debug!(code, reason, "closing a socket");
                 let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
                 let _ = timeout(Duration::from_secs(1), sink.send(WsMessage::Close(Some(close)))).await;
                 return Ok(());
@@ -162,15 +174,43 @@ async fn within_write_timeout(
     timeout(WRITE_TIMEOUT, write).await.map_err(axum::Error::new)?
 }
 
-/// Puts each room's messages in order on the wire, exactly once: while a
-/// catch-up on a room runs, its live messages wait; afterwards, what the
-/// catch-up covered is not sent again.
+/// Puts each room's messages on the wire exactly once, and after their
+/// catch-up: while a catch-up on a room runs, its live messages wait;
+/// afterwards, what the catch-up covered is not sent again.
+///
+/// With several instances, a room's messages committed on different ones
+/// can arrive out of order (the other instance's through Redis), so a
+/// message older than the newest one sent still goes out if it was not
+/// sent yet; the client orders them by sequence number.
 #[derive(Default)]
 struct RoomOrder {
-    /// The last message sent, per room.
-    sent: HashMap<RoomId, Seq>,
+    /// What was sent, per room.
+    sent: HashMap<RoomId, Sent>,
     /// Live messages held during a catch-up.
     held: HashMap<RoomId, Vec<(Seq, Utf8Bytes)>>,
+}
+
+/// Every message up to `through` was sent, and those in `ahead`.
+struct Sent {
+    through: Seq,
+    ahead: BTreeSet<Seq>,
+}
+
+/// Messages sent ahead of a missing one before it is given up on (it was
+/// lost between instances: the socket is then told to resume anyway).
+const MAX_AHEAD: usize = 256;
+
+impl Sent {
+    fn advance(&mut self) {
+        while self.ahead.first() == Some(&(self.through + 1)) {
+            self.ahead.pop_first();
+            self.through += 1;
+        }
+        if self.ahead.len() > MAX_AHEAD {
+            self.through = self.ahead.last().copied().unwrap_or(self.through);
+            self.ahead.clear();
+        }
+    }
 }
 
 impl RoomOrder {
@@ -183,7 +223,7 @@ impl RoomOrder {
                     if let Some(held) = self.held.get_mut(&room) {
                         held.push((seq, text));
                     } else {
-                        frames.extend(self.after_sent(room, seq, text));
+                        frames.extend(self.unless_sent(room, seq, text));
                     }
                 }
                 None => frames.push(frame.text.clone()),
@@ -195,23 +235,28 @@ impl RoomOrder {
             Outbound::CatchUp(catch_up) => {
                 let CatchUp { room, text, upto } = *catch_up;
                 if let Some(upto) = upto {
-                    let sent = self.sent.entry(room).or_insert(upto);
-                    *sent = (*sent).max(upto);
+                    let sent =
+                        self.sent.entry(room).or_insert(Sent { through: upto, ahead: BTreeSet::new() });
+                    sent.through = sent.through.max(upto);
+                    let through = sent.through;
+                    sent.ahead.retain(|seq| *seq > through);
+                    sent.advance();
                 }
                 frames.push(text);
                 for (seq, text) in self.held.remove(&room).unwrap_or_default() {
-                    frames.extend(self.after_sent(room, seq, text));
+                    frames.extend(self.unless_sent(room, seq, text));
                 }
             }
         }
     }
 
-    fn after_sent(&mut self, room: RoomId, seq: Seq, text: Utf8Bytes) -> Option<Utf8Bytes> {
-        let sent = self.sent.entry(room).or_insert(seq - 1);
-        (seq > *sent).then(|| {
-            *sent = seq;
-            text
-        })
+    fn unless_sent(&mut self, room: RoomId, seq: Seq, text: Utf8Bytes) -> Option<Utf8Bytes> {
+        let sent = self.sent.entry(room).or_insert(Sent { through: seq - 1, ahead: BTreeSet::new() });
+        if seq <= sent.through || !sent.ahead.insert(seq) {
+            return None;
+        }
+        sent.advance();
+        Some(text)
     }
 }
 
@@ -372,5 +417,24 @@ mod tests {
         assert_eq!(texts(&mut order, catch_up), ["6..8", "1:9"]);
         assert!(texts(&mut order, live(1, 9)).is_empty());
         assert_eq!(texts(&mut order, live(1, 10)), ["1:10"]);
+    }
+
+    #[test]
+    fn a_message_from_another_instance_may_arrive_late_and_is_sent_once() {
+        let mut order = RoomOrder::default();
+        assert_eq!(texts(&mut order, live(1, 1)), ["1:1"]);
+        // 3 was committed here, 2 on another instance: 2 comes late.
+        assert_eq!(texts(&mut order, live(1, 3)), ["1:3"]);
+        assert_eq!(texts(&mut order, live(1, 2)), ["1:2"]);
+        for seq in 1..=3 {
+            assert!(texts(&mut order, live(1, seq)).is_empty(), "{seq} again");
+        }
+        assert_eq!(texts(&mut order, live(1, 4)), ["1:4"]);
+        // One that never comes is given up on once too many went ahead.
+        for seq in 6..=(6 + MAX_AHEAD as Seq) {
+            assert_eq!(texts(&mut order, live(1, seq)).len(), 1);
+        }
+        assert!(texts(&mut order, live(1, 5)).is_empty(), "given up on");
+        assert!(order.sent[&RoomId(1)].ahead.is_empty());
     }
 }

@@ -6,11 +6,11 @@ mod support;
 
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{ClientId, Message, RoomId, Seq};
-use reqwest::StatusCode;
 use futures_util::SinkExt;
+use reqwest::StatusCode;
 use std::time::Duration;
+use support::{Browser, TestServer, PASSWORD, PATIENCE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use support::{Browser, Socket, TestServer, PASSWORD, PATIENCE};
 
 fn id(text: &str) -> ClientId {
     ClientId::parse(text).expect("a valid client id")
@@ -22,27 +22,6 @@ async fn user(server: &TestServer, name: &str) -> Browser {
     browser
 }
 
-/// Subscribes and returns the catch-up.
-async fn subscribe(socket: &mut Socket, room: i64, after: Option<Seq>) -> Vec<Message> {
-    socket.send(&ClientFrame::Subscribe { room: RoomId(room), after }).await;
-    socket
-        .until(|frame| match frame {
-            ServerFrame::Subscribed { messages, .. } => Some(messages),
-            ServerFrame::SubscribeFailed { error, .. } => panic!("subscribe refused: {error:?}"),
-            _ => None,
-        })
-        .await
-}
-
-async fn next_message(socket: &mut Socket) -> Message {
-    socket
-        .until(|frame| match frame {
-            ServerFrame::Message { message } => Some(message),
-            _ => None,
-        })
-        .await
-}
-
 #[tokio::test]
 async fn two_members_see_each_others_messages_in_order() {
     let server = TestServer::start().await;
@@ -52,8 +31,8 @@ async fn two_members_see_each_others_messages_in_order() {
     bob.join_room(room).await;
     let mut alice_socket = alice.socket().await;
     let mut bob_socket = bob.socket().await;
-    subscribe(&mut alice_socket, room, Some(0)).await;
-    subscribe(&mut bob_socket, room, Some(0)).await;
+    alice_socket.subscribe(room, Some(0)).await;
+    bob_socket.subscribe(room, Some(0)).await;
 
     // Alternating senders; each waits for its acknowledgement, noting the
     // live messages that arrive meanwhile.
@@ -83,7 +62,7 @@ async fn two_members_see_each_others_messages_in_order() {
     }
     for (socket, seen) in [&mut alice_socket, &mut bob_socket].into_iter().zip(&mut received) {
         while seen.len() < 10 {
-            seen.push(next_message(socket).await);
+            seen.push(socket.next_message().await);
         }
         let seqs: Vec<Seq> = seen.iter().map(|m| m.seq).collect();
         assert_eq!(seqs, (1..=10).collect::<Vec<_>>());
@@ -176,7 +155,7 @@ async fn the_largest_message_arrives_over_the_socket() {
     let alice = user(&server, "alice").await;
     let room = alice.create_room("Long reads", "public").await;
     let mut socket = alice.socket().await;
-    subscribe(&mut socket, room, Some(0)).await;
+    socket.subscribe(room, Some(0)).await;
     // 4,000 characters of four bytes each: 16,000 bytes in one frame.
     let body = "🦀".repeat(app::domain::MESSAGE_MAX);
     socket.send(&ClientFrame::Send { room: RoomId(room), client_id: id("long"), body: body.clone() }).await;
@@ -195,9 +174,15 @@ async fn malformed_frames_are_ignored_and_floods_cut_off() {
     let alice = user(&server, "alice").await;
     let room = alice.create_room("Noise", "public").await;
     let mut socket = alice.socket().await;
-    subscribe(&mut socket, room, Some(0)).await;
+    socket.subscribe(room, Some(0)).await;
     socket.stream.send(WsMessage::text("{not a frame")).await.expect("send");
-    socket.send(&ClientFrame::Send { room: RoomId(room), client_id: id("after-noise"), body: "still here".into() }).await;
+    socket
+        .send(&ClientFrame::Send {
+            room: RoomId(room),
+            client_id: id("after-noise"),
+            body: "still here".into(),
+        })
+        .await;
     let acked = socket
         .until(|frame| match frame {
             ServerFrame::Ack { message, .. } => Some(message),
@@ -223,7 +208,7 @@ async fn a_resent_client_id_creates_one_message() {
     let alice = user(&server, "alice").await;
     let room = alice.create_room("Once", "public").await;
     let mut socket = alice.socket().await;
-    subscribe(&mut socket, room, Some(0)).await;
+    socket.subscribe(room, Some(0)).await;
     let send = ClientFrame::Send { room: RoomId(room), client_id: id("retry-me"), body: "only once".into() };
     for _ in 0..3 {
         socket.send(&send).await;
@@ -341,7 +326,7 @@ async fn a_client_that_stops_reading_does_not_stall_the_others() {
     carol.join_room(room).await;
     let mut slow = bob.slow_socket().await;
     let mut fast = carol.socket().await;
-    subscribe(&mut fast, room, Some(0)).await;
+    fast.subscribe(room, Some(0)).await;
 
     // Large messages fill the slow socket's kernel buffers quickly; then
     // its queue overflows.
@@ -368,7 +353,7 @@ async fn a_client_that_stops_reading_does_not_stall_the_others() {
     };
     let mut last = 0;
     while last < total {
-        let message = next_message(&mut fast).await;
+        let message = fast.next_message().await;
         assert_eq!(message.seq, last + 1);
         last = message.seq;
     }
@@ -392,9 +377,9 @@ async fn leaving_a_room_stops_its_delivery_at_once() {
     let open_room = alice.create_room("Revolving door", "public").await;
     bob.join_room(open_room).await;
     let mut socket = bob.socket().await;
-    subscribe(&mut socket, open_room, Some(0)).await;
+    socket.subscribe(open_room, Some(0)).await;
     alice.post(open_room, "o1", "hello").await;
-    assert_eq!(next_message(&mut socket).await.body, "hello");
+    assert_eq!(socket.next_message().await.body, "hello");
 
     let left = bob.call("leave_room", &[("room", &open_room.to_string())]).await;
     assert_eq!(left.status, StatusCode::OK);

@@ -16,7 +16,10 @@
 //!   when `seq` is too far behind (beyond [`RESUME_LIMIT`]) the server sends
 //!   [`ServerFrame::Resync`] instead and the client reloads the room;
 //! - a socket that does not read fast enough is closed with
-//!   [`CLOSE_TOO_SLOW`]; the client reconnects and resumes as above;
+//!   [`CLOSE_TOO_SLOW`], one that may have missed live events (the link
+//!   between server instances broke) with [`CLOSE_RESUME`], and every
+//!   socket of a stopping instance with [`CLOSE_RESTART`]; the client
+//!   reconnects and resumes as above;
 //! - a socket only ever receives the rooms its user may read.
 
 use super::{ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility};
@@ -35,6 +38,12 @@ pub const CLOSE_TOO_SLOW: u16 = 4000;
 /// Close code: the session ended (signed out here, or by a password change
 /// elsewhere); do not reconnect, reload the page (it asks to sign in).
 pub const CLOSE_SIGNED_OUT: u16 = 4001;
+/// Close code: live events may have been missed (the link between server
+/// instances broke); reconnect and resume.
+pub const CLOSE_RESUME: u16 = 4002;
+/// Close code (the standard "service restart"): this server instance is
+/// stopping; reconnect (to another one) and resume.
+pub const CLOSE_RESTART: u16 = 1012;
 
 /// What a browser sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,18 +1,30 @@
-//! Live fan-out inside one process: which connection receives which room,
-//! who is online, and the bounded queue of every connection.
+//! Live fan-out: which connection receives which room, who is online, and
+//! the bounded queue of every connection.
 //!
 //! A frame is serialized once per broadcast and its bytes are shared by
 //! every receiver. Publishing never waits: a connection whose queue is full
 //! is cut off (its socket closes, the client reconnects and resumes from
 //! the database), so one slow reader cannot slow a room down.
+//!
+//! With several instances, each change the hub makes for its own sockets
+//! (a frame published, a member added or removed, a session ended, a user
+//! online or offline) is also handed as an [`Event`] to the relay (see
+//! `cluster`), which carries it to the other instances; what arrives from
+//! them goes through [`Hub::apply`], to this instance's sockets only.
+//! Presence is then global: a user is online while any instance has a
+//! socket of theirs, and an instance that stops being heard from is
+//! forgotten, with its users, after [`Hub::expire_instances`]' delay.
 
+use super::metrics::METRICS;
 use crate::domain::protocol::{ServerFrame, CLOSE_SIGNED_OUT, CLOSE_TOO_SLOW};
 use crate::domain::{RoomId, Seq, UserId};
 use axum::extract::ws::Utf8Bytes;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{mpsc, Notify};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Frames one connection's queue holds before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -22,8 +34,13 @@ pub const QUEUE_CAPACITY: usize = 1024;
 /// departure is announced wherever the arrival was, whatever the room's
 /// size by then, so nobody is left shown online.
 pub const PRESENCE_ROOM_LIMIT: usize = 1000;
+/// How long [`Hub::relayed`] waits for the relay at most: a removal must
+/// not hang while Redis is away (its instances then resume anyway).
+const RELAY_FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 pub type ConnId = u64;
+/// A random id each instance draws at start-up.
+pub type InstanceId = u64;
 
 /// What a connection's queue carries, in the order the socket must send it.
 ///
@@ -66,6 +83,80 @@ pub struct CatchUp {
     pub upto: Option<Seq>,
 }
 
+/// A change that one instance's hub tells the others'. Those carrying a
+/// frame (`Room`, `Directory`, `User`) travel with its serialized text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Event {
+    /// A frame for the sockets receiving `room` (`seq` for a message).
+    Room {
+        room: RoomId,
+        seq: Option<Seq>,
+    },
+    /// A frame for the sockets watching the public rooms.
+    Directory,
+    /// A frame for every socket of `user`.
+    User {
+        user: UserId,
+    },
+    AddMember {
+        room: RoomId,
+        user: UserId,
+    },
+    RemoveMember {
+        room: RoomId,
+        user: UserId,
+    },
+    /// Only the members of `room` keep receiving it.
+    KeepOnly {
+        room: RoomId,
+        members: Vec<UserId>,
+    },
+    EndSession {
+        user: UserId,
+        session: String,
+    },
+    EndOtherSessions {
+        user: UserId,
+        keep: Option<String>,
+    },
+    /// The sender's first socket of `user` opened (`online`), or its last
+    /// one closed; `reach` is who hears about it.
+    Presence {
+        online: bool,
+        reach: Reach,
+    },
+    /// Everyone online on the sender: replaces what was known of it.
+    Snapshot {
+        users: Vec<Reach>,
+    },
+    /// The sender (re)joined: every instance answers with a snapshot.
+    Hello,
+    /// The sender is alive (sent when it had nothing else to say).
+    Heartbeat,
+    /// Some of the sender's events were lost on their way: every socket
+    /// must resume from the database.
+    Lost,
+}
+
+/// An online user, and who is told when they go offline: their rooms and
+/// their friends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reach {
+    pub user: UserId,
+    pub rooms: Vec<RoomId>,
+    pub friends: Vec<UserId>,
+}
+
+/// What the hub hands to the relay, in order.
+#[derive(Debug)]
+pub enum Relayed {
+    Event(Event, Option<Utf8Bytes>),
+    /// Answer once everything before it has reached the other instances
+    /// (or could not).
+    Flush(oneshot::Sender<()>),
+}
+
 /// One registered socket, as its task holds it.
 pub struct Connection {
     pub id: ConnId,
@@ -76,7 +167,8 @@ pub struct Connection {
     pub closing: Arc<Closing>,
 }
 
-/// A request to close a socket: its queue overflowed, or its session ended.
+/// A request to close a socket: its queue overflowed, its session ended,
+/// the server is stopping, or it may have missed live events.
 #[derive(Default)]
 pub struct Closing {
     notify: Notify,
@@ -120,11 +212,22 @@ struct Inner {
     /// Per room, the users whose arrival it was told of (and so must be
     /// told of their departure).
     announced: HashMap<RoomId, HashSet<UserId>>,
+    /// Users online on other instances, with what each instance told of
+    /// them (to announce their departure if that instance goes silent).
+    remote: HashMap<UserId, HashMap<InstanceId, Reach>>,
+    /// When each other instance was last heard from.
+    instances: HashMap<InstanceId, Instant>,
 }
 
 #[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
+    /// Set when several instances share live events.
+    relay: OnceLock<mpsc::Sender<Relayed>>,
+    /// Set when the relay's queue was full and an event was dropped.
+    relay_overflowed: AtomicBool,
+    /// Whether the other instances' events are arriving (see `cluster`).
+    linked: AtomicBool,
 }
 
 impl Hub {
@@ -132,6 +235,47 @@ impl Hub {
         // A panic while holding the lock leaves plain maps behind, still
         // consistent enough to go on serving.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Hands every later change to `relay` too, for the other instances.
+    /// Returns false if a relay was set already.
+    pub fn set_relay(&self, relay: mpsc::Sender<Relayed>) -> bool {
+        self.relay.set(relay).is_ok()
+    }
+
+    pub(super) fn relay(&self, event: Event, frame: Option<Utf8Bytes>) {
+        let Some(relay) = self.relay.get() else { return };
+        if relay.try_send(Relayed::Event(event, frame)).is_err() {
+            // Redis is away or too slow: the other instances will miss
+            // this, and must be told to resume (see `cluster`).
+            self.relay_overflowed.store(true, Ordering::Relaxed);
+            METRICS.relay_dropped.increment();
+        }
+    }
+
+    /// Whether the other instances' events arrive: `None` when this
+    /// instance runs alone.
+    pub fn linked(&self) -> Option<bool> {
+        self.relay.get().map(|_| self.linked.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn set_linked(&self, linked: bool) {
+        self.linked.store(linked, Ordering::Relaxed);
+    }
+
+    /// Whether an event was dropped since the last call.
+    pub fn take_relay_overflow(&self) -> bool {
+        self.relay_overflowed.swap(false, Ordering::Relaxed)
+    }
+
+    /// Waits (a second at most) until the changes made so far have reached
+    /// the other instances: a removal is relayed before it is stored.
+    pub async fn relayed(&self) {
+        let Some(relay) = self.relay.get() else { return };
+        let (done, flushed) = oneshot::channel();
+        if relay.try_send(Relayed::Flush(done)).is_ok() {
+            let _ = tokio::time::timeout(RELAY_FLUSH_WAIT, flushed).await;
+        }
     }
 
     /// Registers a socket of `user`, receiving `rooms`, with `hello` first
@@ -148,7 +292,7 @@ impl Hub {
         let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
         let _ = queue_tx.try_send(Outbound::Reply(Frame::plain(hello)));
         let closing = Arc::new(Closing::default());
-        let first = {
+        let (id, first_here) = {
             let mut inner = self.lock();
             inner.next_id += 1;
             let id = inner.next_id;
@@ -164,13 +308,18 @@ impl Hub {
             for room in rooms {
                 inner.subscribe(id, *room);
             }
+            let online_before = inner.is_online(user);
             let sockets = inner.users.entry(user).or_default();
             sockets.push(id);
-            (sockets.len() == 1, id)
+            let first_here = sockets.len() == 1;
+            if !online_before {
+                inner.announce_presence(user, rooms, friends, true);
+            }
+            (id, first_here)
         };
-        let (became_online, id) = first;
-        if became_online {
-            self.publish_presence(user, rooms.iter().copied(), friends, true);
+        if first_here {
+            let reach = Reach { user, rooms: rooms.to_vec(), friends: friends.to_vec() };
+            self.relay(Event::Presence { online: true, reach }, None);
         }
         Connection { id, queue, replies: queue_tx, closing }
     }
@@ -194,10 +343,14 @@ impl Hub {
             if last {
                 inner.users.remove(&conn.user);
             }
-            last.then_some((conn.user, conn.rooms, conn.friends))
+            let rooms: Vec<RoomId> = conn.rooms.into_iter().collect();
+            if last && !inner.is_online(conn.user) {
+                inner.announce_presence(conn.user, &rooms, &conn.friends, false);
+            }
+            last.then_some(Reach { user: conn.user, rooms, friends: conn.friends })
         };
-        if let Some((user, rooms, friends)) = gone {
-            self.publish_presence(user, rooms.into_iter(), &friends, false);
+        if let Some(reach) = gone {
+            self.relay(Event::Presence { online: false, reach }, None);
         }
     }
 
@@ -212,59 +365,41 @@ impl Hub {
 
     /// Makes every socket of `user` receive `room`: they just joined it.
     pub fn add_member(&self, room: RoomId, user: UserId) {
-        let mut inner = self.lock();
-        let sockets = inner.sockets_of(user);
-        for id in &sockets {
-            inner.subscribe(*id, room);
-        }
-        // The room learns from the join itself that they are online: it
-        // must learn when they leave.
-        if !sockets.is_empty() {
-            inner.announced.entry(room).or_default().insert(user);
-        }
+        self.lock().add_member(room, user);
+        self.relay(Event::AddMember { room, user }, None);
     }
 
     /// Stops every socket of `user` receiving `room`, at once: nothing
-    /// published to the room after this call reaches them.
+    /// published to the room after this call reaches them (on other
+    /// instances, once [`Hub::relayed`] completes).
     pub fn remove_member(&self, room: RoomId, user: UserId) {
-        let mut inner = self.lock();
-        for id in inner.sockets_of(user) {
-            inner.unsubscribe(id, room);
-        }
-        if let Some(announced) = inner.announced.get_mut(&room) {
-            announced.remove(&user);
-        }
+        self.lock().remove_member(room, user);
+        self.relay(Event::RemoveMember { room, user }, None);
     }
 
     /// Stops every socket receiving `room` whose user is not in `members`
     /// (those looking at a public room that just became private).
     pub fn keep_only(&self, room: RoomId, members: &HashSet<UserId>) {
-        let mut inner = self.lock();
-        let outsiders: Vec<ConnId> = inner
-            .rooms
-            .get(&room)
-            .into_iter()
-            .flat_map(|receivers| receivers.keys())
-            .filter(|id| inner.conns.get(id).is_some_and(|conn| !members.contains(&conn.user)))
-            .copied()
-            .collect();
-        for id in outsiders {
-            inner.unsubscribe(id, room);
-        }
+        self.lock().keep_only(room, members);
+        self.relay(Event::KeepOnly { room, members: members.iter().copied().collect() }, None);
     }
 
     /// Sends `frame` to every socket receiving `room`.
     pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
-        let position = frame.message_position();
+        let seq = frame.message_position().map(|(_, seq)| seq);
+        self.deliver_room(room, seq, &text);
+        self.relay(Event::Room { room, seq }, Some(text));
+    }
+
+    fn deliver_room(&self, room: RoomId, seq: Option<Seq>, text: &Utf8Bytes) {
+        let started = Instant::now();
         let mut inner = self.lock();
-        let too_slow = match inner.rooms.get(&room) {
-            Some(receivers) => deliver(receivers, position, &text),
-            None => return,
-        };
-        for id in too_slow {
-            inner.close(id, CLOSE_TOO_SLOW);
-        }
+        let Some(receivers) = inner.rooms.get(&room) else { return };
+        let too_slow = deliver(receivers, seq.map(|seq| (room, seq)), text);
+        inner.cut_off(too_slow);
+        drop(inner);
+        METRICS.fanout_seconds.observe(started.elapsed().as_secs_f64());
     }
 
     /// Makes socket `id` receive (or stop receiving) public-room changes.
@@ -280,67 +415,201 @@ impl Hub {
     /// Sends `frame` to every socket watching the public rooms.
     pub fn publish_directory(&self, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
-        let mut inner = self.lock();
-        let too_slow = deliver(&inner.directory, None, &text);
-        for id in too_slow {
-            inner.close(id, CLOSE_TOO_SLOW);
-        }
+        self.lock().deliver_directory(&text);
+        self.relay(Event::Directory, Some(text));
     }
 
     /// Sends `frame` to every socket of `user`.
     pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
-        let mut inner = self.lock();
-        let too_slow = inner.deliver_to_user(user, &text);
-        for id in too_slow {
-            inner.close(id, CLOSE_TOO_SLOW);
-        }
+        self.lock().deliver_to_user(user, &text);
+        self.relay(Event::User { user }, Some(text));
     }
 
     /// Closes the sockets of `user` opened with `session`: it ended.
     pub fn end_session(&self, user: UserId, session: &str) {
-        self.close_sessions_of(user, |s| s == Some(session));
+        self.lock().close_sessions_of(user, |s| s == Some(session));
+        self.relay(Event::EndSession { user, session: session.to_owned() }, None);
     }
 
     /// Closes the sockets of `user` opened with any other session than
     /// `keep` (the others ended with a password change).
     pub fn end_other_sessions(&self, user: UserId, keep: Option<&str>) {
-        self.close_sessions_of(user, |s| keep.is_none() || s != keep);
+        self.lock().close_sessions_of(user, |s| keep.is_none() || s != keep);
+        self.relay(Event::EndOtherSessions { user, keep: keep.map(str::to_owned) }, None);
     }
 
-    fn close_sessions_of(&self, user: UserId, ended: impl Fn(Option<&str>) -> bool) {
+    /// Closes every socket with `code` (the server is stopping, or they may
+    /// have missed live events and must resume).
+    pub fn close_all(&self, code: u16) {
         let mut inner = self.lock();
-        for id in inner.sockets_of(user) {
-            if inner.conns.get(&id).is_some_and(|conn| ended(conn.session.as_deref())) {
-                inner.close(id, CLOSE_SIGNED_OUT);
-            }
+        let ids: Vec<ConnId> = inner.conns.keys().copied().collect();
+        for id in ids {
+            inner.close(id, code);
         }
     }
 
-    /// Whether `user` has at least one socket open.
+    /// Whether `user` has at least one socket open, on any instance.
     pub fn is_online(&self, user: UserId) -> bool {
-        self.lock().users.contains_key(&user)
+        self.lock().is_online(user)
     }
 
-    /// How many sockets are open (for tests and metrics).
+    /// How many sockets this instance has open.
     pub fn connection_count(&self) -> usize {
         self.lock().conns.len()
     }
 
-    fn publish_presence(
-        &self,
-        user: UserId,
-        rooms: impl Iterator<Item = RoomId>,
-        friends: &[UserId],
-        online: bool,
-    ) {
+    /// Applies what another instance's hub did, to this instance's sockets.
+    pub fn apply(&self, from: InstanceId, event: Event, frame: Option<Utf8Bytes>) {
+        self.lock().instances.insert(from, Instant::now());
+        match (event, frame) {
+            (Event::Room { room, seq }, Some(text)) => self.deliver_room(room, seq, &text),
+            (Event::Directory, Some(text)) => self.lock().deliver_directory(&text),
+            (Event::User { user }, Some(text)) => self.lock().deliver_to_user(user, &text),
+            (Event::Room { .. } | Event::Directory | Event::User { .. }, None) => {
+                tracing::warn!("an instance relayed a frame without its text");
+            }
+            (Event::AddMember { room, user }, _) => self.lock().add_member(room, user),
+            (Event::RemoveMember { room, user }, _) => self.lock().remove_member(room, user),
+            (Event::KeepOnly { room, members }, _) => {
+                self.lock().keep_only(room, &members.into_iter().collect());
+            }
+            (Event::EndSession { user, session }, _) => {
+                self.lock().close_sessions_of(user, |s| s == Some(session.as_str()));
+            }
+            (Event::EndOtherSessions { user, keep }, _) => {
+                self.lock().close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
+            }
+            (Event::Presence { online, reach }, _) => self.lock().remote_presence(from, online, reach),
+            (Event::Snapshot { users }, _) => {
+                let mut inner = self.lock();
+                let still: HashSet<UserId> = users.iter().map(|reach| reach.user).collect();
+                inner.forget_instance(from, &still);
+                for reach in users {
+                    inner.remote_presence(from, true, reach);
+                }
+            }
+            (Event::Hello, _) => self.relay(Event::Snapshot { users: self.local_snapshot() }, None),
+            (Event::Heartbeat, _) => {}
+            (Event::Lost, _) => {
+                tracing::warn!(instance = from, "another instance lost live events: sockets resume");
+                self.close_all(crate::domain::protocol::CLOSE_RESUME);
+            }
+        }
+    }
+
+    /// Everyone online on this instance, with their rooms and friends.
+    pub fn local_snapshot(&self) -> Vec<Reach> {
+        let inner = self.lock();
+        inner
+            .users
+            .iter()
+            .map(|(user, sockets)| {
+                let conns = sockets.iter().filter_map(|id| inner.conns.get(id));
+                let mut rooms = HashSet::new();
+                let mut friends = Vec::new();
+                for conn in conns {
+                    rooms.extend(conn.rooms.iter().copied());
+                    if friends.is_empty() {
+                        friends.clone_from(&conn.friends);
+                    }
+                }
+                Reach { user: *user, rooms: rooms.into_iter().collect(), friends }
+            })
+            .collect()
+    }
+
+    /// Forgets the instances not heard from for `silent_for`, and the
+    /// users online there (their departure is announced).
+    pub fn expire_instances(&self, silent_for: Duration) {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        let silent: Vec<InstanceId> = inner
+            .instances
+            .iter()
+            .filter(|(_, heard)| now.duration_since(**heard) > silent_for)
+            .map(|(instance, _)| *instance)
+            .collect();
+        for instance in silent {
+            tracing::warn!(instance, "an instance went silent: its users are offline");
+            inner.instances.remove(&instance);
+            inner.forget_instance(instance, &HashSet::new());
+        }
+    }
+}
+
+impl Inner {
+    fn is_online(&self, user: UserId) -> bool {
+        self.users.contains_key(&user) || self.remote.contains_key(&user)
+    }
+
+    fn add_member(&mut self, room: RoomId, user: UserId) {
+        for id in self.sockets_of(user) {
+            self.subscribe(id, room);
+        }
+        // The room learns from the join itself that they are online: it
+        // must learn when they leave.
+        if self.is_online(user) {
+            self.announced.entry(room).or_default().insert(user);
+        }
+    }
+
+    fn remove_member(&mut self, room: RoomId, user: UserId) {
+        for id in self.sockets_of(user) {
+            self.unsubscribe(id, room);
+        }
+        if let Some(announced) = self.announced.get_mut(&room) {
+            announced.remove(&user);
+        }
+    }
+
+    fn keep_only(&mut self, room: RoomId, members: &HashSet<UserId>) {
+        let outsiders: Vec<ConnId> = self
+            .rooms
+            .get(&room)
+            .into_iter()
+            .flat_map(|receivers| receivers.keys())
+            .filter(|id| self.conns.get(id).is_some_and(|conn| !members.contains(&conn.user)))
+            .copied()
+            .collect();
+        for id in outsiders {
+            self.unsubscribe(id, room);
+        }
+    }
+
+    fn deliver_directory(&mut self, text: &Utf8Bytes) {
+        let too_slow = deliver(&self.directory, None, text);
+        self.cut_off(too_slow);
+    }
+
+    /// Queues `text` for every socket of `user`.
+    fn deliver_to_user(&mut self, user: UserId, text: &Utf8Bytes) {
+        let receivers = self
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
+        let too_slow = deliver(receivers, None, text);
+        self.cut_off(too_slow);
+    }
+
+    fn close_sessions_of(&mut self, user: UserId, ended: impl Fn(Option<&str>) -> bool) {
+        for id in self.sockets_of(user) {
+            if self.conns.get(&id).is_some_and(|conn| ended(conn.session.as_deref())) {
+                self.close(id, CLOSE_SIGNED_OUT);
+            }
+        }
+    }
+
+    /// Tells this instance's sockets that `user` went online or offline:
+    /// those in `rooms` (see [`PRESENCE_ROOM_LIMIT`]) and their `friends`.
+    fn announce_presence(&mut self, user: UserId, rooms: &[RoomId], friends: &[UserId], online: bool) {
         let Some(text) = encode(&ServerFrame::Presence { user, online }) else { return };
-        let mut guard = self.lock();
-        let inner = &mut *guard;
         let mut too_slow = Vec::new();
         for room in rooms {
-            let Some(receivers) = inner.rooms.get(&room) else { continue };
-            let announced = inner.announced.entry(room).or_default();
+            let Some(receivers) = self.rooms.get(room) else { continue };
+            let announced = self.announced.entry(*room).or_default();
             let send = if online {
                 let small = receivers.len() <= PRESENCE_ROOM_LIMIT;
                 if small {
@@ -355,29 +624,55 @@ impl Hub {
                 too_slow.extend(deliver(receivers, None, &text));
             }
             if nobody {
-                inner.announced.remove(&room);
+                self.announced.remove(room);
             }
         }
         for friend in friends {
-            too_slow.extend(inner.deliver_to_user(*friend, &text));
+            let receivers = self
+                .users
+                .get(friend)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
+            too_slow.extend(deliver(receivers, None, &text));
         }
-        for id in too_slow {
-            inner.close(id, CLOSE_TOO_SLOW);
+        self.cut_off(too_slow);
+    }
+
+    /// Another instance says `reach.user` went online or offline there.
+    fn remote_presence(&mut self, from: InstanceId, online: bool, reach: Reach) {
+        let was_online = self.is_online(reach.user);
+        if online {
+            if !was_online {
+                self.announce_presence(reach.user, &reach.rooms, &reach.friends, true);
+            }
+            self.remote.entry(reach.user).or_default().insert(from, reach);
+            return;
+        }
+        let Some(instances) = self.remote.get_mut(&reach.user) else { return };
+        let known = instances.remove(&from);
+        if instances.is_empty() {
+            self.remote.remove(&reach.user);
+        }
+        if was_online && !self.is_online(reach.user) {
+            // The rooms it had when it came, and those it has now.
+            let mut rooms = reach.rooms;
+            rooms.extend(known.into_iter().flat_map(|known| known.rooms));
+            self.announce_presence(reach.user, &rooms, &reach.friends, false);
         }
     }
-}
 
-impl Inner {
-    /// Queues `text` for every socket of `user`; returns those whose queue
-    /// is full.
-    fn deliver_to_user(&self, user: UserId, text: &Utf8Bytes) -> Vec<ConnId> {
-        let receivers = self
-            .users
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
-        deliver(receivers, None, text)
+    /// Takes the users online on `instance`, but those in `still`, offline.
+    fn forget_instance(&mut self, instance: InstanceId, still: &HashSet<UserId>) {
+        let gone: Vec<Reach> = self
+            .remote
+            .iter()
+            .filter(|(user, _)| !still.contains(user))
+            .filter_map(|(_, instances)| instances.get(&instance).cloned())
+            .collect();
+        for reach in gone {
+            self.remote_presence(instance, false, Reach { rooms: Vec::new(), ..reach });
+        }
     }
 
     fn sockets_of(&self, user: UserId) -> Vec<ConnId> {
@@ -409,6 +704,14 @@ impl Inner {
         }
     }
 
+    /// Closes the sockets whose queue overflowed.
+    fn cut_off(&mut self, too_slow: Vec<ConnId>) {
+        for id in too_slow {
+            METRICS.slow_sockets_closed.increment();
+            self.close(id, CLOSE_TOO_SLOW);
+        }
+    }
+
     /// Stops all delivery to a connection and tells its task to close the
     /// socket with `code`.
     fn close(&mut self, id: ConnId, code: u16) {
@@ -430,13 +733,17 @@ fn deliver<'a>(
     text: &Utf8Bytes,
 ) -> Vec<ConnId> {
     let mut too_slow = Vec::new();
+    let mut delivered = 0;
     let frame = Arc::new(Frame { position, text: text.clone() });
     for (id, queue) in receivers {
         let outbound = Outbound::Broadcast(frame.clone());
-        if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(outbound) {
-            too_slow.push(*id);
+        match queue.try_send(outbound) {
+            Ok(()) => delivered += 1,
+            Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(*id),
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
+    METRICS.deliveries.add(delivered);
     too_slow
 }
 
@@ -561,6 +868,55 @@ mod tests {
         runtime.block_on(async {
             tokio::time::timeout(std::time::Duration::from_secs(1), future).await.expect("in time")
         })
+    }
+
+    #[test]
+    fn presence_spans_instances_and_leaves_with_a_silent_one() {
+        let hub = Hub::default();
+        let mut watcher = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        while watcher.queue.try_recv().is_ok() {}
+        let bob = Reach { user: UserId(2), rooms: vec![RoomId(1)], friends: vec![] };
+        hub.apply(7, Event::Presence { online: true, reach: bob.clone() }, None);
+        assert!(hub.is_online(UserId(2)));
+        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "online on instance 7");
+        // Online on a second instance too, then not: nothing new to say.
+        hub.apply(8, Event::Presence { online: true, reach: bob.clone() }, None);
+        hub.apply(8, Event::Presence { online: false, reach: bob }, None);
+        assert!(watcher.queue.try_recv().is_err());
+        assert!(hub.is_online(UserId(2)), "still on instance 7");
+        // Instance 7 falls silent: Bob leaves with it.
+        std::thread::sleep(Duration::from_millis(2));
+        hub.expire_instances(Duration::from_millis(1));
+        assert!(!hub.is_online(UserId(2)));
+        assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "offline");
+        // A snapshot tells who is online there now.
+        let carol = Reach { user: UserId(3), rooms: vec![RoomId(1)], friends: vec![] };
+        hub.apply(9, Event::Snapshot { users: vec![carol] }, None);
+        assert!(hub.is_online(UserId(3)));
+        hub.apply(9, Event::Snapshot { users: vec![] }, None);
+        assert!(!hub.is_online(UserId(3)));
+    }
+
+    #[test]
+    fn local_changes_are_relayed_and_remote_ones_are_not() {
+        let hub = Hub::default();
+        let (relay, mut relayed) = mpsc::channel(16);
+        assert!(hub.set_relay(relay));
+        let mut socket = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        assert!(matches!(relayed.try_recv(), Ok(Relayed::Event(Event::Presence { online: true, .. }, None))));
+        hub.publish(RoomId(1), &presence(9));
+        match relayed.try_recv() {
+            Ok(Relayed::Event(Event::Room { room: RoomId(1), seq: None }, Some(text))) => {
+                assert!(text.as_str().contains("presence"));
+            }
+            other => panic!("expected the room frame, got {other:?}"),
+        }
+        while socket.queue.try_recv().is_ok() {}
+        hub.apply(5, Event::Room { room: RoomId(1), seq: None }, Some(Utf8Bytes::from_static("{}")));
+        assert!(socket.queue.try_recv().is_ok(), "delivered here");
+        assert!(relayed.try_recv().is_err(), "not sent back");
+        hub.apply(5, Event::Lost, None);
+        assert_eq!(block_on(socket.closing.requested()), crate::domain::protocol::CLOSE_RESUME);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! only then answers each sender: an acknowledged message is durable.
 
 use super::hub::Hub;
+use super::metrics::METRICS;
 use super::{rooms, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
@@ -72,7 +73,10 @@ enum Log {
 }
 
 impl Log {
-    fn append(&mut self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>> {
+    fn append(
+        &mut self,
+        batch: &[NewMessage<'_>],
+    ) -> Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(match self {
             Self::Sqlite(log) => log.append(batch)?,
             Self::Postgres(log, runtime) => runtime.block_on(log.append(batch))?,
@@ -89,7 +93,10 @@ fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::
         let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
         let started = std::time::Instant::now();
         let outcomes = log.append(&batch);
-        tracing::debug!(posts = batch.len(), micros = started.elapsed().as_micros() as u64, "committed a group");
+        let took = started.elapsed();
+        tracing::debug!(posts = batch.len(), micros = took.as_micros() as u64, "committed a group");
+        METRICS.commit_batch_size.observe(batch.len() as f64);
+        METRICS.commit_seconds.observe(took.as_secs_f64());
         drop(batch);
         if committed.blocking_send((group, outcomes)).is_err() {
             return;
@@ -133,6 +140,7 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::error!(%error, posts = group.len(), "committing messages");
+                METRICS.errors.increment();
                 for post in group {
                     let _ = post.reply.send(Err(AppError::Internal));
                 }
@@ -142,6 +150,7 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
         for (post, outcome) in group.into_iter().zip(outcomes) {
             let answer = match outcome {
                 Appended::New(message) => {
+                    METRICS.messages.increment();
                     hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
                     Ok(message)
                 }

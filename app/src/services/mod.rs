@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod auth;
 pub mod avatars;
+pub mod cluster;
 pub mod hub;
 pub mod messages;
+pub mod metrics;
 pub mod moderation;
 pub mod passwords;
 pub mod rate_limit;
@@ -35,7 +37,13 @@ impl AppState {
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
         let writer = messages::MessageWriter::start(&store, hub.clone())?;
-        Ok(Self { store, login_limiter: Arc::new(rate_limit::LoginLimiter::default()), passwords, hub, writer })
+        Ok(Self {
+            store,
+            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+            passwords,
+            hub,
+            writer,
+        })
     }
 }
 
@@ -43,6 +51,7 @@ impl AppState {
 /// sees, which says nothing about the cause.
 pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> AppError {
     tracing::error!(%cause, "{context}");
+    metrics::METRICS.errors.increment();
     AppError::Internal
 }
 

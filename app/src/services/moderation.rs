@@ -156,8 +156,10 @@ pub async fn remove(
         }
         Some(_) => {}
     }
-    // Delivery stops first: nothing committed from here on reaches them.
+    // Delivery stops first: nothing committed from here on reaches them,
+    // on any instance.
     state.hub.remove_member(room, target);
+    state.hub.relayed().await;
     let at_most = if actor_role == Role::Owner { Role::Admin } else { Role::Member };
     let removed = state.store.remove_member(room, target, at_most, ban.then_some(actor.id)).await;
     let was_member = match removed {
@@ -301,6 +303,7 @@ pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Re
     for (member, _) in &members {
         state.hub.remove_member(room, member.id);
     }
+    state.hub.relayed().await;
     let members = state.store.delete_room(room).await.or_internal("deleting a room")?;
     for member in &members {
         state.hub.remove_member(room, *member);

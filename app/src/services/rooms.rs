@@ -156,8 +156,10 @@ pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), A
         return Err(AppError::Forbidden);
     }
     // Delivery stops before the membership goes, so that no message
-    // committed after the departure reaches the one who left.
+    // committed after the departure reaches the one who left (on every
+    // instance).
     state.hub.remove_member(room, user);
+    state.hub.relayed().await;
     let departure = match state.store.leave_room(room, user).await {
         Ok(Some(departure)) => departure,
         Ok(None) => return Err(AppError::NotFound),

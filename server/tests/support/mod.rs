@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use app::domain::protocol::{ClientFrame, ServerFrame};
+use app::domain::{Message, RoomId, Seq};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -71,11 +72,15 @@ impl Drop for TestDatabase {
         let Some((server, name)) = self.postgres.take() else { return };
         // Dropped from a test's runtime: on a thread with a runtime of its own.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async {
                 let mut admin = admin_connection(&server).await;
-                let _ = sqlx::Executor::execute(&mut admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
+                let _ = sqlx::Executor::execute(
+                    &mut admin,
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                )
+                .await;
             });
         });
         let _ = dropped.join();
@@ -85,6 +90,8 @@ impl Drop for TestDatabase {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// What it was started with (another instance starts with the same).
+    config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
@@ -93,9 +100,23 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_configured(|_| {}).await
+    }
+
+    /// Starts a server on a fresh database, with settings changed by
+    /// `configure` (its database URL is the fresh database's).
+    pub async fn start_configured(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on_database(TestDatabase::fresh().await, configure).await
+    }
+
+    /// Starts a server on `database` (fresh), with settings changed by
+    /// `configure`.
+    pub async fn start_on_database(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> Self {
         let temp = tempfile::tempdir().expect("temporary directory");
-        let database = TestDatabase::fresh().await;
-        let mut server = Self::start_on(temp.path().to_path_buf(), database.url.clone()).await;
+        let mut config = Config::for_data_dir(temp.path().to_path_buf());
+        config.database_url = database.url.clone();
+        configure(&mut config);
+        let mut server = Self::start_with(config).await;
         server._temp = Some(temp);
         server.database = Some(database);
         server
@@ -111,11 +132,17 @@ impl TestServer {
     }
 
     async fn start_on(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        let mut config = Config::for_data_dir(data_dir);
+        config.database_url = database_url;
+        Self::start_with(config).await
+    }
+
+    async fn start_with(config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let mut config = Config::for_data_dir(data_dir.clone());
-        config.database_url = database_url;
+        let data_dir = config.data_dir.clone();
+        let kept = config.clone();
         let task = tokio::spawn(async move {
             server::serve(config, listener, async {
                 let _ = stopped.await;
@@ -123,7 +150,15 @@ impl TestServer {
             .await
             .expect("server runs");
         });
-        let server = Self { addr, data_dir, stop: Some(stop), task: Some(task), _temp: None, database: None };
+        let server = Self {
+            addr,
+            data_dir,
+            config: kept,
+            stop: Some(stop),
+            task: Some(task),
+            _temp: None,
+            database: None,
+        };
         server.wait_ready().await;
         server
     }
@@ -152,11 +187,10 @@ impl TestServer {
         (self.data_dir.clone(), self._temp.take(), self.database.take())
     }
 
-    /// Another instance on this server's database (and data directory), as
-    /// a second machine behind the same address would be.
+    /// Another instance on this server's database (and data directory, and
+    /// Redis channel), as a second machine behind the same address would be.
     pub async fn another_instance(&self) -> TestServer {
-        let url = self.database.as_ref().and_then(|database| database.url.clone());
-        Self::start_on(self.data_dir.clone(), url).await
+        Self::start_with(self.config.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -446,6 +480,27 @@ impl Socket {
         }
     }
 
+    /// Subscribes to `room` and returns the catch-up (what came after
+    /// `after`).
+    pub async fn subscribe(&mut self, room: i64, after: Option<Seq>) -> Vec<Message> {
+        self.send(&ClientFrame::Subscribe { room: RoomId(room), after }).await;
+        self.until(|frame| match frame {
+            ServerFrame::Subscribed { messages, .. } => Some(messages),
+            ServerFrame::SubscribeFailed { error, .. } => panic!("subscribe refused: {error:?}"),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The next live message (other frames are skipped).
+    pub async fn next_message(&mut self) -> Message {
+        self.until(|frame| match frame {
+            ServerFrame::Message { message } => Some(message),
+            _ => None,
+        })
+        .await
+    }
+
     /// Skips frames until one matches.
     pub async fn until<T>(&mut self, mut pick: impl FnMut(ServerFrame) -> Option<T>) -> T {
         loop {
@@ -469,5 +524,122 @@ impl Browser {
         let reply = self.call(function, args).await;
         assert_eq!(reply.status, StatusCode::OK, "{function} {args:?}: {:?}", reply.json);
         reply.json
+    }
+}
+
+/// The environment variable naming the Redis server to test on.
+pub const REDIS_ENV: &str = "SALON_TEST_REDIS_URL";
+
+/// The Redis server the tests use (this machine's by default); one that
+/// cannot be reached fails the test.
+pub async fn redis_url() -> String {
+    let url = std::env::var(REDIS_ENV).unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let answered = async {
+        let client = redis::Client::open(url.as_str())?;
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut connection).await
+    };
+    match tokio::time::timeout(Duration::from_secs(5), answered).await {
+        Ok(Ok(_)) => url,
+        Ok(Err(error)) => panic!("Redis at {url} ({REDIS_ENV}) cannot be reached: {error}"),
+        Err(_) => panic!("Redis at {url} ({REDIS_ENV}) does not answer"),
+    }
+}
+
+/// A name no other test (or test process) uses.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A TCP proxy in front of a server (Redis, PostgreSQL) that a test can
+/// take away: an outage cuts every connection through it and refuses new
+/// ones, as a restarting server does.
+pub struct Proxy {
+    /// The URL it was made for, pointing at the proxy.
+    pub url: String,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accepting: JoinHandle<()>,
+}
+
+impl Proxy {
+    /// A proxy to the server `url` names (`scheme://[user@]host:port[/…]`).
+    pub async fn to(url: &str) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let mut proxied = reqwest::Url::parse(url).expect("a server URL");
+        let host = proxied.host_str().expect("a host").to_owned();
+        let port = proxied.port().unwrap_or(match proxied.scheme() {
+            "postgres" | "postgresql" => 5432,
+            _ => 6379,
+        });
+        let target = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .expect("the host resolves")
+            .next()
+            .expect("an address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let local = listener.local_addr().expect("local address");
+        proxied.set_host(Some("127.0.0.1")).expect("a host");
+        proxied.set_port(Some(local.port())).expect("a port");
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::<tokio::task::AbortHandle>::new()));
+        let accepting = tokio::spawn({
+            let (down, links) = (down.clone(), links.clone());
+            async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if down.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection is refused
+                    }
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    links.lock().expect("links").push(link.abort_handle());
+                }
+            }
+        });
+        Proxy { url: proxied.to_string(), down, links, accepting }
+    }
+
+    /// Cuts every connection and refuses new ones until [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut();
+    }
+}
+
+impl Browser {
+    /// A room's whole history, oldest first, read page by page as a
+    /// scrolling tab reads it.
+    pub async fn history(&self, room: i64) -> Vec<Message> {
+        let mut messages = Vec::new();
+        let mut before = i64::MAX.to_string();
+        loop {
+            let page = self.call("room_history", &[("room", &room.to_string()), ("before", &before)]).await;
+            assert_eq!(page.status, StatusCode::OK, "{:?}", page.json);
+            let page: app::domain::HistoryPage = serde_json::from_value(page.json).expect("a history page");
+            let oldest = page.messages.first().map(|message| message.seq);
+            messages.splice(0..0, page.messages);
+            match oldest {
+                Some(oldest) if page.has_older => before = oldest.to_string(),
+                _ => return messages,
+            }
+        }
     }
 }
