@@ -287,11 +287,12 @@ impl Tab {
                     panic!("{}'s tab held {:?}, wanted 1..={count}", self.browser.base, self.messages.keys())
                 });
             match frame {
-                Some(Ok(WsMessage::Text(text))) => {
-                    if let Ok(ServerFrame::Message { message }) = serde_json::from_str(&text) {
-                        self.merge(vec![message]);
-                    }
-                }
+                Some(Ok(WsMessage::Text(text))) => match serde_json::from_str(&text) {
+                    Ok(ServerFrame::Message { message }) => self.merge(vec![message]),
+                    Ok(ServerFrame::Subscribed { messages, .. }) => self.merge(messages),
+                    Ok(ServerFrame::SubscribeFailed { error, .. }) => panic!("subscribe refused: {error:?}"),
+                    _ => {}
+                },
                 Some(Ok(WsMessage::Close(close))) => {
                     let code = close.map(|close| u16::from(close.code));
                     assert!(matches!(code, Some(CLOSE_RESUME | CLOSE_RESTART)), "closed with {code:?}");
@@ -304,11 +305,14 @@ impl Tab {
         }
     }
 
+    /// Reconnects and asks for what came after [`Tab::resume_after`]
+    /// (the answer is read by [`Tab::catch_up_to`], which resumes again if
+    /// this socket is closed too).
     async fn resume(&mut self) {
         self.resumes += 1;
         self.socket = self.browser.socket().await;
-        let missed = self.socket.subscribe(self.room, Some(self.resume_after())).await;
-        self.merge(missed);
+        let after = Some(self.resume_after());
+        self.socket.send(&ClientFrame::Subscribe { room: RoomId(self.room), after }).await;
     }
 
     fn bodies(&self) -> Vec<&str> {

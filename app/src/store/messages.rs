@@ -272,7 +272,15 @@ impl MessageLog {
                 )?
                 .query_map([json(&group.people())?], |row| {
                     let id = UserId(row.get(0)?);
-                    Ok((id, PublicProfile { id, username: row.get(1)?, display_name: row.get(2)?, avatar_version: row.get(3)? }))
+                    Ok((
+                        id,
+                        PublicProfile {
+                            id,
+                            username: row.get(1)?,
+                            display_name: row.get(2)?,
+                            avatar_version: row.get(3)?,
+                        },
+                    ))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             group.store(&profiles, now).ok_or_else(missing)?;
@@ -283,10 +291,11 @@ impl MessageLog {
 }
 
 /// The PostgreSQL message writer: the same group commit as [`MessageLog`],
-/// on the shared pool, safe with several instances writing at once.
-#[derive(Clone, Debug)]
+/// safe with several instances writing at once.
 pub struct PgMessageLog {
-    pool: sqlx::AnyPool,
+    options: std::sync::Arc<sqlx::any::AnyConnectOptions>,
+    /// Its own connection, opened on first use and again after a failure.
+    connection: Option<sqlx::AnyConnection>,
 }
 
 /// How PostgreSQL reads a JSON array parameter as rows of `value`.
@@ -297,28 +306,48 @@ macro_rules! pg_elements {
 }
 
 impl PgMessageLog {
-    pub(super) fn new(pool: sqlx::AnyPool) -> Self {
-        Self { pool }
+    pub(super) fn new(pool: &sqlx::AnyPool) -> Self {
+        Self { options: pool.connect_options(), connection: None }
     }
 
     /// Appends messages in one transaction, like [`MessageLog::append`].
     /// A group that collides with another instance's (the same client id
     /// sent to both at once, or a deadlock) is rolled back and written
     /// again: the second time it finds what the other committed.
-    pub async fn append(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+    ///
+    /// The writer keeps a connection of its own rather than taking one from
+    /// the pool for each group (a wait, and a ping, each time); one that
+    /// fails for any other reason than the database refusing a statement
+    /// is dropped, and the next group opens another.
+    pub async fn append(&mut self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+        use sqlx::ConnectOptions;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match self.try_append(batch).await {
+            let connection = match &mut self.connection {
+                Some(connection) => connection,
+                None => self.connection.insert(self.options.connect().await?),
+            };
+            match Self::try_append(connection, batch).await {
                 Err(sqlx::Error::Database(error)) if attempts < 4 && retryable(error.code().as_deref()) => {
                     tracing::info!(%error, attempts, "writing a message group again");
+                }
+                Err(error) => {
+                    if !matches!(error, sqlx::Error::Database(_)) {
+                        self.connection = None;
+                    }
+                    return Err(error);
                 }
                 outcome => return outcome,
             }
         }
     }
 
-    async fn try_append(&self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+    async fn try_append(
+        connection: &mut sqlx::AnyConnection,
+        batch: &[NewMessage<'_>],
+    ) -> Result<Vec<Appended>, sqlx::Error> {
+        use sqlx::Connection;
         static STORED: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "WITH k(author, client) AS (SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM {})
@@ -341,13 +370,15 @@ impl PgMessageLog {
             )
         });
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = connection.begin().await?;
         // Kicks, bans and blocks wait for the group, and it for them.
         super::lock_rules(&mut tx, super::RulesLock::Shared).await?;
         let mut group = Group::new(batch);
 
-        let rows: Vec<MessageRow> = sqlx::query_as(&STORED).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
-        let stored = rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
+        let rows: Vec<MessageRow> =
+            sqlx::query_as(&STORED).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
+        let stored =
+            rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
         group.find_resends(&stored);
 
         let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<i64>)> =
@@ -355,7 +386,13 @@ impl PgMessageLog {
         let refusals = rows
             .into_iter()
             .filter_map(|(room, author, visibility, role, refused)| {
-                let access = Access { room: RoomId(room), author: UserId(author), visibility, role, refused: refused.map(|r| r != 0) };
+                let access = Access {
+                    room: RoomId(room),
+                    author: UserId(author),
+                    visibility,
+                    role,
+                    refused: refused.map(|r| r != 0),
+                };
                 access.refusal().map(|refusal| ((access.room, access.author), refusal))
             })
             .collect();
@@ -388,34 +425,32 @@ impl PgMessageLog {
             let last = rows.into_iter().collect();
             group.number(&counts, &last).ok_or(sqlx::Error::RowNotFound)?;
 
-            sqlx::query(concat!(
-                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
-                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
-                        value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT)
-                 FROM ",
-                pg_elements!(1)
+            // The rows, the senders' read marks and the people the
+            // messages name, in one round trip (a data-modifying WITH runs
+            // to completion whether or not the query reads it).
+            let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
+                "WITH inserted AS (
+                     INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
+                     SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
+                            value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT)
+                     FROM ",
+                pg_elements!(1),
+                "), marked AS (
+                     UPDATE memberships SET last_read_seq = c.seq
+                     FROM (SELECT CAST(value ->> 0 AS BIGINT) AS room, CAST(value ->> 1 AS BIGINT) AS member,
+                                  CAST(value ->> 2 AS BIGINT) AS seq FROM ",
+                pg_elements!(3),
+                ") c
+                     WHERE memberships.room_id = c.room AND memberships.user_id = c.member
+                       AND last_read_seq < c.seq)
+                 SELECT id, username, display_name, avatar_version FROM users
+                 WHERE id IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM ",
+                pg_elements!(4),
+                ")"
             ))
             .bind(pg_json(&group.rows())?)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(concat!(
-                "WITH c(room, member, seq) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
-                                                      CAST(value ->> 2 AS BIGINT) FROM ",
-                pg_elements!(1),
-                ") UPDATE memberships SET last_read_seq = c.seq
-                 FROM c
-                 WHERE memberships.room_id = c.room AND memberships.user_id = c.member AND last_read_seq < c.seq"
-            ))
             .bind(pg_json(&group.read_marks())?)
-            .execute(&mut *tx)
-            .await?;
-            let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
-                "SELECT id, username, display_name, avatar_version FROM users
-                 WHERE id IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM ",
-                pg_elements!(1),
-                ")"
-            ))
             .bind(pg_json(&group.people())?)
             .fetch_all(&mut *tx)
             .await?;
@@ -481,7 +516,9 @@ impl<'b, 'a> Group<'b, 'a> {
         for (index, &(author, client)) in self.keys.iter().enumerate() {
             let original = if stored.is_empty() { None } else { stored.get(&(author, client.to_owned())) };
             self.outcomes.push(original.cloned().map(Appended::Existing));
-            if self.outcomes[index].is_none() && *self.firsts.entry((author, client)).or_insert(index) == index {
+            if self.outcomes[index].is_none()
+                && *self.firsts.entry((author, client)).or_insert(index) == index
+            {
                 self.fresh.push(index);
             }
         }
@@ -489,7 +526,8 @@ impl<'b, 'a> Group<'b, 'a> {
 
     /// The (room, author) pairs whose access to check, in order.
     fn pairs(&self) -> Vec<(RoomId, UserId)> {
-        let mut pairs: Vec<_> = self.fresh.iter().map(|&i| (self.batch[i].room, self.batch[i].author)).collect();
+        let mut pairs: Vec<_> =
+            self.fresh.iter().map(|&i| (self.batch[i].room, self.batch[i].author)).collect();
         pairs.sort_unstable();
         pairs.dedup();
         pairs
@@ -541,7 +579,8 @@ impl<'b, 'a> Group<'b, 'a> {
             .zip(&self.seqs)
             .map(|(&index, &seq)| {
                 let new = &self.batch[index];
-                let (kind, subject) = new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
+                let (kind, subject) =
+                    new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
                 (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
             })
             .collect()
@@ -561,7 +600,9 @@ impl<'b, 'a> Group<'b, 'a> {
         let mut ids: Vec<UserId> = self
             .accepted
             .iter()
-            .flat_map(|&index| [Some(self.batch[index].author), self.batch[index].event.map(|(_, subject)| subject)])
+            .flat_map(|&index| {
+                [Some(self.batch[index].author), self.batch[index].event.map(|(_, subject)| subject)]
+            })
             .flatten()
             .collect();
         ids.sort_unstable();

@@ -137,9 +137,10 @@ impl Store {
         }
     }
 
-    /// The PostgreSQL message writer, on this store's pool.
+    /// The PostgreSQL message writer, with a connection of its own to this
+    /// store's database.
     pub fn pg_message_log(&self) -> PgMessageLog {
-        PgMessageLog::new(self.pool.clone())
+        PgMessageLog::new(&self.pool)
     }
 
     /// Whether the database answers.
