@@ -126,6 +126,20 @@ fn page_policy(nonce: &str) -> String {
     )
 }
 
+/// Says how long the server took to produce each response's head, in
+/// milliseconds (`Server-Timing: app;dur=0.812`): browsers' developer tools
+/// show it, and the load generator reads the server's share of a round trip
+/// from it.
+pub async fn server_timing(request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={millis:.3}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,18 +170,4 @@ mod tests {
         ));
         assert!(!is_same_origin(&public, &headers(&[("host", "10.0.0.5"), ("origin", "http://10.0.0.5")])));
     }
-}
-
-/// Says how long the server took to produce each response's head, in
-/// milliseconds (`Server-Timing: app;dur=0.812`): browsers' developer tools
-/// show it, and the load generator reads the server's share of a round trip
-/// from it.
-pub async fn server_timing(request: Request, next: Next) -> Response {
-    let started = std::time::Instant::now();
-    let mut response = next.run(request).await;
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
-    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={millis:.3}")) {
-        response.headers_mut().insert("server-timing", value);
-    }
-    response
 }

@@ -381,7 +381,9 @@ impl PgMessageLog {
             rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
         group.find_resends(&stored);
 
-        let rows: Vec<(i64, i64, Option<String>, Option<String>, Option<i64>)> =
+        /// Room, author, visibility, role, refused.
+        type AccessRow = (i64, i64, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<AccessRow> =
             sqlx::query_as(&ACCESS).bind(pg_json(&group.pairs())?).fetch_all(&mut *tx).await?;
         let refusals = rows
             .into_iter()
@@ -466,6 +468,10 @@ impl PgMessageLog {
         Ok(group.outcomes())
     }
 }
+
+/// A message row to insert: room, seq, author, client id, body, kind,
+/// subject.
+type NewRow<'b> = (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>);
 
 /// A list of tuples as one JSON array parameter (see [`json`]).
 fn pg_json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
@@ -572,8 +578,8 @@ impl<'b, 'a> Group<'b, 'a> {
         Some(())
     }
 
-    /// The rows to insert: room, seq, author, client id, body, kind, subject.
-    fn rows(&self) -> Vec<(RoomId, Seq, UserId, &str, &str, &str, Option<UserId>)> {
+    /// The rows to insert.
+    fn rows(&self) -> Vec<NewRow<'_>> {
         self.accepted
             .iter()
             .zip(&self.seqs)
