@@ -1,12 +1,12 @@
 //! Two instances on one database, sharing live events through one Redis
-//! (behind a proxy the tests can take away): chat, kicks, friend requests
-//! and presence cross instances live; a Redis or PostgreSQL outage loses
+//! (behind a proxy the tests can take away): chat, kicks, friend requests,
+//! presence and signing out cross instances live; a Redis or PostgreSQL outage loses
 //! no message once the clients resume; a stopping instance sends its
 //! clients elsewhere.
 
 mod support;
 
-use app::domain::protocol::{ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME};
+use app::domain::protocol::{ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_SIGNED_OUT};
 use app::domain::{ClientId, Message, RoomId, Seq, UserId};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
@@ -228,6 +228,13 @@ async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
                 .then_some(())
         })
         .await;
+
+    // Signing out on A closes the session's sockets on B too.
+    let mut alice_there = alice.at(&b).socket().await;
+    assert_eq!(alice.call("logout", &[]).await.status, StatusCode::OK);
+    for socket in [&mut alice_socket, &mut alice_there] {
+        assert_eq!(socket.close_code(PATIENCE).await, Some(CLOSE_SIGNED_OUT));
+    }
 }
 
 /// Alice, signed up on `a`, and Bob, on `b`, both in a public room.
