@@ -202,6 +202,10 @@ async fn websocket(
     headers: http::HeaderMap,
     upgrade: axum::extract::ws::WebSocketUpgrade,
 ) -> Response {
+    if state.draining.load(Ordering::Relaxed) {
+        // Stopping: the tab tries again, through the proxy, elsewhere.
+        return (http::StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
+    }
     socket::upgrade(state.app, &state.origins, auth, params, &headers, upgrade).await
 }
 
@@ -227,6 +231,8 @@ pub async fn serve(
         while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        // The other instances hear that these users left.
+        hub.relayed().await;
     };
     // Chat frames are small and must go out at once: without TCP_NODELAY,
     // Nagle's algorithm and delayed acknowledgements hold some for up to

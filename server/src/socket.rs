@@ -181,7 +181,8 @@ async fn within_write_timeout(
 /// With several instances, a room's messages committed on different ones
 /// can arrive out of order (the other instance's through Redis), so a
 /// message older than the newest one sent still goes out if it was not
-/// sent yet; the client orders them by sequence number.
+/// sent yet. (A tab that sees the newer one first notices the gap and
+/// catches up; the late one then only confirms what it holds.)
 #[derive(Default)]
 struct RoomOrder {
     /// What was sent, per room.
@@ -197,7 +198,7 @@ struct Sent {
 }
 
 /// Messages sent ahead of a missing one before it is given up on (it was
-/// lost between instances: the socket is then told to resume anyway).
+/// lost between instances; the tab notices the gap and catches up).
 const MAX_AHEAD: usize = 256;
 
 impl Sent {

@@ -2,7 +2,8 @@
 //! (behind a proxy the tests can take away): chat, kicks, friend requests,
 //! presence and signing out cross instances live; a Redis or PostgreSQL outage loses
 //! no message once the clients resume; a stopping instance sends its
-//! clients elsewhere.
+//! clients elsewhere. The tests run on several worker threads, as a real
+//! server does, so the hub and the relay see concurrent changes.
 
 mod support;
 
@@ -46,16 +47,21 @@ async fn cluster_on(database: TestDatabase, database_url: Option<String>) -> Clu
 
 /// Waits until `instance` receives the other instances' events.
 async fn wait_linked(instance: &TestServer) {
+    wait_for_metric(instance, "salon_redis_connected 1").await;
+}
+
+/// Waits until `instance`'s metrics have the line `line`.
+async fn wait_for_metric(instance: &TestServer, line: &str) {
     let deadline = Instant::now() + PATIENCE;
     while Instant::now() < deadline {
         let metrics =
             reqwest::get(instance.url("/metrics")).await.expect("metrics").text().await.expect("text");
-        if metrics.contains("\nsalon_redis_connected 1\n") {
+        if metrics.lines().any(|l| l == line) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("instance {} did not link to Redis", instance.addr);
+    panic!("instance {} never reported {line}", instance.addr);
 }
 
 async fn id_of(browser: &Browser) -> i64 {
@@ -66,7 +72,7 @@ fn client_id(text: &str) -> ClientId {
     ClientId::parse(text).expect("a valid client id")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_on_two_instances_chat_live_both_ways() {
     let Cluster { a, b, redis: _redis } = cluster().await;
     let alice = a.browser();
@@ -124,25 +130,27 @@ async fn users_on_two_instances_chat_live_both_ways() {
     assert!(!metrics.contains("\nsalon_messages_total 0\n"), "{metrics}");
     assert!(!metrics.contains("\nsalon_cluster_events_received_total 0\n"), "{metrics}");
 
-    // B stops: its sockets are told to reconnect, and resume on A.
+    // B stops: its sockets are told to reconnect, B tells A that Bob
+    // left, and Bob resumes on A.
     let (_, _kept_dir, _kept_database) = b.stop().await;
     assert_eq!(bob_socket.close_code(PATIENCE).await, Some(CLOSE_RESTART));
     assert_eq!(alice_there.close_code(PATIENCE).await, Some(CLOSE_RESTART));
+    let bob_is = |online: bool| {
+        move |frame| {
+            matches!(frame, ServerFrame::Presence { user, online: o } if user.0 == bob_id && o == online)
+                .then_some(())
+        }
+    };
+    alice_here.until(bob_is(false)).await;
     alice.post(room, "a2", "while you moved").await;
     let mut bob_socket = bob.at(&a).socket().await;
+    alice_here.until(bob_is(true)).await;
     let missed = bob_socket.subscribe(room, Some(2)).await;
     assert_eq!(missed.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["while you moved"]);
-    // Bob's last socket went with B: A forgets him as B's user.
-    drop(bob_socket);
-    alice_here
-        .until(|frame| {
-            matches!(frame, ServerFrame::Presence { user, online: false } if user.0 == bob_id).then_some(())
-        })
-        .await;
     assert_eq!(alice_id, id_of(&alice).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kick_on_one_instance_stops_delivery_on_the_other_at_once() {
     let Cluster { a, b, redis: _redis } = cluster().await;
     let alice = a.browser();
@@ -189,7 +197,7 @@ async fn a_kick_on_one_instance_stops_delivery_on_the_other_at_once() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
     let Cluster { a, b, redis: _redis } = cluster().await;
     let alice = a.browser();
@@ -214,6 +222,7 @@ async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
     // Friends see each other come and go, across instances (a socket
     // learns its user's friends when it opens).
     drop(bob_socket);
+    wait_for_metric(&b, "salon_connections 0").await;
     let bob_socket = bob.socket().await;
     alice_socket
         .until(|frame| {
@@ -327,7 +336,7 @@ impl Tab {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_loses_no_message_once_clients_resume() {
     let Cluster { a, b, redis } = cluster().await;
     let (alice, bob, room) = alice_and_bob_in_a_room(&a, &b).await;
@@ -366,7 +375,7 @@ async fn a_redis_outage_loses_no_message_once_clients_resume() {
 
 /// Only where the tests run on PostgreSQL (the PostgreSQL pass of the
 /// test command); on SQLite there is no server to lose.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_loses_no_acknowledged_message() {
     let database = TestDatabase::fresh().await;
     let Some(url) = database.url.clone() else {

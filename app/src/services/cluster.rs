@@ -32,8 +32,8 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 /// An instance not heard from for this long is gone.
 pub const SILENT_FOR: Duration = Duration::from_secs(20);
 /// Events waiting to be published; past this, they are dropped (and the
-/// other instances told to resume).
-const RELAY_QUEUE: usize = 65_536;
+/// other instances told to resume). Each may hold a frame of a few KiB.
+const RELAY_QUEUE: usize = 8192;
 /// Events published in one round trip at most.
 const BATCH: usize = 1024;
 /// How long a connection attempt or a command may take.
@@ -133,12 +133,15 @@ async fn publish(
             tracing::info!("publishing live events to Redis again");
         }
         attempts = 0;
-        // Whatever the others missed of ours, and who is online here.
+        // Whatever the others missed of ours, who is online here, and a
+        // request for who is online there (the subscriber's own request
+        // may have been dropped above while this link was down).
         let mut greeting = Vec::new();
         if std::mem::take(&mut lost) | hub.take_relay_overflow() {
             greeting.push(Relayed::Event(Event::Lost, None));
         }
         greeting.push(Relayed::Event(Event::Snapshot { users: hub.local_snapshot() }, None));
+        greeting.push(Relayed::Event(Event::Hello, None));
         let mut pending = greeting.into_iter();
         loop {
             let first = match pending.next() {
@@ -158,7 +161,20 @@ async fn publish(
                 }
             }
             if hub.take_relay_overflow() {
+                // Presence changes may be among what was dropped, too.
                 batch.add(&channel, me, Relayed::Event(Event::Lost, None));
+                batch.add(
+                    &channel,
+                    me,
+                    Relayed::Event(Event::Snapshot { users: hub.local_snapshot() }, None),
+                );
+            }
+            if batch.events == 0 {
+                // Only flushes: everything before them went out already.
+                for flushed in batch.flushes {
+                    let _ = flushed.send(());
+                }
+                continue;
             }
             match batch.pipeline.query_async::<()>(&mut connection).await {
                 Ok(()) => {

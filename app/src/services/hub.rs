@@ -35,7 +35,8 @@ pub const QUEUE_CAPACITY: usize = 1024;
 /// size by then, so nobody is left shown online.
 pub const PRESENCE_ROOM_LIMIT: usize = 1000;
 /// How long [`Hub::relayed`] waits for the relay at most: a removal must
-/// not hang while Redis is away (its instances then resume anyway).
+/// not hang while Redis is away (past it, the other instances are told to
+/// resume, see [`Hub::relayed`]).
 const RELAY_FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 pub type ConnId = u64;
@@ -199,6 +200,8 @@ struct Conn {
     /// The user's friends when the socket opened: they see the user's
     /// presence even without a room in common.
     friends: Vec<UserId>,
+    /// Told to close: it receives nothing more.
+    closed: bool,
 }
 
 #[derive(Default)]
@@ -243,6 +246,9 @@ impl Hub {
         self.relay.set(relay).is_ok()
     }
 
+    /// Hands `event` to the relay. Called with the hub's lock held, so
+    /// that the other instances see the changes in the order they were
+    /// made here (it never waits).
     pub(super) fn relay(&self, event: Event, frame: Option<Utf8Bytes>) {
         let Some(relay) = self.relay.get() else { return };
         if relay.try_send(Relayed::Event(event, frame)).is_err() {
@@ -273,8 +279,12 @@ impl Hub {
     pub async fn relayed(&self) {
         let Some(relay) = self.relay.get() else { return };
         let (done, flushed) = oneshot::channel();
-        if relay.try_send(Relayed::Flush(done)).is_ok() {
-            let _ = tokio::time::timeout(RELAY_FLUSH_WAIT, flushed).await;
+        let confirmed = relay.try_send(Relayed::Flush(done)).is_ok()
+            && matches!(tokio::time::timeout(RELAY_FLUSH_WAIT, flushed).await, Ok(Ok(())));
+        if !confirmed {
+            // Redis did not take it in time: the other instances' sockets
+            // must resume (and are checked again as they do).
+            self.relay_overflowed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -292,7 +302,7 @@ impl Hub {
         let (queue_tx, queue) = mpsc::channel(QUEUE_CAPACITY);
         let _ = queue_tx.try_send(Outbound::Reply(Frame::plain(hello)));
         let closing = Arc::new(Closing::default());
-        let (id, first_here) = {
+        let id = {
             let mut inner = self.lock();
             inner.next_id += 1;
             let id = inner.next_id;
@@ -303,6 +313,7 @@ impl Hub {
                 closing: closing.clone(),
                 rooms: HashSet::new(),
                 friends: friends.to_vec(),
+                closed: false,
             };
             inner.conns.insert(id, conn);
             for room in rooms {
@@ -315,19 +326,19 @@ impl Hub {
             if !online_before {
                 inner.announce_presence(user, rooms, friends, true);
             }
-            (id, first_here)
+            if first_here {
+                let reach = Reach { user, rooms: rooms.to_vec(), friends: friends.to_vec() };
+                self.relay(Event::Presence { online: true, reach }, None);
+            }
+            id
         };
-        if first_here {
-            let reach = Reach { user, rooms: rooms.to_vec(), friends: friends.to_vec() };
-            self.relay(Event::Presence { online: true, reach }, None);
-        }
         Connection { id, queue, replies: queue_tx, closing }
     }
 
     /// Forgets a socket; the user's last one makes them offline.
     pub fn disconnect(&self, id: ConnId) {
-        let gone = {
-            let mut inner = self.lock();
+        let mut inner = self.lock();
+        {
             let Some(conn) = inner.conns.remove(&id) else { return };
             inner.directory.remove(&id);
             for room in &conn.rooms {
@@ -347,10 +358,10 @@ impl Hub {
             if last && !inner.is_online(conn.user) {
                 inner.announce_presence(conn.user, &rooms, &conn.friends, false);
             }
-            last.then_some(Reach { user: conn.user, rooms, friends: conn.friends })
-        };
-        if let Some(reach) = gone {
-            self.relay(Event::Presence { online: false, reach }, None);
+            if last {
+                let reach = Reach { user: conn.user, rooms, friends: conn.friends };
+                self.relay(Event::Presence { online: false, reach }, None);
+            }
         }
     }
 
@@ -365,22 +376,27 @@ impl Hub {
 
     /// Makes every socket of `user` receive `room`: they just joined it.
     pub fn add_member(&self, room: RoomId, user: UserId) {
-        self.lock().add_member(room, user);
+        let mut inner = self.lock();
+        inner.add_member(room, user);
         self.relay(Event::AddMember { room, user }, None);
     }
 
     /// Stops every socket of `user` receiving `room`, at once: nothing
-    /// published to the room after this call reaches them (on other
-    /// instances, once [`Hub::relayed`] completes).
+    /// published to the room after this call reaches them. Other instances
+    /// stop once they receive it: [`Hub::relayed`] waits until Redis has
+    /// taken it, and an instance whose link to Redis is down applies it
+    /// only by making all its sockets resume when the link is back.
     pub fn remove_member(&self, room: RoomId, user: UserId) {
-        self.lock().remove_member(room, user);
+        let mut inner = self.lock();
+        inner.remove_member(room, user);
         self.relay(Event::RemoveMember { room, user }, None);
     }
 
     /// Stops every socket receiving `room` whose user is not in `members`
     /// (those looking at a public room that just became private).
     pub fn keep_only(&self, room: RoomId, members: &HashSet<UserId>) {
-        self.lock().keep_only(room, members);
+        let mut inner = self.lock();
+        inner.keep_only(room, members);
         self.relay(Event::KeepOnly { room, members: members.iter().copied().collect() }, None);
     }
 
@@ -388,18 +404,9 @@ impl Hub {
     pub fn publish(&self, room: RoomId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
         let seq = frame.message_position().map(|(_, seq)| seq);
-        self.deliver_room(room, seq, &text);
-        self.relay(Event::Room { room, seq }, Some(text));
-    }
-
-    fn deliver_room(&self, room: RoomId, seq: Option<Seq>, text: &Utf8Bytes) {
-        let started = Instant::now();
         let mut inner = self.lock();
-        let Some(receivers) = inner.rooms.get(&room) else { return };
-        let too_slow = deliver(receivers, seq.map(|seq| (room, seq)), text);
-        inner.cut_off(too_slow);
-        drop(inner);
-        METRICS.fanout_seconds.observe(started.elapsed().as_secs_f64());
+        inner.deliver_room(room, seq, &text);
+        self.relay(Event::Room { room, seq }, Some(text));
     }
 
     /// Makes socket `id` receive (or stop receiving) public-room changes.
@@ -415,27 +422,31 @@ impl Hub {
     /// Sends `frame` to every socket watching the public rooms.
     pub fn publish_directory(&self, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
-        self.lock().deliver_directory(&text);
+        let mut inner = self.lock();
+        inner.deliver_directory(&text);
         self.relay(Event::Directory, Some(text));
     }
 
     /// Sends `frame` to every socket of `user`.
     pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
         let Some(text) = encode(frame) else { return };
-        self.lock().deliver_to_user(user, &text);
+        let mut inner = self.lock();
+        inner.deliver_to_user(user, &text);
         self.relay(Event::User { user }, Some(text));
     }
 
     /// Closes the sockets of `user` opened with `session`: it ended.
     pub fn end_session(&self, user: UserId, session: &str) {
-        self.lock().close_sessions_of(user, |s| s == Some(session));
+        let mut inner = self.lock();
+        inner.close_sessions_of(user, |s| s == Some(session));
         self.relay(Event::EndSession { user, session: session.to_owned() }, None);
     }
 
     /// Closes the sockets of `user` opened with any other session than
     /// `keep` (the others ended with a password change).
     pub fn end_other_sessions(&self, user: UserId, keep: Option<&str>) {
-        self.lock().close_sessions_of(user, |s| keep.is_none() || s != keep);
+        let mut inner = self.lock();
+        inner.close_sessions_of(user, |s| keep.is_none() || s != keep);
         self.relay(Event::EndOtherSessions { user, keep: keep.map(str::to_owned) }, None);
     }
 
@@ -463,7 +474,7 @@ impl Hub {
     pub fn apply(&self, from: InstanceId, event: Event, frame: Option<Utf8Bytes>) {
         self.lock().instances.insert(from, Instant::now());
         match (event, frame) {
-            (Event::Room { room, seq }, Some(text)) => self.deliver_room(room, seq, &text),
+            (Event::Room { room, seq }, Some(text)) => self.lock().deliver_room(room, seq, &text),
             (Event::Directory, Some(text)) => self.lock().deliver_directory(&text),
             (Event::User { user }, Some(text)) => self.lock().deliver_to_user(user, &text),
             (Event::Room { .. } | Event::Directory | Event::User { .. }, None) => {
@@ -489,7 +500,10 @@ impl Hub {
                     inner.remote_presence(from, true, reach);
                 }
             }
-            (Event::Hello, _) => self.relay(Event::Snapshot { users: self.local_snapshot() }, None),
+            (Event::Hello, _) => {
+                let inner = self.lock();
+                self.relay(Event::Snapshot { users: inner.snapshot() }, None);
+            }
             (Event::Heartbeat, _) => {}
             (Event::Lost, _) => {
                 tracing::warn!(instance = from, "another instance lost live events: sockets resume");
@@ -500,23 +514,7 @@ impl Hub {
 
     /// Everyone online on this instance, with their rooms and friends.
     pub fn local_snapshot(&self) -> Vec<Reach> {
-        let inner = self.lock();
-        inner
-            .users
-            .iter()
-            .map(|(user, sockets)| {
-                let conns = sockets.iter().filter_map(|id| inner.conns.get(id));
-                let mut rooms = HashSet::new();
-                let mut friends = Vec::new();
-                for conn in conns {
-                    rooms.extend(conn.rooms.iter().copied());
-                    if friends.is_empty() {
-                        friends.clone_from(&conn.friends);
-                    }
-                }
-                Reach { user: *user, rooms: rooms.into_iter().collect(), friends }
-            })
-            .collect()
+        self.lock().snapshot()
     }
 
     /// Forgets the instances not heard from for `silent_for`, and the
@@ -539,6 +537,31 @@ impl Hub {
 }
 
 impl Inner {
+    fn snapshot(&self) -> Vec<Reach> {
+        self.users
+            .iter()
+            .map(|(user, sockets)| {
+                let mut rooms = HashSet::new();
+                let mut friends = Vec::new();
+                for conn in sockets.iter().filter_map(|id| self.conns.get(id)) {
+                    rooms.extend(conn.rooms.iter().copied());
+                    if friends.is_empty() {
+                        friends.clone_from(&conn.friends);
+                    }
+                }
+                Reach { user: *user, rooms: rooms.into_iter().collect(), friends }
+            })
+            .collect()
+    }
+
+    fn deliver_room(&mut self, room: RoomId, seq: Option<Seq>, text: &Utf8Bytes) {
+        let started = Instant::now();
+        let Some(receivers) = self.rooms.get(&room) else { return };
+        let too_slow = deliver(receivers, seq.map(|seq| (room, seq)), text);
+        self.cut_off(too_slow);
+        METRICS.fanout_seconds.observe(started.elapsed().as_secs_f64());
+    }
+
     fn is_online(&self, user: UserId) -> bool {
         self.users.contains_key(&user) || self.remote.contains_key(&user)
     }
@@ -551,6 +574,12 @@ impl Inner {
         // must learn when they leave.
         if self.is_online(user) {
             self.announced.entry(room).or_default().insert(user);
+        }
+        // If their instance goes silent, this room hears of it too.
+        for reach in self.remote.get_mut(&user).into_iter().flat_map(|instances| instances.values_mut()) {
+            if !reach.rooms.contains(&room) {
+                reach.rooms.push(room);
+            }
         }
     }
 
@@ -681,6 +710,9 @@ impl Inner {
 
     fn subscribe(&mut self, id: ConnId, room: RoomId) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.closed {
+            return;
+        }
         conn.rooms.insert(room);
         let queue = conn.queue.clone();
         self.rooms.entry(room).or_default().insert(id, queue);
@@ -717,7 +749,10 @@ impl Inner {
     fn close(&mut self, id: ConnId, code: u16) {
         self.directory.remove(&id);
         let Some(conn) = self.conns.get_mut(&id) else { return };
-        let rooms: Vec<RoomId> = conn.rooms.drain().collect();
+        // Its rooms are kept: they hear of the user's departure when the
+        // socket is gone (`disconnect`).
+        conn.closed = true;
+        let rooms: Vec<RoomId> = conn.rooms.iter().copied().collect();
         conn.closing.close(code);
         for room in rooms {
             self.unsubscribe_room(room, id);
@@ -917,6 +952,22 @@ mod tests {
         assert!(relayed.try_recv().is_err(), "not sent back");
         hub.apply(5, Event::Lost, None);
         assert_eq!(block_on(socket.closing.requested()), crate::domain::protocol::CLOSE_RESUME);
+    }
+
+    #[test]
+    fn a_socket_closed_by_the_server_still_announces_the_departure() {
+        let hub = Hub::default();
+        let mut watcher = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+        let leaving = hub.connect(UserId(2), Some("s".into()), &[RoomId(1)], &[], hello());
+        while watcher.queue.try_recv().is_ok() {}
+        hub.end_session(UserId(2), "s");
+        hub.publish(RoomId(1), &presence(9));
+        assert!(watcher.queue.try_recv().is_ok());
+        hub.disconnect(leaving.id);
+        match watcher.queue.try_recv() {
+            Ok(Outbound::Broadcast(frame)) => assert!(frame.text.as_str().contains("\"online\":false")),
+            other => panic!("expected Bob's departure, got {other:?}"),
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::domain::{
     ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::{Appended, Engine, MessageLog, NewMessage, PgMessageLog, Store};
+use crate::store::{now_millis, Appended, Engine, MessageLog, NewMessage, PgMessageLog, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,6 +26,9 @@ const MAX_SQLITE_GROUP: usize = 512;
 const MAX_POSTGRES_GROUP: usize = 2048;
 /// Posts waiting for the writer before senders wait for room.
 const BACKLOG: usize = 8192;
+/// A resent message younger than this is published again (see
+/// `publish_groups`).
+const REPUBLISH_WITHIN_MS: i64 = 60_000;
 /// Committed groups waiting to be published before the writer waits.
 const COMMITTED_GROUPS: usize = 4;
 
@@ -173,8 +176,12 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
                 Appended::Existing(message) => {
                     // A resend: its first commit may have lost its answer
                     // (a broken connection) and so never been published.
-                    // The sockets that have it drop it as a duplicate.
-                    hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
+                    // The sockets that have it drop it as a duplicate; an
+                    // old one is not worth a broadcast (tabs that lack it
+                    // catch up when they see the gap).
+                    if now_millis() - message.sent_at < REPUBLISH_WITHIN_MS {
+                        hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
+                    }
                     Ok(message)
                 }
                 Appended::NotMember(Some(Visibility::Public)) => Err(AppError::Forbidden),

@@ -317,8 +317,8 @@ impl PgMessageLog {
     ///
     /// The writer keeps a connection of its own rather than taking one from
     /// the pool for each group (a wait, and a ping, each time); one that
-    /// fails for any other reason than the database refusing a statement
-    /// is dropped, and the next group opens another.
+    /// breaks or stops answering is dropped, and the next group opens
+    /// another.
     pub async fn append(&mut self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
         use sqlx::ConnectOptions;
         let mut attempts = 0;
@@ -326,14 +326,20 @@ impl PgMessageLog {
             attempts += 1;
             let connection = match &mut self.connection {
                 Some(connection) => connection,
-                None => self.connection.insert(self.options.connect().await?),
+                None => {
+                    let connected = tokio::time::timeout(PG_CONNECT_TIMEOUT, self.options.connect()).await;
+                    self.connection.insert(connected.map_err(|_| timed_out("connecting"))??)
+                }
             };
-            match Self::try_append(connection, batch).await {
+            let appended = tokio::time::timeout(PG_GROUP_TIMEOUT, Self::try_append(connection, batch))
+                .await
+                .unwrap_or_else(|_| Err(timed_out("writing a group")));
+            match appended {
                 Err(sqlx::Error::Database(error)) if attempts < 4 && retryable(error.code().as_deref()) => {
                     tracing::info!(%error, attempts, "writing a message group again");
                 }
                 Err(error) => {
-                    if !matches!(error, sqlx::Error::Database(_)) {
+                    if connection_lost(&error) {
                         self.connection = None;
                     }
                     return Err(error);
@@ -476,6 +482,26 @@ type NewRow<'b> = (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId
 /// A list of tuples as one JSON array parameter (see [`json`]).
 fn pg_json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
     serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))
+}
+
+/// How long the PostgreSQL writer waits to connect, and for a group.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const PG_GROUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn timed_out(what: &str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, format!("{what} took too long")))
+}
+
+/// Whether the writer's connection is no use after `error`: anything but
+/// the database refusing a statement, or the server going away (classes
+/// 08, connection exception, and 57, operator intervention).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => {
+            error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57"))
+        }
+        _ => true,
+    }
 }
 
 /// Whether a PostgreSQL error means "write the group again": a unique

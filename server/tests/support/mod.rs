@@ -589,6 +589,9 @@ impl Proxy {
             let (down, links) = (down.clone(), links.clone());
             async move {
                 while let Ok((mut client, _)) = listener.accept().await {
+                    // Checked and registered under the lock that `cut`
+                    // takes: no link slips through an outage.
+                    let mut links = links.lock().expect("links");
                     if down.load(Ordering::SeqCst) {
                         continue; // dropped: the connection is refused
                     }
@@ -597,7 +600,7 @@ impl Proxy {
                             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                         }
                     });
-                    links.lock().expect("links").push(link.abort_handle());
+                    links.push(link.abort_handle());
                 }
             }
         });
