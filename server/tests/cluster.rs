@@ -246,6 +246,44 @@ async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_of_an_instance_that_falls_silent_go_offline() {
+    let Cluster { a, redis: _redis, .. } = cluster().await;
+    // C reaches Redis through a proxy of its own, so that it can vanish
+    // alone (as a crashed machine would: no goodbye).
+    let c_link = Proxy::to(&support::redis_url().await).await;
+    let c = a.another_instance_with(|config| config.redis_url = Some(c_link.url.clone())).await;
+    wait_linked(&c).await;
+    let (alice, bob, room) = alice_and_bob_in_a_room(&a, &c).await;
+    let bob_id = id_of(&bob).await;
+    let mut alice_socket = alice.socket().await;
+    alice_socket.subscribe(room, Some(0)).await;
+    let _bob_socket = bob.socket().await;
+    let bob_is = |online: bool| {
+        move |frame| {
+            matches!(frame, ServerFrame::Presence { user, online: o } if user.0 == bob_id && o == online)
+                .then_some(())
+        }
+    };
+    alice_socket.until(bob_is(true)).await;
+
+    c_link.cut();
+    let silent_for = app::services::cluster::SILENT_FOR + Duration::from_secs(10);
+    let deadline = Instant::now() + silent_for;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let frame = alice_socket.try_next(wait).await;
+        let frame = frame.unwrap_or_else(|| panic!("Bob still online {silent_for:?} after C fell silent"));
+        if bob_is(false)(frame).is_some() {
+            break;
+        }
+    }
+    let view = alice.ok("open_room", &[("room", &room.to_string())]).await;
+    let bob_listed =
+        view["members"].as_array().expect("members").iter().find(|m| m["profile"]["id"] == bob_id);
+    assert_eq!(bob_listed.map(|m| m["online"].clone()), Some(false.into()), "{view}");
+}
+
 /// Alice, signed up on `a`, and Bob, on `b`, both in a public room.
 async fn alice_and_bob_in_a_room(a: &TestServer, b: &TestServer) -> (Browser, Browser, i64) {
     let alice = a.browser();

@@ -190,7 +190,14 @@ impl TestServer {
     /// Another instance on this server's database (and data directory, and
     /// Redis channel), as a second machine behind the same address would be.
     pub async fn another_instance(&self) -> TestServer {
-        Self::start_with(self.config.clone()).await
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Another instance, with settings changed by `configure`.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = self.config.clone();
+        configure(&mut config);
+        Self::start_with(config).await
     }
 
     pub fn url(&self, path: &str) -> String {
