@@ -202,6 +202,19 @@ struct Sent {
 const MAX_AHEAD: usize = 256;
 
 impl Sent {
+    /// Nothing after `through` sent yet.
+    fn through(through: Seq) -> Self {
+        Self { through, ahead: BTreeSet::new() }
+    }
+
+    /// A catch-up sent everything up to `upto`.
+    fn caught_up_to(&mut self, upto: Seq) {
+        self.through = self.through.max(upto);
+        let through = self.through;
+        self.ahead.retain(|seq| *seq > through);
+        self.advance();
+    }
+
     fn advance(&mut self) {
         while self.ahead.first() == Some(&(self.through + 1)) {
             self.ahead.pop_first();
@@ -236,12 +249,7 @@ impl RoomOrder {
             Outbound::CatchUp(catch_up) => {
                 let CatchUp { room, text, upto } = *catch_up;
                 if let Some(upto) = upto {
-                    let sent =
-                        self.sent.entry(room).or_insert(Sent { through: upto, ahead: BTreeSet::new() });
-                    sent.through = sent.through.max(upto);
-                    let through = sent.through;
-                    sent.ahead.retain(|seq| *seq > through);
-                    sent.advance();
+                    self.sent.entry(room).or_insert(Sent::through(upto)).caught_up_to(upto);
                 }
                 frames.push(text);
                 for (seq, text) in self.held.remove(&room).unwrap_or_default() {
@@ -252,7 +260,7 @@ impl RoomOrder {
     }
 
     fn unless_sent(&mut self, room: RoomId, seq: Seq, text: Utf8Bytes) -> Option<Utf8Bytes> {
-        let sent = self.sent.entry(room).or_insert(Sent { through: seq - 1, ahead: BTreeSet::new() });
+        let sent = self.sent.entry(room).or_insert(Sent::through(seq - 1));
         if seq <= sent.through || !sent.ahead.insert(seq) {
             return None;
         }

@@ -8,7 +8,7 @@
 mod support;
 
 use app::domain::protocol::{ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_SIGNED_OUT};
-use app::domain::{ClientId, Message, RoomId, Seq, UserId};
+use app::domain::{ClientId, Message, RoomId, Seq};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use std::collections::BTreeMap;
@@ -68,6 +68,14 @@ async fn id_of(browser: &Browser) -> i64 {
     browser.account().await["id"].as_i64().expect("a user id")
 }
 
+/// Picks the frame saying that `user` went online (or offline).
+fn presence_of(user: i64, online: bool) -> impl FnMut(ServerFrame) -> Option<()> {
+    move |frame| {
+        matches!(frame, ServerFrame::Presence { user: u, online: o } if u.0 == user && o == online)
+            .then_some(())
+    }
+}
+
 fn client_id(text: &str) -> ClientId {
     ClientId::parse(text).expect("a valid client id")
 }
@@ -90,11 +98,7 @@ async fn users_on_two_instances_chat_live_both_ways() {
     let mut bob_socket = bob.socket().await;
     bob_socket.subscribe(room, Some(0)).await;
     // Bob's arrival, announced on B, is seen on A.
-    alice_here
-        .until(|frame| {
-            matches!(frame, ServerFrame::Presence { user, online: true } if user.0 == bob_id).then_some(())
-        })
-        .await;
+    alice_here.until(presence_of(bob_id, true)).await;
 
     alice_here
         .send(&ClientFrame::Send { room: RoomId(room), client_id: client_id("a1"), body: "hi from A".into() })
@@ -135,16 +139,10 @@ async fn users_on_two_instances_chat_live_both_ways() {
     let (_, _kept_dir, _kept_database) = b.stop().await;
     assert_eq!(bob_socket.close_code(PATIENCE).await, Some(CLOSE_RESTART));
     assert_eq!(alice_there.close_code(PATIENCE).await, Some(CLOSE_RESTART));
-    let bob_is = |online: bool| {
-        move |frame| {
-            matches!(frame, ServerFrame::Presence { user, online: o } if user.0 == bob_id && o == online)
-                .then_some(())
-        }
-    };
-    alice_here.until(bob_is(false)).await;
+    alice_here.until(presence_of(bob_id, false)).await;
     alice.post(room, "a2", "while you moved").await;
     let mut bob_socket = bob.at(&a).socket().await;
-    alice_here.until(bob_is(true)).await;
+    alice_here.until(presence_of(bob_id, true)).await;
     let missed = bob_socket.subscribe(room, Some(2)).await;
     assert_eq!(missed.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["while you moved"]);
     assert_eq!(alice_id, id_of(&alice).await);
@@ -224,19 +222,9 @@ async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
     drop(bob_socket);
     wait_for_metric(&b, "salon_connections 0").await;
     let bob_socket = bob.socket().await;
-    alice_socket
-        .until(|frame| {
-            matches!(frame, ServerFrame::Presence { user, online: true } if user == UserId(bob_id))
-                .then_some(())
-        })
-        .await;
+    alice_socket.until(presence_of(bob_id, true)).await;
     drop(bob_socket);
-    alice_socket
-        .until(|frame| {
-            matches!(frame, ServerFrame::Presence { user, online: false } if user == UserId(bob_id))
-                .then_some(())
-        })
-        .await;
+    alice_socket.until(presence_of(bob_id, false)).await;
 
     // Signing out on A closes the session's sockets on B too.
     let mut alice_there = alice.at(&b).socket().await;
@@ -259,13 +247,7 @@ async fn the_users_of_an_instance_that_falls_silent_go_offline() {
     let mut alice_socket = alice.socket().await;
     alice_socket.subscribe(room, Some(0)).await;
     let _bob_socket = bob.socket().await;
-    let bob_is = |online: bool| {
-        move |frame| {
-            matches!(frame, ServerFrame::Presence { user, online: o } if user.0 == bob_id && o == online)
-                .then_some(())
-        }
-    };
-    alice_socket.until(bob_is(true)).await;
+    alice_socket.until(presence_of(bob_id, true)).await;
 
     c_link.cut();
     let silent_for = app::services::cluster::SILENT_FOR + Duration::from_secs(10);
@@ -274,7 +256,7 @@ async fn the_users_of_an_instance_that_falls_silent_go_offline() {
         let wait = deadline.saturating_duration_since(Instant::now());
         let frame = alice_socket.try_next(wait).await;
         let frame = frame.unwrap_or_else(|| panic!("Bob still online {silent_for:?} after C fell silent"));
-        if bob_is(false)(frame).is_some() {
+        if presence_of(bob_id, false)(frame).is_some() {
             break;
         }
     }

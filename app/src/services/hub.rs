@@ -338,31 +338,28 @@ impl Hub {
     /// Forgets a socket; the user's last one makes them offline.
     pub fn disconnect(&self, id: ConnId) {
         let mut inner = self.lock();
-        {
-            let Some(conn) = inner.conns.remove(&id) else { return };
-            inner.directory.remove(&id);
-            for room in &conn.rooms {
-                inner.unsubscribe_room(*room, id);
-            }
-            let last = match inner.users.get_mut(&conn.user) {
-                Some(sockets) => {
-                    sockets.retain(|s| *s != id);
-                    sockets.is_empty()
-                }
-                None => false,
-            };
-            if last {
-                inner.users.remove(&conn.user);
-            }
-            let rooms: Vec<RoomId> = conn.rooms.into_iter().collect();
-            if last && !inner.is_online(conn.user) {
-                inner.announce_presence(conn.user, &rooms, &conn.friends, false);
-            }
-            if last {
-                let reach = Reach { user: conn.user, rooms, friends: conn.friends };
-                self.relay(Event::Presence { online: false, reach }, None);
-            }
+        let Some(conn) = inner.conns.remove(&id) else { return };
+        inner.directory.remove(&id);
+        for room in &conn.rooms {
+            inner.unsubscribe_room(*room, id);
         }
+        let last = match inner.users.get_mut(&conn.user) {
+            Some(sockets) => {
+                sockets.retain(|s| *s != id);
+                sockets.is_empty()
+            }
+            None => false,
+        };
+        if !last {
+            return;
+        }
+        inner.users.remove(&conn.user);
+        let rooms: Vec<RoomId> = conn.rooms.into_iter().collect();
+        if !inner.is_online(conn.user) {
+            inner.announce_presence(conn.user, &rooms, &conn.friends, false);
+        }
+        let reach = Reach { user: conn.user, rooms, friends: conn.friends };
+        self.relay(Event::Presence { online: false, reach }, None);
     }
 
     /// Makes socket `id` receive `room` (the caller checked it may).
@@ -453,11 +450,7 @@ impl Hub {
     /// Closes every socket with `code` (the server is stopping, or they may
     /// have missed live events and must resume).
     pub fn close_all(&self, code: u16) {
-        let mut inner = self.lock();
-        let ids: Vec<ConnId> = inner.conns.keys().copied().collect();
-        for id in ids {
-            inner.close(id, code);
-        }
+        self.lock().close_all(code);
     }
 
     /// Whether `user` has at least one socket open, on any instance.
@@ -472,42 +465,37 @@ impl Hub {
 
     /// Applies what another instance's hub did, to this instance's sockets.
     pub fn apply(&self, from: InstanceId, event: Event, frame: Option<Utf8Bytes>) {
-        self.lock().instances.insert(from, Instant::now());
+        let mut inner = self.lock();
+        inner.instances.insert(from, Instant::now());
         match (event, frame) {
-            (Event::Room { room, seq }, Some(text)) => self.lock().deliver_room(room, seq, &text),
-            (Event::Directory, Some(text)) => self.lock().deliver_directory(&text),
-            (Event::User { user }, Some(text)) => self.lock().deliver_to_user(user, &text),
+            (Event::Room { room, seq }, Some(text)) => inner.deliver_room(room, seq, &text),
+            (Event::Directory, Some(text)) => inner.deliver_directory(&text),
+            (Event::User { user }, Some(text)) => inner.deliver_to_user(user, &text),
             (Event::Room { .. } | Event::Directory | Event::User { .. }, None) => {
                 tracing::warn!("an instance relayed a frame without its text");
             }
-            (Event::AddMember { room, user }, _) => self.lock().add_member(room, user),
-            (Event::RemoveMember { room, user }, _) => self.lock().remove_member(room, user),
-            (Event::KeepOnly { room, members }, _) => {
-                self.lock().keep_only(room, &members.into_iter().collect());
-            }
+            (Event::AddMember { room, user }, _) => inner.add_member(room, user),
+            (Event::RemoveMember { room, user }, _) => inner.remove_member(room, user),
+            (Event::KeepOnly { room, members }, _) => inner.keep_only(room, &members.into_iter().collect()),
             (Event::EndSession { user, session }, _) => {
-                self.lock().close_sessions_of(user, |s| s == Some(session.as_str()));
+                inner.close_sessions_of(user, |s| s == Some(session.as_str()));
             }
             (Event::EndOtherSessions { user, keep }, _) => {
-                self.lock().close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
+                inner.close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
             }
-            (Event::Presence { online, reach }, _) => self.lock().remote_presence(from, online, reach),
+            (Event::Presence { online, reach }, _) => inner.remote_presence(from, online, reach),
             (Event::Snapshot { users }, _) => {
-                let mut inner = self.lock();
                 let still: HashSet<UserId> = users.iter().map(|reach| reach.user).collect();
                 inner.forget_instance(from, &still);
                 for reach in users {
                     inner.remote_presence(from, true, reach);
                 }
             }
-            (Event::Hello, _) => {
-                let inner = self.lock();
-                self.relay(Event::Snapshot { users: inner.snapshot() }, None);
-            }
+            (Event::Hello, _) => self.relay(Event::Snapshot { users: inner.snapshot() }, None),
             (Event::Heartbeat, _) => {}
             (Event::Lost, _) => {
                 tracing::warn!(instance = from, "another instance lost live events: sockets resume");
-                self.close_all(crate::domain::protocol::CLOSE_RESUME);
+                inner.close_all(crate::domain::protocol::CLOSE_RESUME);
             }
         }
     }
@@ -611,15 +599,18 @@ impl Inner {
         self.cut_off(too_slow);
     }
 
-    /// Queues `text` for every socket of `user`.
-    fn deliver_to_user(&mut self, user: UserId, text: &Utf8Bytes) {
-        let receivers = self
-            .users
+    /// The queues of every socket of `user`.
+    fn queues_of(&self, user: UserId) -> impl Iterator<Item = (&ConnId, &mpsc::Sender<Outbound>)> {
+        self.users
             .get(&user)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
-        let too_slow = deliver(receivers, None, text);
+            .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)))
+    }
+
+    /// Queues `text` for every socket of `user`.
+    fn deliver_to_user(&mut self, user: UserId, text: &Utf8Bytes) {
+        let too_slow = deliver(self.queues_of(user), None, text);
         self.cut_off(too_slow);
     }
 
@@ -657,13 +648,7 @@ impl Inner {
             }
         }
         for friend in friends {
-            let receivers = self
-                .users
-                .get(friend)
-                .into_iter()
-                .flatten()
-                .filter_map(|id| self.conns.get(id).map(|conn| (id, &conn.queue)));
-            too_slow.extend(deliver(receivers, None, &text));
+            too_slow.extend(deliver(self.queues_of(*friend), None, &text));
         }
         self.cut_off(too_slow);
     }
@@ -741,6 +726,13 @@ impl Inner {
         for id in too_slow {
             METRICS.slow_sockets_closed.increment();
             self.close(id, CLOSE_TOO_SLOW);
+        }
+    }
+
+    fn close_all(&mut self, code: u16) {
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.close(id, code);
         }
     }
 

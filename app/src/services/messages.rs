@@ -53,9 +53,10 @@ impl MessageWriter {
     /// connection and calls SQLite directly, where a pooled connection
     /// would hand each statement to another thread and back (most of the
     /// time of a small group, measured); on PostgreSQL it has its own
-    /// connection on its own runtime. Either way committed groups are published and answered by a
-    /// task on the runtime: waking thousands of sockets from a thread
-    /// outside it costs a lock and often a system call per socket.
+    /// connection on its own runtime. Either way committed groups are
+    /// published and answered by a task on the server's runtime: waking
+    /// thousands of sockets from a thread outside it costs a lock and often
+    /// a system call per socket.
     pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
         let log = match store.engine() {
             Engine::Sqlite => Log::Sqlite(store.message_log().map_err(std::io::Error::other)?),
