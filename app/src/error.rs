@@ -51,7 +51,7 @@ pub enum Problem {
         max_bytes: usize,
     },
     ImageTooManyPixels {
-        max_side: u32,
+        max_megapixels: u32,
     },
     RoomNameTaken,
     /// No user has this username.
@@ -183,6 +183,9 @@ impl FromServerFnError for AppError {
             options.set_status(
                 http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
             );
+            if let Self::RateLimited { retry_after_secs } = self {
+                options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
+            }
         }
         serde_json::to_vec(self).unwrap_or_default().into()
     }

@@ -369,7 +369,7 @@ impl Texts {
             Problem::WrongPassword => self.wrong_password.into(),
             Problem::UnsupportedImage => self.unsupported_image.into(),
             Problem::ImageTooLarge { max_bytes } => (self.image_too_large)(max_bytes / (1024 * 1024)),
-            Problem::ImageTooManyPixels { max_side } => (self.image_too_many_pixels)(*max_side),
+            Problem::ImageTooManyPixels { max_megapixels } => (self.image_too_many_pixels)(*max_megapixels),
             Problem::RoomNameTaken => self.room_name_taken.into(),
             Problem::UnknownUser => self.unknown_user.into(),
             Problem::Yourself => self.yourself.into(),
@@ -535,7 +535,11 @@ pub static EN: Texts = Texts {
     wrong_password: "The current password is wrong.",
     unsupported_image: "Choose a PNG, JPEG, WebP or GIF image.",
     image_too_large: |mb| format!("The image is larger than {mb} MB."),
-    image_too_many_pixels: |side| format!("The image is larger than {side}×{side} pixels."),
+    image_too_many_pixels: |mp| {
+        format!(
+            "The image is too large: at most {mp} megapixels (fewer with transparency), 8192 pixels a side."
+        )
+    },
     unknown_user: "No one has this username.",
     yourself: "That is you.",
     already_friends: "You are already friends.",
@@ -733,7 +737,9 @@ pub static FR: Texts = Texts {
     wrong_password: "Le mot de passe actuel est incorrect.",
     unsupported_image: "Choisissez une image PNG, JPEG, WebP ou GIF.",
     image_too_large: |mb| format!("L’image dépasse {mb} Mo."),
-    image_too_many_pixels: |side| format!("L’image dépasse {side}×{side} pixels."),
+    image_too_many_pixels: |mp| {
+        format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")
+    },
     unknown_user: "Personne ne porte ce nom d’utilisateur.",
     yourself: "C’est vous.",
     already_friends: "Vous êtes déjà amis.",

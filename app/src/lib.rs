@@ -21,9 +21,10 @@ pub mod services;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+use ui::head::DocumentTitle;
 use ui::pages::{
     auth::LoginPage, auth::RegisterPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
     profile::ProfilePage, room::RoomPage, user::UserPage,
@@ -86,7 +87,7 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#4f46e5" />
         // A plain string, as for titles (see `ui::shell::PageTitle`).
         {move || view! { <Meta name="description" content=i18n.t().tagline /> }}
-        <Title text="Salon" />
+        <DocumentTitle text="Salon" />
         <Router>
             <Routes fallback=NotFound>
                 // Async rendering: the guards decide before anything is

@@ -43,6 +43,12 @@ pub struct Config {
     #[arg(long, env = "SALON_REDIS_CHANNEL", default_value = "salon")]
     pub redis_channel: String,
 
+    /// Abuse limits on what each user and address may repeat (posting,
+    /// creating rooms, requests, uploads…). On by default; turn them off
+    /// only for trusted load tests and bulk imports.
+    #[arg(long, env = "SALON_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limits: bool,
+
     /// Log format: `text` for people, `json` (one object per line) for log
     /// collectors.
     #[arg(long, env = "SALON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -81,6 +87,7 @@ impl Config {
             secure_cookies: None,
             redis_url: None,
             redis_channel: "salon".into(),
+            rate_limits: true,
             log_format: LogFormat::Text,
             site_root: PathBuf::from("target/site"),
         }
@@ -99,6 +106,7 @@ mod tests {
         assert!(!config.secure_cookies());
         assert_eq!(config.redis_url, None, "one instance, no Redis");
         assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.rate_limits, "abuse limits are on");
     }
 
     #[test]

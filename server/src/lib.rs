@@ -8,6 +8,7 @@
 
 pub mod config;
 mod middleware;
+mod site;
 mod socket;
 
 use app::domain::protocol::CLOSE_RESTART;
@@ -42,7 +43,7 @@ const SOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs
 struct ServerState {
     leptos: LeptosOptions,
     app: AppState,
-    origins: middleware::OriginPolicy,
+    site: site::SitePolicy,
     /// Set once the instance is stopping: it is no longer ready.
     draining: Arc<AtomicBool>,
 }
@@ -59,12 +60,14 @@ pub enum StartError {
     DataDir(std::path::PathBuf, std::io::Error),
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error("cannot start the message writer: {0}")]
-    Writer(std::io::Error),
+    #[error(transparent)]
+    Services(#[from] app::services::StartError),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
     #[error("invalid Redis URL: {0}")]
     Redis(redis::RedisError),
+    #[error(transparent)]
+    PublicOrigin(site::BadPublicOrigin),
     #[error("invalid Leptos settings: {0}")]
     Leptos(String),
     #[error("server error: {0}")]
@@ -79,13 +82,18 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
             .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
     }
     let store = Store::open(&config.database_url()).await?;
-    let state = AppState::new(store.clone()).map_err(StartError::Writer)?;
+    let state = AppState::new(
+        store.clone(),
+        app::services::Settings { secure_cookies: config.secure_cookies(), rate_limits: config.rate_limits },
+    )
+    .await?;
     if let Some(url) = &config.redis_url {
         app::services::cluster::start(state.hub.clone(), url, &config.redis_channel)
             .map_err(StartError::Redis)?;
     }
 
     tokio::spawn(continuously_delete_expired(store.sessions()));
+    tokio::spawn(continuously_forget_recovered(state.limits.clone()));
     let sessions = SessionManagerLayer::new(store.sessions())
         .with_name("salon_session")
         .with_http_only(true)
@@ -99,37 +107,48 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         leptos.output_name = "salon".into();
     }
     leptos.site_root = config.site_root.display().to_string().into();
-    let origins = middleware::OriginPolicy { public_origin: config.public_origin.as_deref().map(Arc::from) };
+    let site = site::SitePolicy::new(config.public_origin.as_deref()).map_err(StartError::PublicOrigin)?;
     let server_state =
-        ServerState { leptos: leptos.clone(), app: state.clone(), origins: origins.clone(), draining };
-    let routes = generate_route_list(App);
+        ServerState { leptos: leptos.clone(), app: state.clone(), site: site.clone(), draining };
+    let pages = generate_route_list(App);
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
 
-    let router = Router::new()
+    let routes = Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route(app::domain::protocol::SOCKET_PATH, get(websocket))
-        .leptos_routes_with_context(&server_state, routes, context.clone(), {
+        .leptos_routes_with_context(&server_state, pages, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(server_state)
-        .layer(auth)
+        .layer(axum::middleware::from_fn_with_state(state.limits.clone(), middleware::limit_requests))
+        .layer(auth);
+    Ok((guarded(routes, site), state))
+}
+
+/// The guards around every route, from the innermost out: body limits,
+/// same-origin writes, known hosts, a 500 for a request that panics (with
+/// the security headers, which wrap it), the server's timing, compression
+/// and the request log.
+fn guarded(routes: Router, site: site::SitePolicy) -> Router {
+    routes
         .layer(axum::middleware::from_fn(middleware::limit_body))
-        .layer(axum::middleware::from_fn_with_state(origins, middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(site.clone(), middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(site, middleware::known_hosts))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(middleware::panicked))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::server_timing))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http().on_response(
             tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
-        ));
-    Ok((router, state))
+        ))
 }
 
 /// Deletes expired sessions now and every hour.
@@ -141,6 +160,15 @@ async fn continuously_delete_expired(sessions: Sessions) {
         if let Err(error) = sessions.delete_expired().await {
             tracing::error!(%error, "deleting expired sessions");
         }
+    }
+}
+
+/// Forgets, every minute, the users and addresses whose limits recovered.
+async fn continuously_forget_recovered(limits: Arc<app::services::limits::Limits>) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        limits.forget_recovered();
     }
 }
 
@@ -206,7 +234,7 @@ async fn websocket(
         // Stopping: the tab tries again, through the proxy, elsewhere.
         return (http::StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
     }
-    socket::upgrade(state.app, &state.origins, auth, params, &headers, upgrade).await
+    socket::upgrade(state.app, &state.site, auth, params, &headers, upgrade).await
 }
 
 /// Builds the app and serves it on `listener` until `shutdown` completes.
@@ -246,4 +274,28 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_that_panics_gets_a_500_with_the_usual_body() {
+        let site = site::SitePolicy::new(None).expect("no public origin");
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let boom = Router::new().route("/boom", get(boom));
+        let request = http::Request::get("/boom").header("host", "127.0.0.1").body(axum::body::Body::empty());
+        let response = guarded(boom, site).oneshot(request.expect("a request")).await.expect("an answer");
+        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("a body");
+        assert_eq!(
+            serde_json::from_slice::<app::error::AppError>(&body).ok(),
+            Some(app::error::AppError::Internal)
+        );
+    }
 }

@@ -1,13 +1,19 @@
-//! Request guards that apply to every route: same-origin writes, body size
-//! limits, and security headers; and the server's own time per response.
+//! Request guards that apply to every route: known hosts, same-origin
+//! writes, body size limits, security headers and a 500 for a request that
+//! panicked; and the server's own time per response.
 
+use crate::site::SitePolicy;
 use app::error::AppError;
+use app::services::auth::AuthSession;
+use app::services::limits::{Action, Limits};
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The largest request body accepted, per route: avatars get room for a
@@ -25,7 +31,32 @@ pub fn body_limit_for(path: &str) -> usize {
 pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let AppError::RateLimited { retry_after_secs } = error {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    }
+    response
+}
+
+/// Applies the abuse limits (`app::services::limits`) to every server
+/// function, per signed-in user and per client address: over a limit,
+/// `429 Too Many Requests` with `Retry-After`. Runs inside the session
+/// layer, which says who is signed in.
+pub async fn limit_requests(
+    State(limits): State<Arc<Limits>>,
+    auth: AuthSession,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(endpoint) = request.uri().path().strip_prefix("/api/") {
+        let user = auth.user.as_ref().map(|user| user.id);
+        if let Err(error) = limits.check(Action::of_endpoint(endpoint), user, Some(peer.ip())) {
+            tracing::info!(endpoint, user = ?user, address = %peer.ip(), "over a request limit");
+            return error_response(error);
+        }
+    }
+    next.run(request).await
 }
 
 /// Refuses bodies over the route's limit: at once when `Content-Length`
@@ -44,47 +75,48 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// What counts as this site's own origin.
-#[derive(Clone)]
-pub struct OriginPolicy {
-    pub public_origin: Option<Arc<str>>,
-}
-
-/// Refuses state-changing requests that a browser says come from another
-/// site (`Sec-Fetch-Site`), or whose `Origin` is not ours. Requests with
-/// neither header (not from a browser) pass: the session cookie is
-/// `SameSite=Lax`, so a cross-site browser request cannot carry it anyway.
-pub async fn same_origin_writes(
-    State(policy): State<OriginPolicy>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Refuses state-changing requests that do not come from this site (see
+/// [`SitePolicy::is_same_origin`]).
+pub async fn same_origin_writes(State(site): State<SitePolicy>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !is_same_origin(&policy, request.headers()) {
+    if !safe && !site.is_same_origin(request.headers()) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-origin request");
         return error_response(AppError::Forbidden);
     }
     next.run(request).await
 }
 
-pub fn is_same_origin(policy: &OriginPolicy, headers: &http::HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+/// Answers only requests for this site's hosts (see
+/// [`SitePolicy::serves_host`]) with `421 Misdirected Request`, except the
+/// probes a load balancer or monitor sends to an instance's own address.
+pub async fn known_hosts(State(site): State<SitePolicy>, request: Request, next: Next) -> Response {
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics");
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if !probe && !host.is_some_and(|host| site.serves_host(host)) {
+        tracing::warn!(host = ?host, "refused a request for another host");
+        let mut response = error_response(AppError::BadRequest);
+        *response.status_mut() = StatusCode::MISDIRECTED_REQUEST;
+        return response;
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    match &policy.public_origin {
-        Some(public) => origin.eq_ignore_ascii_case(public.trim_end_matches('/')),
-        None => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            origin.split_once("://").is_some_and(|(scheme, rest)| {
-                matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host)
-            })
-        }
-    }
+    next.run(request).await
+}
+
+/// What a request that panicked answers: 500 with the usual error body.
+/// The panic itself is logged where it happened (the panic hook prints it
+/// with its location); this logs which request it was.
+pub fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request panicked");
+    app::services::metrics::METRICS.errors.increment();
+    error_response(AppError::Internal)
 }
 
 /// Headers every response carries. Pages get a Content-Security-Policy
@@ -116,14 +148,31 @@ pub async fn security_headers(mut request: Request, next: Next) -> Response {
 }
 
 /// What a page may load: its own origin, its inline scripts with this
-/// nonce, and WebAssembly.
+/// nonce, and WebAssembly. `connect-src 'self'` covers the site's own
+/// WebSocket (`ws:`/`wss:` on the same host, CSP level 3); in
+/// `cargo leptos watch` the dev server's reload socket is allowed too.
 fn page_policy(nonce: &str) -> String {
+    let reload = reload_socket();
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self'{reload}; \
          font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
          frame-ancestors 'none'"
     )
+}
+
+/// The reload socket's port, on whatever host the page was opened by,
+/// when cargo-leptos watches (it sets `LEPTOS_WATCH`); else nothing.
+fn reload_socket() -> &'static str {
+    static RELOAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RELOAD.get_or_init(|| {
+        if std::env::var_os("LEPTOS_WATCH").is_none() {
+            return String::new();
+        }
+        let port =
+            std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse::<u16>().ok()).unwrap_or(3001);
+        format!(" ws://*:{port} wss://*:{port}")
+    })
 }
 
 /// Says how long the server took to produce each response's head, in
@@ -138,36 +187,4 @@ pub async fn server_timing(request: Request, next: Next) -> Response {
         response.headers_mut().insert("server-timing", value);
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
-    }
-
-    #[test]
-    fn origin_must_match_host_or_public_origin() {
-        let by_host = OriginPolicy { public_origin: None };
-        assert!(is_same_origin(
-            &by_host,
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])
-        ));
-        assert!(!is_same_origin(
-            &by_host,
-            &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])
-        ));
-        assert!(!is_same_origin(&by_host, &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(!is_same_origin(&by_host, &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_same_origin(&by_host, &headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_same_origin(&by_host, &headers(&[])));
-        let public = OriginPolicy { public_origin: Some("https://chat.example.org".into()) };
-        assert!(is_same_origin(
-            &public,
-            &headers(&[("host", "10.0.0.5"), ("origin", "https://chat.example.org")])
-        ));
-        assert!(!is_same_origin(&public, &headers(&[("host", "10.0.0.5"), ("origin", "http://10.0.0.5")])));
-    }
 }

@@ -7,7 +7,8 @@
 //! per flush, ordering each room's messages after a catch-up and sending
 //! none twice.
 
-use crate::middleware::{error_response, is_same_origin, OriginPolicy};
+use crate::middleware::error_response;
+use crate::site::SitePolicy;
 use app::domain::protocol::{
     ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME,
     PROTOCOL_VERSION, RESUME_LIMIT,
@@ -16,6 +17,7 @@ use app::domain::{RoomId, Seq, UserId};
 use app::error::AppError;
 use app::services::auth::AuthSession;
 use app::services::hub::{encode, CatchUp, Closing, ConnId, Frame, Outbound};
+use app::services::limits::Action;
 use app::services::{messages, rooms, AppState};
 use app::store::UserRecord;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -24,6 +26,7 @@ use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::{BTreeSet, HashMap};
+use std::num::NonZeroU32;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -41,8 +44,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames sent per flush at most.
 const FRAMES_PER_FLUSH: usize = 64;
 /// Client frames per second allowed on average, and in a burst.
-const FRAME_RATE: f64 = 30.0;
-const FRAME_BURST: f64 = 120.0;
+const FRAME_RATE: NonZeroU32 = NonZeroU32::new(30).expect("not zero");
+const FRAME_BURST: NonZeroU32 = NonZeroU32::new(120).expect("not zero");
 
 #[derive(serde::Deserialize)]
 pub struct SocketParams {
@@ -51,13 +54,13 @@ pub struct SocketParams {
 
 pub async fn upgrade(
     state: AppState,
-    origins: &OriginPolicy,
+    site: &SitePolicy,
     auth: AuthSession,
     Query(params): Query<SocketParams>,
     headers: &http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !is_same_origin(origins, headers) {
+    if !site.is_same_origin(headers) {
         tracing::warn!("refused a WebSocket from another origin");
         return error_response(AppError::Forbidden);
     }
@@ -281,8 +284,8 @@ struct Reader {
 
 impl Reader {
     async fn run(self, mut stream: SplitStream<WebSocket>) {
-        let mut allowance = FRAME_BURST;
-        let mut last = Instant::now();
+        let allowance =
+            governor::RateLimiter::direct(governor::Quota::per_second(FRAME_RATE).allow_burst(FRAME_BURST));
         loop {
             let message = match timeout(IDLE_TIMEOUT, stream.next()).await {
                 Ok(Some(Ok(message))) => message,
@@ -298,15 +301,11 @@ impl Reader {
                 }
                 continue;
             };
-            let now = Instant::now();
-            allowance =
-                (allowance + now.duration_since(last).as_secs_f64() * FRAME_RATE).min(FRAME_BURST) - 1.0;
-            last = now;
-            if allowance < 0.0 {
+            if allowance.check().is_err() {
                 tracing::warn!(user = %self.user, "closing a socket that sends too fast");
                 return;
             }
-            match serde_json::from_str::<ClientFrame>(&text) {
+            match ClientFrame::parse(&text) {
                 Ok(frame) => {
                     if Box::pin(self.handle(frame)).await.is_err() {
                         return;
@@ -360,7 +359,12 @@ impl Reader {
                 Ok(())
             }
             ClientFrame::Send { room, client_id, body } => {
-                let frame = match messages::post(state, user, room, client_id.clone(), &body).await {
+                // The same limit as posting over HTTP.
+                let posted = match state.limits.check(Action::Post, Some(user), None) {
+                    Ok(()) => messages::post(state, user, room, client_id.clone(), &body).await,
+                    Err(refused) => Err(refused),
+                };
+                let frame = match posted {
                     Ok(message) => ServerFrame::Ack { client_id, message },
                     Err(error) => ServerFrame::SendFailed { room, client_id, error },
                 };

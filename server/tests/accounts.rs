@@ -184,24 +184,40 @@ async fn sessions_survive_a_restart() {
 }
 
 #[tokio::test]
-async fn sign_in_is_throttled_per_account() {
+async fn guessing_a_password_cannot_lock_its_owner_out() {
+    use app::services::sign_in_throttle::ACCOUNT_AT_ADDRESS;
     let server = TestServer::start().await;
-    server.browser().register("heidi", PASSWORD).await;
+    // Heidi's browser signed in before: it keeps a device cookie.
+    let heidi = server.browser();
+    let registered = heidi.register("heidi", PASSWORD).await;
+    let set_cookies: Vec<_> =
+        registered.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    let device = set_cookies.iter().find(|c| c.starts_with("salon_device=")).expect("a device cookie");
+    assert!(device.contains("HttpOnly") && device.contains("SameSite=Lax"), "{device}");
+    heidi.call("logout", &[]).await;
+
     let attacker = server.browser();
-    for _ in 0..app::services::rate_limit::ACCOUNT_FAILURES {
+    for _ in 0..ACCOUNT_AT_ADDRESS.attempts {
         assert_eq!(attacker.login("heidi", "guess guess").await.status, StatusCode::UNAUTHORIZED);
     }
     let throttled = attacker.login("heidi", "guess guess").await;
     assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(throttled.error(), "rate_limited");
-    assert!(throttled.json["retry_after_secs"].as_u64().is_some_and(|s| s > 0));
-    // Even the right password waits: the account is locked for now.
+    let wait = throttled.json["retry_after_secs"].as_u64().expect("a wait");
+    assert!(wait > 0);
+    assert_eq!(throttled.headers["retry-after"].to_str().ok(), Some(wait.to_string().as_str()));
+    // A new browser at the guesser's address waits, whichever name it uses…
     assert_eq!(server.browser().login("heidi", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
-    // The lock is on the account, whichever name reaches it.
     assert_eq!(
         server.browser().login("heidi@example.com", PASSWORD).await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
+    // …but Heidi's own browser signs in at once.
+    assert_eq!(heidi.login("heidi", PASSWORD).await.status, StatusCode::OK);
+    // A forged device cookie is no device cookie.
+    let forger = server.browser();
+    forger.jar_add(&format!("salon_device={}.{}.{}", 1, "0".repeat(32), "ab".repeat(32)));
+    assert_eq!(forger.login("heidi", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     // Other accounts are not affected.
     server.browser().register("ivan", PASSWORD).await;
     assert_eq!(server.browser().login("ivan", PASSWORD).await.status, StatusCode::OK);
@@ -212,7 +228,7 @@ async fn sign_in_is_throttled_per_address() {
     let server = TestServer::start().await;
     let browser = server.browser();
     let mut statuses = Vec::new();
-    for n in 0..=app::services::rate_limit::ADDRESS_FAILURES {
+    for n in 0..=app::services::sign_in_throttle::ADDRESS.attempts {
         statuses.push(browser.login(&format!("user{n}"), "whatever pass").await.status);
     }
     assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == StatusCode::UNAUTHORIZED));

@@ -229,7 +229,7 @@ async fn a_resent_client_id_creates_one_message() {
 /// must end up with every message exactly once, in order.
 #[tokio::test]
 async fn reconnecting_clients_miss_nothing_and_see_nothing_twice() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_unlimited().await;
     let alice = user(&server, "alice").await;
     let bob = user(&server, "bob").await;
     let room = alice.create_room("Flaky network", "public").await;
@@ -284,7 +284,7 @@ async fn reconnecting_clients_miss_nothing_and_see_nothing_twice() {
 
 #[tokio::test]
 async fn a_client_too_far_behind_is_told_to_resync() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_unlimited().await;
     let alice = user(&server, "alice").await;
     let room = alice.create_room("Busy", "public").await;
     let mut socket = alice.socket().await;
@@ -317,7 +317,7 @@ async fn a_client_too_far_behind_is_told_to_resync() {
 /// every message, and the slow one is cut off.
 #[tokio::test]
 async fn a_client_that_stops_reading_does_not_stall_the_others() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_unlimited().await;
     let alice = user(&server, "alice").await;
     let bob = user(&server, "bob").await;
     let carol = user(&server, "carol").await;

@@ -139,3 +139,71 @@ async fn public_profiles_never_show_the_email() {
     assert_eq!(frank.call("user", &[("username", "nobody")]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(server.browser().call("user", &[("username", "erin")]).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// This process's resident memory and its peak, in bytes (Linux).
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches(" kB").parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .expect("a memory figure")
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Image bombs and the largest images accepted, uploaded all at once by
+/// several people, grow the server by less than 64 MiB at its peak: bombs
+/// are refused from their header, the rest decode a few at a time. (The
+/// server runs in this test's process, so its peak is the process's.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_uploads_stays_within_the_memory_bound() {
+    const BOUND: u64 = 64 << 20;
+    let server = TestServer::start().await;
+    // 8192 × 8192 RGBA: 256 MiB decoded, far less encoded.
+    let bomb = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbaImage::new(8192, 8192).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+        out.into_inner()
+    };
+    assert!(bomb.len() < app::domain::AVATAR_MAX_BYTES, "{} bytes", bomb.len());
+    // 12 megapixels, the most accepted: 36 MB decoded.
+    let photo = png(4000, 3000);
+    let mut people = Vec::new();
+    for n in 0..6 {
+        let person = server.browser();
+        person.sign_up(&format!("uploader{n}")).await;
+        people.push(std::sync::Arc::new(person));
+    }
+    println!("a bomb is {} KB, a photo {} KB", bomb.len() / 1024, photo.len() / 1024);
+    // Every body made before measuring: the test's own copies are not the
+    // server's.
+    let mut bodies = Vec::new();
+    for person in &people {
+        for is_bomb in [true, false, true, false] {
+            bodies.push((person.clone(), if is_bomb { bomb.clone() } else { photo.clone() }, is_bomb));
+        }
+    }
+    let (rss_before, _) = memory();
+    // Start the peak afresh (writing 5 to clear_refs resets VmHWM).
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak");
+    let mut uploads = tokio::task::JoinSet::new();
+    for (person, bytes, bomb) in bodies {
+        uploads.spawn(async move { (person.upload_avatar(bytes, "up.png").await, bomb) });
+    }
+    while let Some(done) = uploads.join_next().await {
+        let (reply, bomb) = done.expect("an upload");
+        if bomb {
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(reply.problem("avatar").as_deref(), Some("image_too_many_pixels"));
+        } else {
+            assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+        }
+    }
+    let (_, peak) = memory();
+    let growth = peak.saturating_sub(rss_before);
+    println!("24 uploads at once: the peak grew by {:.1} MiB", growth as f64 / f64::from(1 << 20));
+    assert!(growth < BOUND, "the peak grew by {} MiB", growth >> 20);
+}

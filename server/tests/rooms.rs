@@ -126,7 +126,8 @@ async fn messages_are_checked_and_resends_are_idempotent() {
 
 #[tokio::test]
 async fn history_pages_return_every_message_exactly_once() {
-    let server = TestServer::start().await;
+    // Posts pages of history faster than anyone may.
+    let server = TestServer::start_unlimited().await;
     let alice = server.browser();
     alice.register("alice", PASSWORD).await;
     let room = alice.create_room("Long history", "public").await;
@@ -211,7 +212,13 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     let mut users = Vec::new();
     for name in ["alice", "bob"] {
         let email = format!("{name}@example.com");
-        let user = NewUser { username: name, username_key: name, email: &email, email_key: &email, password_hash: "x" };
+        let user = NewUser {
+            username: name,
+            username_key: name,
+            email: &email,
+            email_key: &email,
+            password_hash: "x",
+        };
         users.push(store.insert_user(user).await.unwrap().id);
     }
     let (alice, bob) = (users[0], users[1]);
@@ -219,7 +226,8 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     let second = store.create_room(alice, "Second", "second", "", Visibility::Private).await.unwrap();
     let id = |s: &str| ClientId::parse(s).unwrap();
     let (c1, c2, c3, c4) = (id("c1"), id("c2"), id("c3"), id("c4"));
-    let new = |room: RoomId, author, client_id, body| NewMessage { room, author, client_id, body, event: None };
+    let new =
+        |room: RoomId, author, client_id, body| NewMessage { room, author, client_id, body, event: None };
     let group = [
         new(first, alice, &c1, "one"),
         new(first, alice, &c1, "one again"),
@@ -257,7 +265,8 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     // A later group continues the numbering and finds stored client ids.
     let c5 = id("c5");
     let c6 = id("c6");
-    let event = NewMessage { room: first, author: alice, client_id: &c6, body: "", event: Some(("removed", bob)) };
+    let event =
+        NewMessage { room: first, author: alice, client_id: &c6, body: "", event: Some(("removed", bob)) };
     let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];
     let outcomes = append(&store, &later).await;
     assert!(matches!(&outcomes[0], Appended::Existing(m) if m.seq == 2 && m.body == "two"));

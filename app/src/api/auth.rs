@@ -30,6 +30,7 @@ pub async fn register(
     let user = accounts::register(&state, &form).await?;
     let mut session = auth_session().await?;
     start_session(&mut session, &user).await?;
+    set_device_cookie(&state, accounts::device_cookie(&state, user.id)?);
     // A new sign-in: its sockets get a key of their own.
     socket_key(&session, true).await?;
     Ok(user.account())
@@ -40,9 +41,12 @@ pub async fn register(
 pub async fn login(login: String, password: String) -> Result<Account, AppError> {
     let state = state()?;
     let address = client_address().await;
-    let user = accounts::sign_in(&state, &login, &password, &address).await?;
+    let device_cookie = device_cookie().await;
+    let from = accounts::SignInFrom { address: &address, device_cookie: device_cookie.as_deref() };
+    let (user, device_cookie) = accounts::sign_in(&state, &login, &password, from).await?;
     let mut session = auth_session().await?;
     start_session(&mut session, &user).await?;
+    set_device_cookie(&state, device_cookie);
     // A new sign-in: its sockets get a key of their own.
     socket_key(&session, true).await?;
     Ok(user.account())

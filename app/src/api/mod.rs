@@ -20,6 +20,7 @@ pub use social::*;
 pub mod ssr {
     use crate::error::AppError;
     use crate::services::auth::AuthSession;
+    use crate::services::sign_in_throttle::{DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE};
     use crate::services::{AppState, OrInternal};
     use crate::store::UserRecord;
     use leptos::prelude::*;
@@ -70,6 +71,40 @@ pub mod ssr {
     /// The socket key of a session, if it has one (see [`socket_key`]).
     pub async fn existing_socket_key(session: &tower_sessions::Session) -> Option<String> {
         session.get::<String>(SOCKET_KEY).await.ok().flatten()
+    }
+
+    /// The device cookie this browser sent, if any (see
+    /// `services::sign_in_throttle`).
+    pub async fn device_cookie() -> Option<String> {
+        use tower_sessions::cookie::Cookie;
+        let headers = leptos_axum::extract::<http::HeaderMap>().await.ok()?;
+        let cookies = headers.get_all(http::header::COOKIE);
+        let found = cookies
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == DEVICE_COOKIE)
+            .map(|cookie| cookie.value().to_owned());
+        found
+    }
+
+    /// Gives this browser its device cookie: `HttpOnly`, `SameSite=Lax`,
+    /// `Secure` like the session's, for a year.
+    pub fn set_device_cookie(state: &AppState, value: String) {
+        use tower_sessions::cookie::{Cookie, SameSite};
+        let max_age = i64::try_from(DEVICE_COOKIE_MAX_AGE.as_secs()).unwrap_or(i64::MAX);
+        let cookie = Cookie::build((DEVICE_COOKIE, value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.secure_cookies)
+            .max_age(time::Duration::seconds(max_age))
+            .build();
+        let options = use_context::<leptos_axum::ResponseOptions>();
+        if let (Some(options), Ok(header)) = (options, http::HeaderValue::from_str(&cookie.to_string())) {
+            options.append_header(http::header::SET_COOKIE, header);
+        }
     }
 
     /// The client's address, for throttling.

@@ -10,7 +10,7 @@ use {
     super::ssr::*,
     crate::domain::{PasswordChange, ProfileEdit, AVATAR_MAX_BYTES},
     crate::error::{Field, Problem},
-    crate::services::{accounts, avatars},
+    crate::services::{accounts, avatars, images},
 };
 
 #[server(endpoint = "profile")]
@@ -47,13 +47,22 @@ pub async fn change_password(
 pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
     let state = state()?;
     let (_, user) = require_user().await?;
+    // Its share of the memory for bodies, by the length it declares (the
+    // connection reads no more than that; without one, the most allowed).
+    let declared = leptos_axum::extract::<http::HeaderMap>()
+        .await
+        .ok()
+        .and_then(|headers| headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse::<u64>().ok())
+        .unwrap_or(AVATAR_MAX_BYTES as u64);
+    let _receiving =
+        images::receive(declared).await.map_err(|problem| AppError::field(Field::Avatar, problem))?;
     let mut multipart = data.into_inner().ok_or(AppError::BadRequest)?;
     let mut upload = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         if field.name() != Some("avatar") {
             continue;
         }
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(AVATAR_MAX_BYTES));
         while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
             if bytes.len() + chunk.len() > AVATAR_MAX_BYTES {
                 return Err(AppError::field(

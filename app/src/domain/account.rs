@@ -297,7 +297,10 @@ impl PublicProfile {
 }
 
 pub const AVATAR_MAX_BYTES: usize = 5 * 1024 * 1024;
-pub const AVATAR_MAX_SIDE: u32 = 8192;
+/// Uploaded images: at most this many pixels on a side, and this many
+/// megapixels in all (what a phone camera takes).
+pub const IMAGE_MAX_SIDE: u32 = 8192;
+pub const IMAGE_MAX_MEGAPIXELS: u32 = 12;
 pub const AVATAR_SIZE: u32 = 256;
 
 #[cfg(test)]

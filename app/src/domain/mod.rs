@@ -4,11 +4,13 @@
 
 mod account;
 mod linkify;
+mod local_path;
 pub mod protocol;
 mod room;
 mod social;
 
 pub use account::*;
 pub use linkify::*;
+pub use local_path::LocalPath;
 pub use room::*;
 pub use social::*;

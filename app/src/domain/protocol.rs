@@ -183,6 +183,15 @@ pub enum ServerFrame {
     InvitationsChanged,
 }
 
+impl ClientFrame {
+    /// Reads a frame as the server receives it: JSON text, at most
+    /// [`MAX_CLIENT_FRAME`] bytes (the socket refuses longer ones first).
+    /// Fuzzed by `fuzz/fuzz_targets/client_frame.rs`.
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
 impl ServerFrame {
     /// The room and sequence number of a frame that carries a message:
     /// what a connection orders and de-duplicates on.

@@ -1,5 +1,6 @@
 //! Registering, signing in and editing one's own account.
 
+use super::sign_in_throttle::Attempt;
 use super::{AppState, OrInternal};
 use crate::domain::{Email, PasswordChange, ProfileEdit, Registration, UserId, EMAIL_MAX, PASSWORD_MAX};
 use crate::error::{AppError, Field, FieldErrors, Problem};
@@ -21,15 +22,23 @@ pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecor
         .map_err(|e| duplicate_to_field(e, "registering a user"))
 }
 
-/// Checks a username-or-email and password, with throttling per client
-/// address and per account. Unknown accounts and wrong passwords get the
-/// same error after the same amount of work.
+/// Where a sign-in comes from: the client's address, and the device cookie
+/// its browser sent, if any (see [`super::sign_in_throttle`]).
+pub struct SignInFrom<'a> {
+    pub address: &'a str,
+    pub device_cookie: Option<&'a str>,
+}
+
+/// Checks a username-or-email and password, throttled (see
+/// [`super::sign_in_throttle`]). Unknown accounts and wrong passwords get
+/// the same error after the same amount of work. Returns the user and the
+/// device cookie their browser keeps from now on.
 pub async fn sign_in(
     state: &AppState,
     login: &str,
     password: &str,
-    client_address: &str,
-) -> Result<UserRecord, AppError> {
+    from: SignInFrom<'_>,
+) -> Result<(UserRecord, String), AppError> {
     let login = login.trim();
     let mut errors = FieldErrors::default();
     if login.is_empty() {
@@ -53,9 +62,14 @@ pub async fn sign_in(
     .or_internal("looking up a login")?;
     // Throttle by account whichever name it was reached by.
     let account = user.as_ref().map_or(key, |user| format!("#{}", user.id));
+    let device = user
+        .as_ref()
+        .zip(from.device_cookie)
+        .and_then(|(user, cookie)| state.devices.verify(cookie, user.id));
+    let attempt = Attempt { account: &account, address: from.address, device: device.as_deref() };
     state
-        .login_limiter
-        .begin(client_address, &account)
+        .sign_in_throttle
+        .begin(&attempt)
         .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
 
     // One verification either way: `verify` checks a decoy hash when there
@@ -64,11 +78,20 @@ pub async fn sign_in(
     let verified = state.passwords.verify(password.to_owned(), hash).await?;
     match user {
         Some(user) if verified => {
-            state.login_limiter.succeeded(client_address, &account);
-            Ok(user)
+            state.sign_in_throttle.succeeded(&attempt);
+            let cookie = match (device, from.device_cookie) {
+                (Some(_), Some(kept)) => kept.to_owned(),
+                _ => device_cookie(state, user.id)?,
+            };
+            Ok((user, cookie))
         }
         _ => Err(AppError::BadCredentials),
     }
+}
+
+/// A new device cookie for a browser that just signed in to `user`.
+pub fn device_cookie(state: &AppState, user: UserId) -> Result<String, AppError> {
+    state.devices.issue(user).ok_or_else(|| super::internal("issuing a device cookie", "no random numbers"))
 }
 
 pub async fn update_profile(

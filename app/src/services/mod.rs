@@ -7,12 +7,14 @@ pub mod auth;
 pub mod avatars;
 pub mod cluster;
 pub mod hub;
+pub mod images;
+pub mod limits;
 pub mod messages;
 pub mod metrics;
 pub mod moderation;
 pub mod passwords;
-pub mod rate_limit;
 pub mod rooms;
+pub mod sign_in_throttle;
 pub mod social;
 
 use crate::error::AppError;
@@ -23,28 +25,61 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub login_limiter: Arc<rate_limit::LoginLimiter>,
+    pub sign_in_throttle: Arc<sign_in_throttle::SignInThrottle>,
+    pub devices: sign_in_throttle::DeviceKeys,
+    /// Cookies are marked `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
+    pub limits: Arc<limits::Limits>,
     pub passwords: passwords::Passwords,
     pub hub: Arc<hub::Hub>,
     pub writer: messages::MessageWriter,
 }
 
 impl AppState {
-    /// Must be called within a Tokio runtime. Fails when the message
-    /// writer cannot open its connection or thread.
-    pub fn new(store: Store) -> std::io::Result<Self> {
+    /// Must be called within a Tokio runtime. Fails when the database
+    /// does not answer or the message writer cannot open its connection or
+    /// thread.
+    pub async fn new(store: Store, settings: Settings) -> Result<Self, StartError> {
+        let fresh: Vec<u8> =
+            (0..4).flat_map(|_| getrandom::u64().unwrap_or_default().to_le_bytes()).collect();
+        if fresh.iter().all(|b| *b == 0) {
+            return Err(StartError::Random);
+        }
+        let device_key = store.server_secret("device_cookies", &fresh).await?;
         let passwords = passwords::Passwords::new();
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
-        let writer = messages::MessageWriter::start(&store, hub.clone())?;
+        let writer = messages::MessageWriter::start(&store, hub.clone()).map_err(StartError::Writer)?;
         Ok(Self {
             store,
-            login_limiter: Arc::new(rate_limit::LoginLimiter::default()),
+            sign_in_throttle: Arc::new(sign_in_throttle::SignInThrottle::default()),
+            devices: sign_in_throttle::DeviceKeys::new(&device_key),
+            secure_cookies: settings.secure_cookies,
+            limits: Arc::new(limits::Limits::new(settings.rate_limits)),
             passwords,
             hub,
             writer,
         })
     }
+}
+
+/// What the services take from the server's configuration.
+pub struct Settings {
+    /// Cookies are marked `Secure` (served over HTTPS).
+    pub secure_cookies: bool,
+    /// Abuse limits are applied ([`limits`]).
+    pub rate_limits: bool,
+}
+
+/// Why the services cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read the shared secrets: {0}")]
+    Secrets(#[from] sqlx::Error),
+    #[error("the system gives no random numbers")]
+    Random,
+    #[error("cannot start the message writer: {0}")]
+    Writer(std::io::Error),
 }
 
 /// Logs an unexpected failure with its cause and returns the error the user

@@ -143,6 +143,20 @@ impl Store {
         PgMessageLog::new(&self.pool)
     }
 
+    /// The shared secret `name`: `fresh` if none was kept yet (it is kept
+    /// then), else the one kept, so that every instance uses the same.
+    pub async fn server_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, sqlx::Error> {
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
@@ -193,7 +207,8 @@ pub(crate) async fn lock_rules(tx: &mut Transaction<'_, Any>, lock: RulesLock) -
 /// The URL of the SQLite file at absolute `path`, with the characters a URL
 /// would misread escaped.
 fn sqlite_url(path: &std::path::Path) -> Result<String, sqlx::Error> {
-    let path = path.to_str().ok_or_else(|| sqlx::Error::Configuration("the database path is not UTF-8".into()))?;
+    let path =
+        path.to_str().ok_or_else(|| sqlx::Error::Configuration("the database path is not UTF-8".into()))?;
     let mut url = String::from("sqlite://");
     for c in path.chars() {
         match c {

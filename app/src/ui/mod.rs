@@ -2,6 +2,7 @@
 
 pub mod avatar;
 pub mod form;
+pub mod head;
 pub mod live;
 pub mod pages;
 pub mod session;

@@ -8,8 +8,8 @@ use crate::api::{my_rooms, pending_counts};
 use crate::domain::{Removal, RoomSummary};
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
+use crate::ui::head::DocumentTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
 
@@ -306,5 +306,5 @@ pub fn LanguageSelect() -> impl IntoView {
 #[component]
 pub fn PageTitle(text: fn(&crate::i18n::Texts) -> &'static str) -> impl IntoView {
     let i18n = use_i18n();
-    move || view! { <Title text=format!("{} · Salon", text(i18n.t())) /> }
+    move || view! { <DocumentTitle text=format!("{} · Salon", text(i18n.t())) /> }
 }

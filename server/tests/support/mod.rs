@@ -103,6 +103,12 @@ impl TestServer {
         Self::start_configured(|_| {}).await
     }
 
+    /// Starts a server without abuse limits, for tests that post in bulk
+    /// (faster than anyone may).
+    pub async fn start_unlimited() -> Self {
+        Self::start_configured(|config| config.rate_limits = false).await
+    }
+
     /// Starts a server on a fresh database, with settings changed by
     /// `configure` (its database URL is the fresh database's).
     pub async fn start_configured(configure: impl FnOnce(&mut Config)) -> Self {

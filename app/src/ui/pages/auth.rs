@@ -42,7 +42,10 @@ fn AuthCard(
 fn with_next(path: &'static str) -> impl Fn() -> String + Send + Sync + Clone {
     let query = use_query_map();
     move || match query.get().get("next") {
-        Some(next) => format!("{path}?next={}", next.replace('&', "%26")),
+        Some(next) => format!(
+            "{path}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
         None => path.to_owned(),
     }
 }

@@ -8,10 +8,10 @@ use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::form::{field_problem, first_error, form_error, FormError, SubmitButton, TextField};
+use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
@@ -21,7 +21,7 @@ pub fn HomePage() -> impl IntoView {
     let session = use_session();
     let name = move || session.current().map(|a| a.public().shown_name().to_owned()).unwrap_or_default();
     view! {
-        <Title text="Salon" />
+        <DocumentTitle text="Salon" />
         <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
         <div class="home-grid">
             <Invitations />

@@ -2,8 +2,8 @@
 
 use crate::i18n::use_i18n;
 use crate::t;
+use crate::ui::head::DocumentTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -14,7 +14,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text="404 · Salon" />
+        <DocumentTitle text="404 · Salon" />
         <main class="auth">
             <div class="auth-card center">
                 <h1>"404"</h1>

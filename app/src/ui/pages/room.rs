@@ -13,12 +13,12 @@ use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::{form_error, FormError};
+use crate::ui::head::DocumentTitle;
 use crate::ui::live::{new_client_id, use_live, Live};
 use crate::ui::pages::room_admin::{MemberActions, RoomAdmin};
 use crate::ui::session::use_session;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -125,7 +125,7 @@ fn Room(opened: RoomView) -> impl IntoView {
     });
     let name = opened.room.title().to_owned();
     view! {
-        <Title text=format!("{name} · Salon") />
+        <DocumentTitle text=format!("{name} · Salon") />
         <div class="room" class:show-members=move || state.show_members.get()>
             <RoomHeader state />
             <div class="room-body">

@@ -10,12 +10,12 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::first_error;
+use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::pages::friends::MessageButton;
 use crate::ui::session::use_session;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -53,7 +53,7 @@ fn Profile(card: UserCard) -> impl IntoView {
     let is_me = session.current_untracked().is_some_and(|me| me.id == profile.id);
     let title = format!("{} · Salon", profile.shown_name());
     view! {
-        <Title text=title />
+        <DocumentTitle text=title />
         <section class="card profile-public">
             <Avatar profile=profile.clone() size="xl" />
             <h1>{profile.shown_name().to_owned()}</h1>

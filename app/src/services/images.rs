@@ -1,0 +1,149 @@
+//! Receiving and decoding uploaded images (avatars now, attachments later)
+//! within a memory bound.
+//!
+//! Two budgets, taken in this order and each only for its step, so that no
+//! burst of uploads grows the server by more than their sum (≈ 48 MiB):
+//! - bodies being received: [`BODY_BUDGET_BYTES`], each upload reserving
+//!   its declared length ([`receive`]) before reading it;
+//! - images being decoded: [`DECODE_BUDGET_BYTES`]. An image's header says
+//!   what decoding it will cost (width × height × bytes per pixel) before
+//!   anything is allocated: one that would cost more than
+//!   [`IMAGE_MAX_DECODED_BYTES`] is refused from its header, the others
+//!   wait for their cost. The decoder is also given the `image` crate's own
+//!   allocation limit, in case a header understates.
+
+use crate::domain::{IMAGE_MAX_MEGAPIXELS, IMAGE_MAX_SIDE};
+use crate::error::Problem;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// The most one image may take decoded: 12 megapixels of 8-bit RGB (a
+/// phone camera's photo; fewer with transparency).
+pub const IMAGE_MAX_DECODED_BYTES: u64 = IMAGE_MAX_MEGAPIXELS as u64 * 1_000_000 * 3;
+/// Room for what decoding needs besides its output (the decoder's own
+/// buffers, the reductions, the re-encoding), counted in each image's
+/// cost: about what a 12-megapixel PNG took beyond its pixels, measured.
+const DECODER_OVERHEAD: u64 = 6 << 20;
+/// The decoded bytes the whole process may hold at once: one largest
+/// image, or several small ones.
+pub const DECODE_BUDGET_BYTES: u64 = IMAGE_MAX_DECODED_BYTES + DECODER_OVERHEAD;
+/// The memory upload bodies may take at once while they are received: a
+/// body takes about twice its length then (the multipart parser's buffer
+/// and the copy that is decoded), so one of the largest, or many small ones.
+pub const BODY_BUDGET_BYTES: u64 = 8 << 20;
+/// The budgets' unit, one permit.
+const UNIT: u64 = 64 * 1024;
+
+const DECODING_UNITS: u64 = DECODE_BUDGET_BYTES.div_ceil(UNIT);
+const RECEIVING_UNITS: u64 = BODY_BUDGET_BYTES.div_ceil(UNIT);
+static DECODING: Semaphore = Semaphore::const_new(DECODING_UNITS as usize);
+static RECEIVING: Semaphore = Semaphore::const_new(RECEIVING_UNITS as usize);
+
+/// The units `bytes` take of a budget of `total` units: never more than
+/// the whole budget, or they could never be had.
+fn units(bytes: u64, total: u64) -> Result<u32, Problem> {
+    u32::try_from(bytes.div_ceil(UNIT).clamp(1, total)).map_err(|_| Problem::UnsupportedImage)
+}
+
+/// A share of the body budget, given back when dropped.
+pub struct Receiving(#[allow(dead_code)] SemaphorePermit<'static>);
+
+/// Waits until an upload body of `length` bytes may be received.
+pub async fn receive(length: u64) -> Result<Receiving, Problem> {
+    RECEIVING
+        .acquire_many(units(length.saturating_mul(2), RECEIVING_UNITS)?)
+        .await
+        .map(Receiving)
+        .map_err(|_| Problem::UnsupportedImage)
+}
+
+/// The formats Salon accepts.
+const FORMATS: [ImageFormat; 4] = [ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Gif, ImageFormat::WebP];
+
+/// Decodes an uploaded image (its first frame) and hands it to `work`, on
+/// the blocking pool, holding the image's share of the decode budget until
+/// `work` is done with it.
+pub async fn with_decoded<T: Send + 'static>(
+    upload: Vec<u8>,
+    work: impl FnOnce(DynamicImage) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let format = image::guess_format(&upload).map_err(|_| Problem::UnsupportedImage)?;
+    if !FORMATS.contains(&format) {
+        return Err(Problem::UnsupportedImage);
+    }
+    let cost = decoded_bytes(&upload, format)? + DECODER_OVERHEAD;
+    let _share =
+        DECODING.acquire_many(units(cost, DECODING_UNITS)?).await.map_err(|_| Problem::UnsupportedImage)?;
+    tokio::task::spawn_blocking(move || work(decode_now(&upload, format)?))
+        .await
+        .map_err(|_| Problem::UnsupportedImage)?
+}
+
+/// What the image will take decoded, from its header; refused beyond the
+/// limits.
+fn decoded_bytes(upload: &[u8], format: ImageFormat) -> Result<u64, Problem> {
+    let decoder = reader(upload, format).into_decoder().map_err(problem)?;
+    let (width, height) = decoder.dimensions();
+    let bytes = decoder.total_bytes();
+    if width > IMAGE_MAX_SIDE || height > IMAGE_MAX_SIDE || bytes > IMAGE_MAX_DECODED_BYTES {
+        return Err(too_many_pixels());
+    }
+    Ok(bytes)
+}
+
+fn decode_now(upload: &[u8], format: ImageFormat) -> Result<DynamicImage, Problem> {
+    reader(upload, format).decode().map_err(problem)
+}
+
+fn reader(upload: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(upload), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(IMAGE_MAX_SIDE);
+    limits.max_image_height = Some(IMAGE_MAX_SIDE);
+    limits.max_alloc = Some(IMAGE_MAX_DECODED_BYTES + DECODER_OVERHEAD);
+    reader.limits(limits);
+    reader
+}
+
+fn problem(error: ImageError) -> Problem {
+    match error {
+        ImageError::Limits(_) => too_many_pixels(),
+        _ => Problem::UnsupportedImage,
+    }
+}
+
+fn too_many_pixels() -> Problem {
+    Problem::ImageTooManyPixels { max_megapixels: IMAGE_MAX_MEGAPIXELS }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgb, RgbImage, RgbaImage};
+
+    fn png(image: DynamicImage) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[tokio::test]
+    async fn bombs_are_refused_from_their_header() {
+        // 8192 × 8192 RGBA: 256 MiB decoded, far less encoded.
+        let bomb = png(RgbaImage::new(8192, 8192).into());
+        assert!(bomb.len() < crate::domain::AVATAR_MAX_BYTES, "{} bytes", bomb.len());
+        assert_eq!(with_decoded(bomb, Ok).await.err(), Some(too_many_pixels()));
+        let wide = png(RgbImage::new(IMAGE_MAX_SIDE + 1, 1).into());
+        assert_eq!(with_decoded(wide, Ok).await.err(), Some(too_many_pixels()));
+    }
+
+    #[tokio::test]
+    async fn a_twelve_megapixel_photo_decodes() {
+        let photo = png(RgbImage::from_pixel(4000, 3000, Rgb([10, 20, 30])).into());
+        assert_eq!(IMAGE_MAX_DECODED_BYTES, 4000 * 3000 * 3, "the largest accepted");
+        let image = with_decoded(photo, Ok).await.unwrap();
+        assert_eq!((image.width(), image.height()), (4000, 3000));
+        assert_eq!(DECODING.available_permits() as u64, DECODING_UNITS, "its share is given back");
+    }
+}
