@@ -48,6 +48,11 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
         cargo install --force --debug wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+if $with_tests && ! cargo nextest --version >/dev/null 2>&1; then
+    say "Installing cargo-nextest (a few minutes, once)"
+    CARGO_TARGET_DIR="$HOME/.cache/salon/tools-target" cargo install --locked cargo-nextest
+fi
+
 # wasm-opt (npm binaryen; Debian's is too old) and Playwright.
 cd "$SALON_ROOT/end2end"
 stamp=node_modules/.package-lock.json

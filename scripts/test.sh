@@ -18,18 +18,20 @@ started=$SECONDS
 say "Unit and integration tests"
 (
     salon_leptos_debug_env
-    # One test at a time: each integration test runs its own server on its
-    # own Tokio runtime, and Leptos' server rendering hangs now and then when
-    # several runtimes render in one process at once (never seen with the
-    # single runtime of a real server: 1,920 concurrent page loads, none
-    # lost). The suite takes a few seconds either way.
-    env -u SALON_TEST_POSTGRES_URL \
-        cargo test --package app --package server --package bench --no-fail-fast -- --test-threads=1
+    # cargo-nextest runs each test in a process of its own, two at a time:
+    # one server per process, as in production. Several servers in one
+    # process, each on its own Tokio runtime (`cargo test` with several
+    # test threads), sometimes leave a server-rendered page that never
+    # completes: every thread parked, no lock held, a lost wake-up inside
+    # Leptos' rendering, not reproduced with one server per process. The
+    # same package set both times, so the crate graph is built once.
+    packages=(--package app --package server --package bench)
+    env -u SALON_TEST_POSTGRES_URL cargo nextest run "${packages[@]}" --no-fail-fast
     # The same server tests again on PostgreSQL, each on a database of its
     # own; an unreachable server fails them.
     say "Integration tests on PostgreSQL ($SALON_TEST_POSTGRES_URL)"
     SALON_TEST_POSTGRES_URL="$SALON_TEST_POSTGRES_URL" \
-        cargo test --package server --no-fail-fast -- --test-threads=1
+        cargo nextest run "${packages[@]}" --no-fail-fast -E 'package(server)'
 )
 say "Rust tests took $((SECONDS - started)) s"
 
