@@ -414,3 +414,42 @@ async fn ended_sessions_close_their_sockets() {
     assert_eq!(laptop.call("logout", &[]).await.status, StatusCode::OK);
     assert_eq!(laptop_socket.close_code(PATIENCE).await, signed_out);
 }
+
+/// Posting has one limit per person, whatever the way in: sends over two
+/// sockets and over HTTP count against the same allowance, and what goes
+/// past it is refused in words, not dropped.
+#[tokio::test]
+async fn posting_is_limited_per_person_across_sockets_and_http() {
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let room = alice.create_room("Flood", "public").await;
+    let mut sockets = [alice.socket().await, alice.socket().await];
+    // Each socket stays within its own frame rate; together they do not.
+    let per_socket = 90;
+    for i in 0..per_socket {
+        for (n, socket) in sockets.iter_mut().enumerate() {
+            let frame =
+                ClientFrame::Send { room: RoomId(room), client_id: id(&format!("s{n}-{i}")), body: "flood".into() };
+            socket.send(&frame).await;
+        }
+    }
+    let (mut acked, mut refused) = (0, 0);
+    for socket in &mut sockets {
+        for _ in 0..per_socket {
+            socket
+                .until(|frame| match frame {
+                    ServerFrame::Ack { .. } => Some(acked += 1),
+                    ServerFrame::SendFailed { error, .. } => {
+                        assert!(matches!(error, app::error::AppError::RateLimited { .. }), "{error:?}");
+                        Some(refused += 1)
+                    }
+                    _ => None,
+                })
+                .await;
+        }
+    }
+    assert!(refused > 0 && acked >= 120, "{acked} sent, {refused} refused");
+    let over_http = alice.call("post_message", &[("room", &room.to_string()), ("client_id", "h1"), ("body", "x")]).await;
+    assert_eq!(over_http.status, StatusCode::TOO_MANY_REQUESTS, "the same allowance");
+    assert!(over_http.headers.contains_key("retry-after"));
+}

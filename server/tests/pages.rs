@@ -44,6 +44,7 @@ async fn pages_carry_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("connect-src 'self';"), "only the site's own socket: {csp}");
     let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap();
     assert!(
         page.json.as_str().unwrap().contains(&format!("nonce=\"{nonce}\"")),
