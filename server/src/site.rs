@@ -43,11 +43,8 @@ impl SitePolicy {
     /// Whether this site answers requests for `host` (a `Host` header).
     pub fn serves_host(&self, host: &str) -> bool {
         match &self.public {
-            Some(public) => {
-                let scheme =
-                    if public.ascii_serialization().starts_with("https:") { "https" } else { "http" };
-                origin_of(scheme, host).is_some_and(|origin| &origin == public)
-            }
+            Some(public @ Origin::Tuple(scheme, ..)) => origin_of(scheme, host).as_ref() == Some(public),
+            Some(Origin::Opaque(_)) => false,
             None => parse_host(host).is_some_and(|host| match host {
                 Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
                 Host::Ipv4(_) | Host::Ipv6(_) => true,

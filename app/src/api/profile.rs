@@ -54,10 +54,20 @@ pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
         .ok()
         .and_then(|headers| headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or(AVATAR_MAX_BYTES as u64);
-    let _receiving =
-        images::receive(declared).await.map_err(|problem| AppError::field(Field::Avatar, problem))?;
+    let _receiving = images::receive(declared).await?;
+    let upload = tokio::time::timeout(images::RECEIVE_WITHIN, read_avatar(data, declared))
+        .await
+        .map_err(|_| AppError::BadRequest)??;
+    let user = avatars::set_avatar(&state, user.id, upload).await?;
+    Ok(user.account())
+}
+
+/// The `avatar` field of an upload, refused as soon as it passes the size
+/// limit.
+#[cfg(feature = "ssr")]
+async fn read_avatar(data: MultipartData, declared: u64) -> Result<Vec<u8>, AppError> {
     let mut multipart = data.into_inner().ok_or(AppError::BadRequest)?;
-    let mut upload = None;
+    let too_large = || AppError::field(Field::Avatar, Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES });
     while let Some(mut field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         if field.name() != Some("avatar") {
             continue;
@@ -65,18 +75,14 @@ pub async fn upload_avatar(data: MultipartData) -> Result<Account, AppError> {
         let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(AVATAR_MAX_BYTES));
         while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
             if bytes.len() + chunk.len() > AVATAR_MAX_BYTES {
-                return Err(AppError::field(
-                    Field::Avatar,
-                    Problem::ImageTooLarge { max_bytes: AVATAR_MAX_BYTES },
-                ));
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
-        upload = Some(bytes);
+        if !bytes.is_empty() {
+            return Ok(bytes);
+        }
         break;
     }
-    let upload =
-        upload.filter(|bytes| !bytes.is_empty()).ok_or(AppError::field(Field::Avatar, Problem::Required))?;
-    let user = avatars::set_avatar(&state, user.id, upload).await?;
-    Ok(user.account())
+    Err(AppError::field(Field::Avatar, Problem::Required))
 }

@@ -13,9 +13,10 @@
 //!   allocation limit, in case a header understates.
 
 use crate::domain::{IMAGE_MAX_MEGAPIXELS, IMAGE_MAX_SIDE};
-use crate::error::Problem;
+use crate::error::{AppError, Problem};
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
+use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The most one image may take decoded: 12 megapixels of 8-bit RGB (a
@@ -49,13 +50,22 @@ fn units(bytes: u64, total: u64) -> Result<u32, Problem> {
 /// A share of the body budget, given back when dropped.
 pub struct Receiving(#[allow(dead_code)] SemaphorePermit<'static>);
 
-/// Waits until an upload body of `length` bytes may be received.
-pub async fn receive(length: u64) -> Result<Receiving, Problem> {
-    RECEIVING
-        .acquire_many(units(length.saturating_mul(2), RECEIVING_UNITS)?)
-        .await
-        .map(Receiving)
-        .map_err(|_| Problem::UnsupportedImage)
+/// How long an upload may wait for its share of the body budget before it
+/// is asked to try again.
+pub const WAIT_FOR_BUDGET: Duration = Duration::from_secs(20);
+/// How long a body may take to arrive once it holds its share: a sender
+/// that trickles bytes cannot keep the budget from everyone else.
+pub const RECEIVE_WITHIN: Duration = Duration::from_secs(120);
+
+/// Waits (at most [`WAIT_FOR_BUDGET`]) until an upload body of `length`
+/// bytes may be received.
+pub async fn receive(length: u64) -> Result<Receiving, AppError> {
+    let units = units(length.saturating_mul(2), RECEIVING_UNITS).map_err(|_| AppError::BadRequest)?;
+    match tokio::time::timeout(WAIT_FOR_BUDGET, RECEIVING.acquire_many(units)).await {
+        Ok(Ok(permit)) => Ok(Receiving(permit)),
+        Ok(Err(_)) => Err(super::internal("receiving an upload", "the body budget is closed")),
+        Err(_) => Err(AppError::RateLimited { retry_after_secs: 5 }),
+    }
 }
 
 /// The formats Salon accepts.
