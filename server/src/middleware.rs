@@ -105,18 +105,16 @@ pub async fn known_hosts(State(site): State<SitePolicy>, request: Request, next:
     next.run(request).await
 }
 
-/// What a request that panicked answers: 500 with the usual error body.
-/// The panic itself is logged where it happened (the panic hook prints it
-/// with its location); this logs which request it was.
+/// What a request that panicked answers: 500 with the usual error body,
+/// logged and counted like any internal error (the panic hook has already
+/// printed where it happened).
 pub fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = cause
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| cause.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
-    tracing::error!(panic = message, "a request panicked");
-    app::services::metrics::METRICS.errors.increment();
-    error_response(AppError::Internal)
+    error_response(app::services::internal("a request panicked", message))
 }
 
 /// Headers every response carries. Pages get a Content-Security-Policy

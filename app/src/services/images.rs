@@ -111,7 +111,7 @@ fn reader(upload: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(IMAGE_MAX_SIDE);
     limits.max_image_height = Some(IMAGE_MAX_SIDE);
-    limits.max_alloc = Some(IMAGE_MAX_DECODED_BYTES + DECODER_OVERHEAD);
+    limits.max_alloc = Some(DECODE_BUDGET_BYTES);
     reader.limits(limits);
     reader
 }

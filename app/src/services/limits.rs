@@ -42,6 +42,11 @@ struct Rate {
     every: Duration,
 }
 
+fn quota(rate: Rate) -> Quota {
+    let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(rate.every).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
+}
+
 impl Action {
     pub const ALL: [Action; 9] = [
         Action::Register,
@@ -120,14 +125,7 @@ impl Limits {
             enabled,
         }
     }
-}
 
-fn quota(rate: Rate) -> Quota {
-    let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(rate.every).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
-}
-
-impl Limits {
     /// Counts one `action` by `user` (if signed in) from `address`, or
     /// says in how many seconds it may be tried again.
     pub fn check(

@@ -40,11 +40,11 @@ impl AppState {
     /// does not answer or the message writer cannot open its connection or
     /// thread.
     pub async fn new(store: Store, settings: Settings) -> Result<Self, StartError> {
-        let fresh: Vec<u8> =
-            (0..4).flat_map(|_| getrandom::u64().unwrap_or_default().to_le_bytes()).collect();
-        if fresh.iter().all(|b| *b == 0) {
-            return Err(StartError::Random);
-        }
+        let fresh = (0..4)
+            .map(|_| getrandom::u64().map(u64::to_le_bytes))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| StartError::Random)?
+            .concat();
         let device_key = store.server_secret("device_cookies", &fresh).await?;
         let passwords = passwords::Passwords::new();
         passwords.warm_up();

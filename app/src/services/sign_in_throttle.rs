@@ -147,7 +147,7 @@ impl DeviceKeys {
     pub fn issue(&self, user: UserId) -> Option<String> {
         let nonce = format!("{:016x}{:016x}", getrandom::u64().ok()?, getrandom::u64().ok()?);
         let tag = self.mac(user, &nonce)?.finalize().into_bytes();
-        Some(format!("{}.{nonce}.{}", user.0, hex(&tag)))
+        Some(format!("{}.{nonce}.{}", user.0, hex::encode(tag)))
     }
 
     /// The device's id (its nonce) if `cookie` is a valid device cookie for
@@ -158,21 +158,13 @@ impl DeviceKeys {
         if parts.next().is_some() || id.parse::<i64>().ok()? != user.0 || nonce.len() != 32 {
             return None;
         }
-        let tag = unhex(tag)?;
+        if tag.len() > 128 {
+            return None;
+        }
+        let tag = hex::decode(tag).ok()?;
         self.mac(user, nonce)?.verify_slice(&tag).ok()?;
         Some(nonce.to_owned())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || text.len() > 128 {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

@@ -57,10 +57,10 @@ mod tests {
         assert!(found.len() > 20, "the sources were found");
         for path in found.iter().filter(|p| !p.ends_with("ui/head.rs")) {
             let source = std::fs::read_to_string(path).expect("a source file");
-            let imports_title = source
-                .lines()
-                .filter(|line| line.trim_start().starts_with("use leptos_meta"))
-                .any(|line| line.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "Title"));
+            let imports_title =
+                source.lines().filter(|line| line.trim_start().starts_with("use leptos_meta")).any(|line| {
+                    line.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "Title")
+                });
             assert!(
                 !imports_title && !source.contains("leptos_meta::Title"),
                 "{} sets a title without DocumentTitle",
