@@ -206,6 +206,25 @@ impl Role {
         }
     }
 
+    /// The highest role someone of this role may remove (kick or ban)
+    /// from a room: an owner removes admins and members, an admin members,
+    /// a member nobody; the owner is never removed. The one statement of
+    /// that rule, for the member list's buttons, the moderation service,
+    /// and the store's re-check inside the removal.
+    pub fn highest_removable(self) -> Option<Self> {
+        match self {
+            Self::Owner => Some(Self::Admin),
+            Self::Admin => Some(Self::Member),
+            Self::Member => None,
+        }
+    }
+
+    /// Whether someone of this role may remove a member of role `target`
+    /// (see [`Self::highest_removable`]).
+    pub fn may_remove(self, target: Self) -> bool {
+        self.highest_removable().is_some_and(|highest| target <= highest)
+    }
+
     /// Reads [`Self::as_str`]'s form back.
     pub fn from_db(value: &str) -> Option<Self> {
         match value {
@@ -272,6 +291,16 @@ impl RoomSummary {
 
     pub fn is_direct(&self) -> bool {
         self.peer.is_some()
+    }
+
+    /// Whether the viewer may invite people into the room: any member of a
+    /// public room, the owner and admins of a private one; nobody into a
+    /// direct conversation.
+    pub fn may_invite(&self) -> bool {
+        match self.role {
+            Some(role) if !self.is_direct() => self.visibility == Visibility::Public || role >= Role::Admin,
+            _ => false,
+        }
     }
 }
 

@@ -11,9 +11,7 @@ use super::hub::Hub;
 use super::metrics::METRICS;
 use super::{rooms, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
-use crate::domain::{
-    ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility, HISTORY_PAGE,
-};
+use crate::domain::{ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility};
 use crate::error::{AppError, Field, Problem};
 use crate::store::{now_millis, Appended, Engine, MessageLog, NewMessage, PgMessageLog, Store};
 use std::sync::Arc;
@@ -241,21 +239,7 @@ pub async fn history(
     before: Option<Seq>,
 ) -> Result<HistoryPage, AppError> {
     rooms::readable(state, viewer, room).await?;
-    page_before(&state.store, room, before).await
-}
-
-pub(super) async fn page_before(
-    store: &Store,
-    room: RoomId,
-    before: Option<Seq>,
-) -> Result<HistoryPage, AppError> {
-    let mut messages =
-        store.messages_before(room, before, HISTORY_PAGE as i64 + 1).await.or_internal("reading history")?;
-    let has_older = messages.len() > HISTORY_PAGE;
-    if has_older {
-        messages.remove(0);
-    }
-    Ok(HistoryPage { messages, has_older })
+    state.store.history_page(room, before).await.or_internal("reading history")
 }
 
 /// What a resuming client missed after `after`: `None` when it is beyond

@@ -41,8 +41,11 @@ fn at_least(summary: RoomSummary, least: Role) -> Result<(RoomSummary, Role), Ap
 /// The room if `actor` may invite into it.
 async fn inviting(state: &AppState, actor: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let summary = rooms::membership(state, actor, room).await?;
-    let least = if summary.visibility == Visibility::Public { Role::Member } else { Role::Admin };
-    Ok(at_least(summary, least)?.0)
+    if summary.may_invite() {
+        Ok(summary)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 pub async fn invite(
@@ -148,8 +151,7 @@ pub async fn remove(
     }
     let target_role = state.store.role(room, target).await.or_internal("loading a role")?;
     match target_role {
-        Some(Role::Owner) => return Err(AppError::Forbidden),
-        Some(Role::Admin) if actor_role != Role::Owner => return Err(AppError::Forbidden),
+        Some(target_role) if !actor_role.may_remove(target_role) => return Err(AppError::Forbidden),
         None if !ban => return Err(AppError::NotFound),
         None => {
             state.store.user_by_id(target).await.or_internal("loading a user")?.ok_or(AppError::NotFound)?;
@@ -160,7 +162,8 @@ pub async fn remove(
     // on any instance.
     state.hub.remove_member(room, target);
     state.hub.relayed().await;
-    let at_most = if actor_role == Role::Owner { Role::Admin } else { Role::Member };
+    // `authority` made the actor an admin at least, who may remove someone.
+    let at_most = actor_role.highest_removable().ok_or(AppError::Forbidden)?;
     let removed = state.store.remove_member(room, target, at_most, ban.then_some(actor.id)).await;
     let was_member = match removed {
         Ok(Removed::Member(_)) => true,

@@ -1,7 +1,7 @@
 //! The rules of rooms: who may see, read, join and leave them, and what
 //! every open socket learns when that changes.
 
-use super::{internal, messages, AppState, OrInternal};
+use super::{internal, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
     Member, NewRoom, PublicProfile, Role, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility,
@@ -100,7 +100,7 @@ pub async fn browse(state: &AppState, viewer: UserId, query: &str) -> Result<Vec
 pub async fn open(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomView, AppError> {
     let summary = readable(state, viewer, room).await?;
     let members = members(state, room).await?;
-    let page = messages::page_before(&state.store, room, None).await?;
+    let page = state.store.history_page(room, None).await.or_internal("reading history")?;
     Ok(RoomView { room: summary, members, messages: page.messages, has_older: page.has_older })
 }
 

@@ -364,6 +364,9 @@ impl Store {
     /// Removes `user` from the room if their role is at most `at_most`
     /// (never the owner), and with `banned_by` keeps them out (also when
     /// they are not a member). Their pending invitation goes too.
+    ///
+    /// Re-checks, where the role cannot change meanwhile, the rule of
+    /// [`Role::highest_removable`]: `at_most` is its answer for the actor.
     pub async fn remove_member(
         &self,
         room: RoomId,

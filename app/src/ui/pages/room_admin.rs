@@ -7,7 +7,7 @@ use crate::api::{
     room_bans, room_invitations, BanMember, ChangeRole, DeleteRoom, Invite, Kick, RevokeInvitation, Unban,
     UpdateRoom,
 };
-use crate::domain::{Member, Role, RoleChange, Visibility};
+use crate::domain::{Member, Role, RoleChange, RoomSummary, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
@@ -19,15 +19,6 @@ use leptos::prelude::*;
 /// The viewer's role in the room, as the member list says (live).
 fn my_role(state: RoomState) -> Option<Role> {
     state.summary.with(|s| s.role)
-}
-
-/// Whether the viewer may invite into the room.
-pub fn may_invite(state: RoomState) -> bool {
-    let (direct, public) = state.summary.with(|s| (s.is_direct(), s.visibility == Visibility::Public));
-    match my_role(state) {
-        Some(role) if !direct => public || role >= Role::Admin,
-        _ => false,
-    }
 }
 
 /// The buttons next to a member: message them, and manage them if the
@@ -46,11 +37,7 @@ pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
     let error = first_error(move || [kick.value().get(), ban.value().get(), role.value().get()]);
     let room = state.id;
     let name = member.profile.shown_name().to_owned();
-    let removable = move || match my_role(state) {
-        Some(Role::Owner) => member.role != Role::Owner,
-        Some(Role::Admin) => member.role == Role::Member,
-        _ => false,
-    };
+    let removable = move || my_role(state).is_some_and(|mine| mine.may_remove(member.role));
     let owner = move || my_role(state) == Some(Role::Owner);
     let change = move |change: RoleChange| role.dispatch(ChangeRole { room, user, change });
     view! {
@@ -85,7 +72,7 @@ pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
 #[component]
 pub fn RoomAdmin(state: RoomState) -> impl IntoView {
     view! {
-        {move || may_invite(state).then(|| view! { <InvitePanel state /> })}
+        {move || state.summary.with(RoomSummary::may_invite).then(|| view! { <InvitePanel state /> })}
         {move || (my_role(state) >= Some(Role::Admin) && !state.summary.with(|s| s.is_direct())).then(|| view! { <BansPanel state /> })}
         {move || (my_role(state) == Some(Role::Owner) && !state.summary.with(|s| s.is_direct())).then(|| view! { <SettingsPanel state /> })}
     }

@@ -1,0 +1,147 @@
+//! Messages: appending them in groups (group commit), one writer per
+//! engine ([`sqlite`], [`postgres`]) around the engine-free decisions of
+//! [`group`]; and reading history ([`history`]).
+//!
+//! # Rules checked again inside the commit
+//!
+//! The store decides nothing, with one exception: what must hold at the
+//! instant a message is committed is read again inside the writer's
+//! transaction, so that a kick, a ban or a block that commits meanwhile
+//! cannot let a message through (on PostgreSQL the writer also holds the
+//! rules lock shared, see [`super::lock_rules`]). Each re-check mirrors
+//! one rule stated elsewhere, and says so:
+//!
+//! - who may post in a room: a member of a room not deleted. This rule is
+//!   checked nowhere else (a check before the commit would race with a
+//!   kick anyway): [`Access::refusal`] decides from what the writer reads in
+//!   the transaction, and `services::messages` turns the outcome into the
+//!   error the author sees;
+//! - whether the other member of a direct conversation takes the author's
+//!   messages: [`refuses_messages`], the one SQL statement of the rule
+//!   that `services::social` also asks before opening a conversation;
+//! - that a client id is stored once per author (a resend gets the
+//!   original): the unique key `(author_id, client_id)`, read first.
+//!
+//! Elsewhere in the store, [`Store::remove_member`] re-checks who may
+//! remove whom ([`crate::domain::Role::highest_removable`]).
+
+mod group;
+mod history;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgMessageLog;
+pub use sqlite::MessageLog;
+
+use crate::domain::{ClientId, Message, PublicProfile, RoomEvent, RoomId, Seq, UserId, Visibility};
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    room_id: RoomId,
+    seq: Seq,
+    author_id: UserId,
+    username: String,
+    display_name: String,
+    avatar_version: Option<i64>,
+    client_id: String,
+    body: String,
+    sent_at: i64,
+    kind: String,
+    subject_id: Option<UserId>,
+    subject_username: Option<String>,
+    subject_display_name: Option<String>,
+    subject_avatar_version: Option<i64>,
+}
+
+impl MessageRow {
+    fn message(self) -> Message {
+        let event = match (self.subject_id, self.subject_username, self.subject_display_name) {
+            (Some(id), Some(username), Some(display_name)) => {
+                let subject =
+                    PublicProfile { id, username, display_name, avatar_version: self.subject_avatar_version };
+                RoomEvent::from_db(&self.kind, subject)
+            }
+            _ => None,
+        };
+        Message {
+            room: self.room_id,
+            seq: self.seq,
+            author: PublicProfile {
+                id: self.author_id,
+                username: self.username,
+                display_name: self.display_name,
+                avatar_version: self.avatar_version,
+            },
+            body: self.body,
+            sent_at: self.sent_at,
+            client_id: ClientId::stored(self.client_id),
+            event,
+        }
+    }
+}
+
+const MESSAGE_SELECT: &str = "
+    SELECT m.room_id, m.seq, m.author_id, u.username, u.display_name, u.avatar_version,
+           m.client_id, m.body, m.sent_at, m.kind, s.id AS subject_id, s.username AS subject_username,
+           s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version
+    FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN users s ON s.id = m.subject_id";
+
+/// One message to append.
+pub struct NewMessage<'a> {
+    pub room: RoomId,
+    pub author: UserId,
+    pub client_id: &'a ClientId,
+    pub body: &'a str,
+    /// For an event line: its kind and subject (the body is then empty).
+    pub event: Option<(&'static str, UserId)>,
+}
+
+/// What became of one message of a batch.
+#[derive(Clone, Debug)]
+pub enum Appended {
+    /// Stored now, under the next sequence number of its room.
+    New(Message),
+    /// Its client id was already used: the original message.
+    Existing(Message),
+    /// The author is not a member; the room's visibility says how to answer.
+    NotMember(Option<Visibility>),
+    /// A direct conversation whose other member does not take the author's
+    /// messages (blocked, or friends only).
+    Refused,
+}
+
+/// SQL: whether user `to` refuses direct messages from user `from` (two
+/// SQL expressions): a block either way, or "friends only" and they are
+/// not friends. The one statement of that rule, for opening a conversation
+/// and for every message in one.
+pub(super) fn refuses_messages(to: &str, from: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM blocks
+                  WHERE (blocker_id = {to} AND blocked_id = {from}) OR (blocker_id = {from} AND blocked_id = {to}))
+          OR ((SELECT dm_policy FROM users WHERE id = {to}) = 'friends'
+              AND NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = {to} AND friend_id = {from})))"
+    )
+}
+
+/// One (room, author) pair's standing, as [`ACCESS`] reads it.
+struct Access {
+    room: RoomId,
+    author: UserId,
+    visibility: Option<String>,
+    role: Option<String>,
+    refused: Option<bool>,
+}
+
+impl Access {
+
+    /// Why the author may not post in the room, if they may not.
+    fn refusal(&self) -> Option<Appended> {
+        match (&self.visibility, &self.role, self.refused) {
+            (Some(_), Some(_), Some(false) | None) => None,
+            (Some(_), Some(_), Some(true)) => Some(Appended::Refused),
+            (Some(visibility), None, _) => Some(Appended::NotMember(Visibility::from_db(visibility))),
+            (None, _, _) => Some(Appended::NotMember(None)),
+        }
+    }
+}
+

@@ -1,0 +1,188 @@
+//! The SQLite message writer: its own connection, called directly from the
+//! writer's thread.
+
+use super::group::Group;
+use super::{refuses_messages, Access, MessageRow, NewMessage, Appended, MESSAGE_SELECT};
+use crate::domain::{PublicProfile, RoomId, Seq, UserId};
+use crate::store::now_millis;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+impl MessageRow {
+    /// The same row as the writer's connection reads it.
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            room_id: RoomId(row.get("room_id")?),
+            seq: row.get("seq")?,
+            author_id: UserId(row.get("author_id")?),
+            username: row.get("username")?,
+            display_name: row.get("display_name")?,
+            avatar_version: row.get("avatar_version")?,
+            client_id: row.get("client_id")?,
+            body: row.get("body")?,
+            sent_at: row.get("sent_at")?,
+            kind: row.get("kind")?,
+            subject_id: row.get::<_, Option<i64>>("subject_id")?.map(UserId),
+            subject_username: row.get("subject_username")?,
+            subject_display_name: row.get("subject_display_name")?,
+            subject_avatar_version: row.get("subject_avatar_version")?,
+        })
+    }
+}
+
+/// How the writer reads, for each (room, author) pair of a group (`a`), the
+/// room's visibility, the author's role in it and, for a direct
+/// conversation, whether its other member refuses the author's messages,
+/// by the rule of [`refuses_messages`].
+static ACCESS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH a(room, author) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+         SELECT a.room, a.author, r.visibility, m.role,
+                r.kind = 'direct' AND EXISTS (
+                    SELECT 1 FROM memberships o
+                    WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS refused
+         FROM a
+         LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
+        refuses_messages("o.user_id", "a.author")
+    )
+});
+
+/// Client ids of a group already stored (`?1`: `[[author, client id]…]`).
+static STORED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH k(author, client) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+         {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client"
+    )
+});
+
+impl Access {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            room: RoomId(row.get("room")?),
+            author: UserId(row.get("author")?),
+            visibility: row.get("visibility")?,
+            role: row.get("role")?,
+            refused: row.get("refused")?,
+        })
+    }
+}
+
+/// (the writer's statements number their parameters `?N`, which SQLite
+/// binds by number, not by order of appearance):
+/// a group is written with a few statements whatever its size, each
+/// prepared once.
+fn json<T: serde::Serialize>(rows: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(rows).map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+}
+
+/// The message writer's own connection to the database, used from one
+/// thread (see `services::messages`): a group is read, checked and written
+/// with direct calls into SQLite, where going through the pool would hand
+/// every statement to another thread and back.
+pub struct MessageLog {
+    connection: rusqlite::Connection,
+}
+
+impl MessageLog {
+    /// Opens the log on the database file at `path` (made by [`Store::open`]).
+    /// It commits with a full sync: an appended message is durable, and so
+    /// is every earlier commit of the pool (WAL).
+    pub fn open(path: &std::path::Path) -> rusqlite::Result<Self> {
+        let connection = rusqlite::Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.pragma_update(None, "journal_mode", "wal")?;
+        connection.pragma_update(None, "synchronous", "full")?;
+        connection.pragma_update(None, "foreign_keys", "on")?;
+        // A statement that writes many rows keeps a statement journal:
+        // in memory, not a file created and deleted for every group.
+        connection.pragma_update(None, "temp_store", "memory")?;
+        connection.set_prepared_statement_cache_capacity(16);
+        Ok(Self { connection })
+    }
+
+    /// Appends messages in one transaction and returns once it is
+    /// committed. Each message is checked in the
+    /// transaction (membership, client id), so the answer is consistent with
+    /// any concurrent kick or resend.
+    ///
+    /// The whole group takes six statements, whatever its size: client ids
+    /// already used, access of each (room, author), profiles, one sequence
+    /// bump per room, one insert, one read mark per (room, author).
+    pub fn append(&mut self, batch: &[NewMessage<'_>]) -> rusqlite::Result<Vec<Appended>> {
+        let now = now_millis();
+        let missing = || rusqlite::Error::QueryReturnedNoRows;
+        let tx = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut group = Group::new(batch);
+
+        let stored = tx
+            .prepare_cached(&STORED)?
+            .query_map([json(&group.keys)?], MessageRow::from_rusqlite)?
+            .map(|row| row.map(|row| ((row.author_id, row.client_id.clone()), row.message())))
+            .collect::<rusqlite::Result<_>>()?;
+        group.find_resends(&stored);
+
+        let mut refusals = HashMap::new();
+        for access in tx.prepare_cached(&ACCESS)?.query_map([json(&group.pairs())?], Access::from_row)? {
+            let access = access?;
+            if let Some(refusal) = access.refusal() {
+                refusals.insert((access.room, access.author), refusal);
+            }
+        }
+        group.admit(&refusals);
+
+        if group.has_accepted() {
+            let counts = group.counts();
+            let mut last = HashMap::new();
+            let mut bump = tx.prepare_cached(
+                "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+                 UPDATE rooms SET last_seq = last_seq + c.n, last_activity = ?2
+                 FROM c WHERE rooms.id = c.room
+                 RETURNING id, last_seq",
+            )?;
+            for row in bump.query_map(rusqlite::params![json(&counts)?, now], |row| {
+                Ok((RoomId(row.get(0)?), row.get::<_, Seq>(1)?))
+            })? {
+                let (room, seq) = row?;
+                last.insert(room, seq);
+            }
+            drop(bump);
+            group.number(&counts, &last).ok_or_else(missing)?;
+
+            tx.prepare_cached(
+                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6
+                 FROM json_each(?1)",
+            )?
+            .execute(rusqlite::params![json(&group.rows())?, now])?;
+            tx.prepare_cached(
+                "WITH c(room, member, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
+                 UPDATE memberships SET last_read_seq = c.seq
+                 FROM c
+                 WHERE memberships.room_id = c.room AND memberships.user_id = c.member AND last_read_seq < c.seq",
+            )?
+            .execute([json(&group.read_marks())?])?;
+            let profiles: HashMap<UserId, PublicProfile> = tx
+                .prepare_cached(
+                    "SELECT id, username, display_name, avatar_version FROM users
+                     WHERE id IN (SELECT value FROM json_each(?1))",
+                )?
+                .query_map([json(&group.people())?], |row| {
+                    let id = UserId(row.get(0)?);
+                    Ok((
+                        id,
+                        PublicProfile {
+                            id,
+                            username: row.get(1)?,
+                            display_name: row.get(2)?,
+                            avatar_version: row.get(3)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            group.store(&profiles, now).ok_or_else(missing)?;
+        }
+        tx.commit()?;
+        Ok(group.outcomes())
+    }
+}
