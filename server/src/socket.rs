@@ -2,23 +2,23 @@
 //!
 //! The upgrade is refused unless the request carries a signed-in session
 //! and, when it says where it comes from, comes from this site. Each socket
-//! then runs two halves: the reader turns client frames into service calls,
-//! the writer drains the connection's queue into the socket, several frames
-//! per flush, ordering each room's messages after a catch-up and sending
-//! none twice.
+//! then runs two halves: the reader paces client frames and hands them to
+//! `services::live` (which holds what a socket may see and do), the writer
+//! drains the connection's queue into the socket, several frames per
+//! flush, ordering each room's messages after a catch-up and sending none
+//! twice. Only the transport lives here.
 
 use crate::middleware::error_response;
 use crate::site::SitePolicy;
 use app::domain::protocol::{
-    ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME,
-    PROTOCOL_VERSION, RESUME_LIMIT,
+    ClientFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_TOO_SLOW, MAX_CLIENT_FRAME, PROTOCOL_VERSION,
 };
-use app::domain::{RoomId, Seq, UserId};
+use app::domain::{RoomId, Seq};
 use app::error::AppError;
 use app::services::auth::AuthSession;
-use app::services::hub::{encode, CatchUp, Closing, ConnId, Frame, Outbound};
-use app::services::limits::Action;
-use app::services::{messages, rooms, AppState};
+use app::services::hub::{CatchUp, Closing, Outbound};
+use app::services::live::{self, Live};
+use app::services::AppState;
 use app::store::UserRecord;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::Query;
@@ -67,7 +67,6 @@ pub async fn upgrade(
     let Some(user) = auth.user else {
         return error_response(AppError::Unauthenticated);
     };
-    let session = app::api::ssr::existing_socket_key(&auth.session).await;
     if params.v != Some(PROTOCOL_VERSION) {
         return error_response(AppError::BadRequest);
     }
@@ -75,50 +74,23 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| run(socket, state, user, session))
+        .on_upgrade(move |socket| run(socket, state, user, auth.session))
 }
 
 // A task's future is as big as its biggest await, for the task's whole
-// life: the database calls below and the handling of a client frame are
-// boxed, so that the thousands of idle sockets stay small.
-async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: Option<String>) {
-    let rooms = match Box::pin(state.store.room_ids_of(user.id)).await {
-        Ok(rooms) => rooms,
-        Err(error) => {
-            tracing::error!(%error, "loading a socket's rooms");
-            return;
-        }
+// life: opening the socket and the handling of a client frame are boxed,
+// so that the thousands of idle sockets stay small.
+async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: tower_sessions::Session) {
+    let (connection, live) = match Box::pin(live::open(&state, &user, &session)).await {
+        Ok(opened) => opened,
+        // Logged by the service.
+        Err(_) => return,
     };
-    let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
-    let friends = match Box::pin(state.store.friend_ids_of(user.id)).await {
-        Ok(friends) => friends,
-        Err(error) => {
-            tracing::error!(%error, "loading a socket's friends");
-            return;
-        }
-    };
-    let connection = state.hub.connect(user.id, session, &rooms, &friends, hello);
-    // A removal that ran between the query above and the registration found
-    // no socket to take out: check again now that the socket is registered.
-    if let Ok(now) = Box::pin(state.store.room_ids_of(user.id)).await {
-        for room in rooms.iter().filter(|room| !now.contains(room)) {
-            state.hub.remove_member(*room, user.id);
-        }
-    }
-    drop((rooms, friends));
-    let (sink, stream) = socket.split();
     // The reader keeps what it needs of the user, not the whole record
     // (which holds the password hash) for the socket's whole life.
-    let name = user.public().shown_name().to_owned();
-    let reader = Reader {
-        state: state.clone(),
-        user: user.id,
-        name,
-        conn: connection.id,
-        replies: connection.replies,
-    };
-    drop(user);
-    let mut reading = tokio::spawn(reader.run(stream));
+    drop((user, session));
+    let (sink, stream) = socket.split();
+    let mut reading = tokio::spawn(read(stream, live));
     tokio::select! {
         _ = write(sink, connection.queue, &connection.closing) => {}
         _ = &mut reading => {}
@@ -272,124 +244,36 @@ impl RoomOrder {
     }
 }
 
-/// The reader half: client frames, each through the services.
-struct Reader {
-    state: AppState,
-    user: UserId,
-    /// The name shown when the user types.
-    name: String,
-    conn: ConnId,
-    replies: mpsc::Sender<Outbound>,
-}
-
-impl Reader {
-    async fn run(self, mut stream: SplitStream<WebSocket>) {
-        let allowance =
-            governor::RateLimiter::direct(governor::Quota::per_second(FRAME_RATE).allow_burst(FRAME_BURST));
-        loop {
-            let message = match timeout(IDLE_TIMEOUT, stream.next()).await {
-                Ok(Some(Ok(message))) => message,
-                Ok(Some(Err(error))) => {
-                    tracing::debug!(%error, "socket read failed");
-                    return;
-                }
-                Ok(None) | Err(_) => return,
-            };
-            let WsMessage::Text(text) = message else {
-                if matches!(message, WsMessage::Close(_) | WsMessage::Binary(_)) {
-                    return;
-                }
-                continue;
-            };
-            if allowance.check().is_err() {
-                tracing::warn!(user = %self.user, "closing a socket that sends too fast");
+/// The reader half: client frames, paced, each handed to the services.
+async fn read(mut stream: SplitStream<WebSocket>, live: Live) {
+    let allowance =
+        governor::RateLimiter::direct(governor::Quota::per_second(FRAME_RATE).allow_burst(FRAME_BURST));
+    loop {
+        let message = match timeout(IDLE_TIMEOUT, stream.next()).await {
+            Ok(Some(Ok(message))) => message,
+            Ok(Some(Err(error))) => {
+                tracing::debug!(%error, "socket read failed");
                 return;
             }
-            match ClientFrame::parse(&text) {
-                Ok(frame) => {
-                    if Box::pin(self.handle(frame)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(error) => tracing::debug!(%error, "ignored a malformed client frame"),
+            Ok(None) | Err(_) => return,
+        };
+        let WsMessage::Text(text) = message else {
+            if matches!(message, WsMessage::Close(_) | WsMessage::Binary(_)) {
+                return;
             }
+            continue;
+        };
+        if allowance.check().is_err() {
+            tracing::warn!(user = %live.user(), "closing a socket that sends too fast");
+            return;
         }
-    }
-
-    /// Fails only when the connection's queue is gone.
-    async fn handle(&self, frame: ClientFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
-        let state = &self.state;
-        let user = self.user;
-        match frame {
-            ClientFrame::Subscribe { room, after } => {
-                if let Err(error) = rooms::readable(state, user, room).await {
-                    return self.reply(&ServerFrame::SubscribeFailed { room, error }).await;
+        match ClientFrame::parse(&text) {
+            Ok(frame) => {
+                if Box::pin(live.handle(frame)).await.is_err() {
+                    return;
                 }
-                // Held from here until the catch-up below is queued, so
-                // that live messages follow it in order.
-                self.replies.send(Outbound::CatchUpStarted(room)).await?;
-                state.hub.subscribe(self.conn, room);
-                // A removal running meanwhile takes the user out of the hub
-                // both before and after it is stored, so checking again
-                // now that we are subscribed leaves no window in between.
-                let still = rooms::readable(state, user, room).await;
-                let (frame, upto) = match (still, after) {
-                    (Err(error), _) => {
-                        state.hub.unsubscribe(self.conn, room);
-                        (ServerFrame::SubscribeFailed { room, error }, None)
-                    }
-                    (Ok(_), None) => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
-                    (Ok(_), Some(after)) => match messages::missed(state, room, after, RESUME_LIMIT).await {
-                        Ok(Some(messages)) => {
-                            let upto = messages.last().map_or(after, |m| m.seq);
-                            (ServerFrame::Subscribed { room, messages }, Some(upto))
-                        }
-                        Ok(None) => (ServerFrame::Resync { room }, None),
-                        Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),
-                    },
-                };
-                let text = encode(&frame).unwrap_or_default();
-                self.replies.send(Outbound::CatchUp(Box::new(CatchUp { room, text, upto }))).await
             }
-            ClientFrame::Unsubscribe { room } => {
-                // A member keeps receiving their rooms (for unread counts).
-                if matches!(state.store.role(room, user).await, Ok(None)) {
-                    state.hub.unsubscribe(self.conn, room);
-                }
-                Ok(())
-            }
-            ClientFrame::Send { room, client_id, body } => {
-                // The same limit as posting over HTTP.
-                let posted = match state.limits.check(Action::Post, Some(user), None) {
-                    Ok(()) => messages::post(state, user, room, client_id.clone(), &body).await,
-                    Err(refused) => Err(refused),
-                };
-                let frame = match posted {
-                    Ok(message) => ServerFrame::Ack { client_id, message },
-                    Err(error) => ServerFrame::SendFailed { room, client_id, error },
-                };
-                self.reply(&frame).await
-            }
-            ClientFrame::Typing { room } => {
-                let name = self.name.clone();
-                let _ = rooms::typing(state, user, name, room).await;
-                Ok(())
-            }
-            ClientFrame::Read { room, seq } => {
-                let _ = rooms::mark_read(state, user, room, seq).await;
-                Ok(())
-            }
-            ClientFrame::WatchPublicRooms { watch } => {
-                state.hub.watch_directory(self.conn, watch);
-                Ok(())
-            }
-        }
-    }
-
-    async fn reply(&self, frame: &ServerFrame) -> Result<(), mpsc::error::SendError<Outbound>> {
-        match encode(frame) {
-            Some(text) => self.replies.send(Outbound::Reply(Frame::plain(text))).await,
-            None => Ok(()),
+            Err(error) => tracing::debug!(%error, "ignored a malformed client frame"),
         }
     }
 }
@@ -397,6 +281,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::services::hub::Frame;
     use std::sync::Arc;
 
     fn live(room: i64, seq: Seq) -> Outbound {

@@ -49,29 +49,7 @@ pub mod ssr {
         session.login(user).await.or_internal("starting a session")
     }
 
-    const SOCKET_KEY: &str = "salon.socket_key";
-
-    /// A random key naming this session's sockets, kept in the session:
-    /// unlike the session id (which changes at each sign-in and password
-    /// change) it stays the same, so ending the session finds its sockets.
-    /// `renew` gives the session a new one (at sign-in).
-    pub async fn socket_key(session: &AuthSession, renew: bool) -> Result<String, AppError> {
-        if !renew {
-            if let Some(key) =
-                session.session.get::<String>(SOCKET_KEY).await.or_internal("reading a session")?
-            {
-                return Ok(key);
-            }
-        }
-        let key = tower_sessions::session::Id::default().to_string();
-        session.session.insert(SOCKET_KEY, &key).await.or_internal("writing a session")?;
-        Ok(key)
-    }
-
-    /// The socket key of a session, if it has one (see [`socket_key`]).
-    pub async fn existing_socket_key(session: &tower_sessions::Session) -> Option<String> {
-        session.get::<String>(SOCKET_KEY).await.ok().flatten()
-    }
+    pub use crate::services::auth::{existing_socket_key, socket_key};
 
     /// The device cookie this browser sent, if any (see
     /// `services::sign_in_throttle`).

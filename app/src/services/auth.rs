@@ -4,7 +4,8 @@
 //! password change ends every other session of that user at their next
 //! request.
 
-use super::AppState;
+use super::{AppState, OrInternal};
+use crate::error::AppError;
 use crate::domain::UserId;
 use crate::store::UserRecord;
 use axum_login::{AuthUser, AuthnBackend, UserId as AuthUserId};
@@ -47,3 +48,27 @@ impl AuthnBackend for Backend {
 }
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
+
+const SOCKET_KEY: &str = "salon.socket_key";
+
+/// A random key naming this session's sockets, kept in the session:
+/// unlike the session id (which changes at each sign-in and password
+/// change) it stays the same, so ending the session finds its sockets.
+/// `renew` gives the session a new one (at sign-in).
+pub async fn socket_key(session: &AuthSession, renew: bool) -> Result<String, AppError> {
+    if !renew {
+        if let Some(key) =
+            session.session.get::<String>(SOCKET_KEY).await.or_internal("reading a session")?
+        {
+            return Ok(key);
+        }
+    }
+    let key = tower_sessions::session::Id::default().to_string();
+    session.session.insert(SOCKET_KEY, &key).await.or_internal("writing a session")?;
+    Ok(key)
+}
+
+/// The socket key of a session, if it has one (see [`socket_key`]).
+pub async fn existing_socket_key(session: &tower_sessions::Session) -> Option<String> {
+    session.get::<String>(SOCKET_KEY).await.ok().flatten()
+}

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod hub;
 pub mod images;
 pub mod limits;
+pub mod live;
 pub mod messages;
 pub mod metrics;
 pub mod moderation;

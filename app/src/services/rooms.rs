@@ -74,6 +74,11 @@ pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<
 }
 
 /// The room if `user` is a member of it.
+/// `user`'s role in `room`, if a member.
+pub async fn role(state: &AppState, user: UserId, room: RoomId) -> Result<Option<Role>, AppError> {
+    state.store.role(room, user).await.or_internal("loading a role")
+}
+
 pub(super) async fn membership(
     state: &AppState,
     user: UserId,
