@@ -5,8 +5,8 @@
 //! request.
 
 use super::{AppState, OrInternal};
-use crate::error::AppError;
 use crate::domain::UserId;
+use crate::error::AppError;
 use crate::store::UserRecord;
 use axum_login::{AuthUser, AuthnBackend, UserId as AuthUserId};
 
@@ -57,9 +57,7 @@ const SOCKET_KEY: &str = "salon.socket_key";
 /// `renew` gives the session a new one (at sign-in).
 pub async fn socket_key(session: &AuthSession, renew: bool) -> Result<String, AppError> {
     if !renew {
-        if let Some(key) =
-            session.session.get::<String>(SOCKET_KEY).await.or_internal("reading a session")?
-        {
+        if let Some(key) = session.session.get::<String>(SOCKET_KEY).await.or_internal("reading a session")? {
             return Ok(key);
         }
     }

@@ -5,6 +5,7 @@ pub mod form;
 pub mod head;
 pub mod live;
 pub mod pages;
+pub mod person;
 pub mod session;
 pub mod shell;
 pub mod timeline;

@@ -168,7 +168,9 @@ impl Hub {
             }
             (Event::Presence { online, reach }, _) => presence.remote(local, from, online, reach),
             (Event::Snapshot { users }, _) => presence.snapshot_from(local, from, users),
-            (Event::Hello, _) => self.relay(Event::Snapshot { users: super::presence::snapshot(local) }, None),
+            (Event::Hello, _) => {
+                self.relay(Event::Snapshot { users: super::presence::snapshot(local) }, None)
+            }
             (Event::Heartbeat, _) => {}
             (Event::Lost, _) => {
                 tracing::warn!(instance = from, "another instance lost live events: sockets resume");

@@ -103,8 +103,7 @@ fn a_full_queue_cuts_the_connection_off_without_blocking() {
 /// `Notify::notify_one` stores a permit, so a request made earlier is
 /// seen at once.
 fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a test runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a test runtime");
     runtime.block_on(async {
         tokio::time::timeout(std::time::Duration::from_secs(1), future).await.expect("in time")
     })
@@ -183,12 +182,11 @@ fn ending_a_session_closes_its_sockets_only() {
     hub.end_session(UserId(1), "a");
     assert_eq!(block_on(laptop.closing.requested()), CLOSE_SIGNED_OUT);
     hub.end_other_sessions(UserId(1), Some("b"));
-    let still_open = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(async {
-            tokio::time::timeout(std::time::Duration::from_millis(50), phone.closing.requested()).await
-        });
+    let still_open =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(
+            async {
+                tokio::time::timeout(std::time::Duration::from_millis(50), phone.closing.requested()).await
+            },
+        );
     assert!(still_open.is_err(), "the kept session's socket stays open");
 }

@@ -133,7 +133,6 @@ struct Access {
 }
 
 impl Access {
-
     /// Why the author may not post in the room, if they may not.
     fn refusal(&self) -> Option<Appended> {
         match (&self.visibility, &self.role, self.refused) {
@@ -144,4 +143,3 @@ impl Access {
         }
     }
 }
-

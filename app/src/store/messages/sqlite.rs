@@ -2,7 +2,7 @@
 //! writer's thread.
 
 use super::group::Group;
-use super::{refuses_messages, Access, MessageRow, NewMessage, Appended, MESSAGE_SELECT};
+use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{PublicProfile, RoomId, Seq, UserId};
 use crate::store::now_millis;
 use std::collections::HashMap;

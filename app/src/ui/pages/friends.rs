@@ -3,21 +3,21 @@
 //! the server reports reloads the lists.
 
 use crate::api::{
-    friends, open_direct, AcceptFriend, CancelFriendRequest, DeclineFriend, RemoveFriend, SendFriendRequest,
-    SetDmPolicy, UnblockUser,
+    friends, AcceptFriend, CancelFriendRequest, DeclineFriend, RemoveFriend, SendFriendRequest, SetDmPolicy,
+    UnblockUser,
 };
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{DmPolicy, FriendsView, PublicProfile, Relation, UserId};
 use crate::error::Field;
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
-use crate::ui::avatar::Avatar;
-use crate::ui::form::{error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{
+    error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField,
+};
 use crate::ui::live::use_live;
+use crate::ui::person::{MessageButton, PersonLink};
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use std::collections::HashMap;
 
 #[component]
@@ -158,50 +158,6 @@ fn PeopleList<V: IntoView + 'static>(
                 </li>
             }).collect_view()}
         </ul>
-    }
-}
-
-/// A person's avatar and names, linking to their profile; with a presence
-/// dot when `online` is known.
-#[component]
-pub fn PersonLink(
-    profile: PublicProfile,
-    #[prop(optional, into)] online: Option<Signal<bool>>,
-) -> impl IntoView {
-    view! {
-        <A href=format!("/u/{}", profile.username) attr:class="person-link">
-            <span class="presence-avatar" class:online=move || online.is_some_and(|online| online.get())>
-                <Avatar profile=profile.clone() size="sm" />
-                {online.is_some().then(|| view! { <span class="presence-dot" aria-hidden="true"></span> })}
-            </span>
-            <span class="person-name">{profile.shown_name().to_owned()}</span>
-            <span class="muted small">"@"{profile.username.clone()}</span>
-        </A>
-    }
-}
-
-/// Opens (creating it the first time) the direct conversation with `user`.
-#[component]
-pub fn MessageButton(user: UserId) -> impl IntoView {
-    let i18n = use_i18n();
-    let navigate = use_navigate();
-    let open = Action::new(move |user: &UserId| open_direct(*user));
-    Effect::new(move |_| {
-        if let Some(Ok(room)) = open.value().get() {
-            navigate(&format!("/rooms/{}", room.id), Default::default());
-        }
-    });
-    let error = form_error(move || open.value().get());
-    view! {
-        <button type="button" class="button small" disabled=move || open.pending().get()
-            on:click=move |_| { open.dispatch(user); }>
-            {t!(i18n, send_message)}
-        </button>
-        {move || error.get().map(|error| view! {
-            <span class="field-error" role="alert">{
-                i18n.t().error_at(&error, Field::Username)
-            }</span>
-        })}
     }
 }
 

@@ -6,5 +6,4 @@ pub mod home;
 pub mod not_found;
 pub mod profile;
 pub mod room;
-pub mod room_admin;
 pub mod user;

@@ -12,7 +12,7 @@ use crate::ui::avatar::Avatar;
 use crate::ui::form::first_error;
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
-use crate::ui::pages::friends::MessageButton;
+use crate::ui::person::MessageButton;
 use crate::ui::session::use_session;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;

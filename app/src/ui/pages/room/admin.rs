@@ -1,80 +1,25 @@
-//! What members do to each other in a room: invite, kick, ban, change
-//! roles; and the owner's settings. Shown to those allowed only (the
-//! server checks every action again).
+//! The room's administration under the member list: inviting, the bans,
+//! the owner's settings. Shown to those allowed only (the server checks
+//! every action again).
 
-use super::room::RoomState;
-use crate::api::{
-    room_bans, room_invitations, BanMember, ChangeRole, DeleteRoom, Invite, Kick, RevokeInvitation, Unban,
-    UpdateRoom,
-};
-use crate::domain::{Member, Role, RoleChange, RoomSummary, Visibility};
+use super::RoomState;
+use crate::api::{room_bans, room_invitations, DeleteRoom, Invite, RevokeInvitation, Unban, UpdateRoom};
+use crate::domain::{Role, RoomSummary, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
-use crate::ui::form::{error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField};
+use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
-use crate::ui::pages::friends::{MessageButton, PersonLink};
+use crate::ui::person::PersonRow;
 use leptos::prelude::*;
-
-/// The viewer's role in the room, as the member list says (live).
-fn my_role(state: RoomState) -> Option<Role> {
-    state.summary.with(|s| s.role)
-}
-
-/// The buttons next to a member: message them, and manage them if the
-/// viewer's role allows it.
-#[component]
-pub fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
-    let i18n = use_i18n();
-    let open = RwSignal::new(false);
-    let user = member.profile.id;
-    if Some(user) == state.me || state.summary.with_untracked(|s| s.is_direct()) {
-        return ().into_any();
-    }
-    let kick = ServerAction::<Kick>::new();
-    let ban = ServerAction::<BanMember>::new();
-    let role = ServerAction::<ChangeRole>::new();
-    let error = first_error(move || [kick.value().get(), ban.value().get(), role.value().get()]);
-    let room = state.id;
-    let name = member.profile.shown_name().to_owned();
-    let removable = move || my_role(state).is_some_and(|mine| mine.may_remove(member.role));
-    let owner = move || my_role(state) == Some(Role::Owner);
-    let change = move |change: RoleChange| role.dispatch(ChangeRole { room, user, change });
-    view! {
-        <button type="button" class="icon-button small" aria-expanded=move || open.get().to_string()
-            aria-label=move || (i18n.t().manage_member)(&name)
-            on:click=move |_| open.update(|o| *o = !*o)>
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-                <circle cx="5" cy="12" r="2" fill="currentColor" /><circle cx="12" cy="12" r="2" fill="currentColor" /><circle cx="19" cy="12" r="2" fill="currentColor" />
-            </svg>
-        </button>
-        <div class="member-manage" hidden=move || !open.get()>
-            <MessageButton user />
-            {move || removable().then(|| view! {
-                <button type="button" class="button subtle small" on:click=move |_| { kick.dispatch(Kick { room, user }); }>{t!(i18n, kick)}</button>
-                <button type="button" class="button subtle small danger" on:click=move |_| { ban.dispatch(BanMember { room, user }); }>{t!(i18n, ban)}</button>
-            })}
-            {move || owner().then(|| view! {
-                {if member.role == Role::Admin {
-                    view! { <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeMember); }>{t!(i18n, make_member)}</button> }.into_any()
-                } else {
-                    view! { <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeAdmin); }>{t!(i18n, make_admin)}</button> }.into_any()
-                }}
-                <button type="button" class="button subtle small" on:click=move |_| { change(RoleChange::MakeOwner); }>{t!(i18n, make_owner)}</button>
-            })}
-            <FormError error />
-        </div>
-    }
-    .into_any()
-}
 
 /// Inviting people and the pending invitations; the bans; the settings.
 #[component]
-pub fn RoomAdmin(state: RoomState) -> impl IntoView {
+pub(super) fn RoomAdmin(state: RoomState) -> impl IntoView {
     view! {
         {move || state.summary.with(RoomSummary::may_invite).then(|| view! { <InvitePanel state /> })}
-        {move || (my_role(state) >= Some(Role::Admin) && !state.summary.with(|s| s.is_direct())).then(|| view! { <BansPanel state /> })}
-        {move || (my_role(state) == Some(Role::Owner) && !state.summary.with(|s| s.is_direct())).then(|| view! { <SettingsPanel state /> })}
+        {move || (state.role() >= Some(Role::Admin) && !state.summary.with(|s| s.is_direct())).then(|| view! { <BansPanel state /> })}
+        {move || (state.role() == Some(Role::Owner) && !state.summary.with(|s| s.is_direct())).then(|| view! { <SettingsPanel state /> })}
     }
 }
 
@@ -110,10 +55,8 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
                             {invitations.into_iter().map(|invitation| {
                                 let user = invitation.invitee.id;
                                 view! {
-                                    <li class="person">
-                                        <PersonLink profile=invitation.invitee.clone() />
-                                        <button type="button" class="button subtle small" on:click=move |_| { revoke.dispatch(RevokeInvitation { room, user }); }>{t!(i18n, revoke)}</button>
-                                    </li>
+                                    <PersonRow profile=invitation.invitee action=|t| t.revoke
+                                        on_action=move || { revoke.dispatch(RevokeInvitation { room, user }); } />
                                 }
                             }).collect_view()}
                         </ul>
@@ -144,10 +87,8 @@ fn BansPanel(state: RoomState) -> impl IntoView {
                             {bans.into_iter().map(|ban| {
                                 let user = ban.user.id;
                                 view! {
-                                    <li class="person">
-                                        <PersonLink profile=ban.user.clone() />
-                                        <button type="button" class="button subtle small" on:click=move |_| { unban.dispatch(Unban { room, user }); }>{t!(i18n, unban)}</button>
-                                    </li>
+                                    <PersonRow profile=ban.user action=|t| t.unban
+                                        on_action=move || { unban.dispatch(Unban { room, user }); } />
                                 }
                             }).collect_view()}
                         </ul>

@@ -1,0 +1,274 @@
+//! The message list: messages grouped by author, room events, what is
+//! still being sent, and older history loading on scrolling up.
+
+use super::RoomState;
+use crate::api::room_history;
+use crate::domain::{linkify, Message, PublicProfile, RoomEvent, Segment, Seq};
+use crate::i18n::use_i18n;
+use crate::t;
+use crate::ui::avatar::Avatar;
+use crate::ui::live::use_live;
+use crate::ui::session::use_session;
+use crate::ui::timeline::Pending;
+use leptos::prelude::*;
+
+/// Two messages of one author less than this apart share one header.
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+
+/// A message and whether it continues the previous one's group.
+#[derive(Clone, PartialEq)]
+struct Row {
+    message: Message,
+    continued: bool,
+}
+
+fn rows(messages: &[Message]) -> Vec<Row> {
+    let mut previous: Option<&Message> = None;
+    messages
+        .iter()
+        .map(|message| {
+            let continued = previous.is_some_and(|p| {
+                p.author.id == message.author.id && message.sent_at - p.sent_at < GROUP_WITHIN_MS
+            });
+            previous = Some(message);
+            Row { message: message.clone(), continued }
+        })
+        .collect()
+}
+
+#[component]
+pub(super) fn MessageList(state: RoomState) -> impl IntoView {
+    let i18n = use_i18n();
+    let loading_older = RwSignal::new(false);
+    let load_older = move || {
+        let (has_older, first) =
+            state.model.with_untracked(|m| (m.timeline.has_older(), m.timeline.first_seq()));
+        let Some(first) = first else { return };
+        if !has_older || loading_older.get_untracked() {
+            return;
+        }
+        loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = room_history(state.id, first).await {
+                state.model.update(|m| m.timeline.merge_older(page.messages, page.has_older));
+            }
+            loading_older.set(false);
+        });
+    };
+    // The scroller is a column-reverse box: its scroll origin is the
+    // bottom, so new messages keep it at the bottom and older ones added
+    // above keep the reader where they were.
+    let on_scroll = move |ev: leptos::ev::Event| {
+        let element = event_target::<web_sys::Element>(&ev);
+        let from_top =
+            element.scroll_height() as f64 + element.scroll_top() as f64 - element.client_height() as f64;
+        if from_top < 300.0 {
+            load_older();
+        }
+    };
+    view! {
+        <div class="scroller" on:scroll=on_scroll tabindex="0" aria-label=t!(i18n, messages_label)>
+            <div class="messages">
+                {move || {
+                    let (has_older, empty) = state.timeline(|t| (t.has_older(), t.messages().is_empty() && t.pending().is_empty()));
+                    if has_older {
+                        view! { <p class="history-edge muted">{t!(i18n, loading_older)}</p> }.into_any()
+                    } else if empty {
+                        view! { <p class="history-edge muted">{t!(i18n, no_messages)}</p> }.into_any()
+                    } else {
+                        view! { <p class="history-edge muted">{t!(i18n, room_beginning)}</p> }.into_any()
+                    }
+                }}
+                <ol class="message-list">
+                    <For
+                        each=move || state.timeline(|t| rows(t.messages()))
+                        key=|row| (row.message.seq, row.continued)
+                        let(row)
+                    >
+                        <MessageItem row />
+                    </For>
+                    <For
+                        each=move || state.timeline(|t| t.pending().to_vec())
+                        key=|pending| (pending.client_id.clone(), pending.failed)
+                        let(pending)
+                    >
+                        <PendingItem state pending />
+                    </For>
+                </ol>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn MessageItem(row: Row) -> impl IntoView {
+    let message = row.message;
+    if let Some(event) = message.event.clone() {
+        return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
+    }
+    // Someone the reader blocked: one line instead (reactive, as the list
+    // of blocked people arrives after the page).
+    let live = use_live();
+    let i18n = use_i18n();
+    let (author, seq) = (message.author.id, message.seq);
+    let blocked = move || live.pending.with(|p| p.blocked.contains(&author));
+    let continued = row.continued;
+    (move || {
+        if blocked() {
+            view! { <li class="room-event muted" data-seq=seq>{t!(i18n, blocked_message)}</li> }.into_any()
+        } else {
+            message_view(continued, message.clone())
+        }
+    })
+    .into_any()
+}
+
+/// A message with its author's header unless it continues a group.
+fn message_view(continued: bool, message: Message) -> AnyView {
+    let header = (!continued).then(|| {
+        let author = message.author.clone();
+        let name = author.shown_name().to_owned();
+        view! {
+            <div class="message-meta">
+                <strong class="author">{name}</strong>
+                <LocalTime ms=message.sent_at />
+            </div>
+        }
+    });
+    let avatar = (!continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
+    view! {
+        <li class="message" class:continued=continued data-seq=message.seq>
+            <div class="message-avatar">{avatar}</div>
+            <div class="message-main">
+                {header}
+                <MessageText body=message.body.clone() />
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+/// A line the room says about itself: "Bob was removed by Alice".
+#[component]
+fn EventItem(event: RoomEvent, by: PublicProfile, seq: Seq) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || {
+        let t = i18n.t();
+        let words = match &event {
+            RoomEvent::Removed { .. } => t.event_removed,
+            RoomEvent::Banned { .. } => t.event_banned,
+        };
+        words(event.subject().shown_name(), by.shown_name())
+    };
+    view! { <li class="room-event muted" data-seq=seq>{text}</li> }
+}
+
+#[component]
+fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let client_id = pending.client_id.clone();
+    let retry = move |_| state.retry(client_id.clone());
+    let author = session.current_untracked().map(|a| a.public());
+    view! {
+        <li class="message pending" class:failed=pending.failed>
+            <div class="message-avatar">{author.clone().map(|profile| view! { <Avatar profile size="sm" /> })}</div>
+            <div class="message-main">
+                <div class="message-meta">
+                    <strong class="author">{author.map(|a| a.shown_name().to_owned())}</strong>
+                    {if pending.failed {
+                        view! {
+                            <span class="send-state failed" role="alert">{t!(i18n, not_sent)}</span>
+                            <button type="button" class="button subtle small" on:click=retry>{t!(i18n, retry)}</button>
+                        }.into_any()
+                    } else {
+                        view! { <span class="send-state">{t!(i18n, sending)}</span> }.into_any()
+                    }}
+                </div>
+                <MessageText body=pending.body />
+            </div>
+        </li>
+    }
+}
+
+/// The text of a message: plain text (HTML shows as typed, never runs),
+/// with web links made clickable.
+#[component]
+fn MessageText(body: String) -> impl IntoView {
+    let parts: Vec<_> = linkify(&body)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(text) => text.to_owned().into_any(),
+            Segment::Link(link) => view! {
+                <a href=link.to_owned() rel="noopener noreferrer nofollow" target="_blank">{link.to_owned()}</a>
+            }
+            .into_any(),
+        })
+        .collect();
+    view! { <p class="message-text">{parts}</p> }
+}
+
+/// A time in the reader's time zone. The server does not know it, so the
+/// time appears once the page runs in the browser.
+#[component]
+fn LocalTime(ms: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let iso = iso_datetime(ms);
+    view! {
+        <time datetime=iso>
+            {move || mounted.get().then(|| local_time(ms, i18n.lang.get().code()))}
+        </time>
+    }
+}
+
+fn iso_datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn local_time(ms: i64, lang: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
+        let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
+        date.to_locale_time_string_with_options(lang, &options).into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ms, lang);
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_datetime(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_datetime(1_763_769_600_000), "2025-11-22T00:00:00Z");
+        assert_eq!(iso_datetime(951_782_400_000 + 3_723_000), "2000-02-29T01:02:03Z");
+    }
+}
