@@ -30,20 +30,9 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(input: &str) -> Result<Self, Problem> {
-        let name = input.trim();
-        let len = name.chars().count();
-        if len == 0 {
-            return Err(Problem::Required);
-        }
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
-            return Err(Problem::UsernameCharacters);
-        }
-        if len < USERNAME_MIN {
-            return Err(Problem::TooShort { min: USERNAME_MIN });
-        }
-        if len > USERNAME_MAX {
-            return Err(Problem::TooLong { max: USERNAME_MAX });
-        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        let name =
+            super::parse_name(input, (USERNAME_MIN, USERNAME_MAX), allowed, Problem::UsernameCharacters)?;
         Ok(Self(name.to_owned()))
     }
 

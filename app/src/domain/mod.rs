@@ -14,3 +14,31 @@ pub use linkify::*;
 pub use local_path::LocalPath;
 pub use room::*;
 pub use social::*;
+
+use crate::error::Problem;
+
+/// The checks every name goes through, in the order their problems are
+/// told: `input` trimmed, present, made of `allowed` characters (else
+/// `disallowed`), and `min..=max` characters long.
+fn parse_name(
+    input: &str,
+    (min, max): (usize, usize),
+    allowed: impl Fn(char) -> bool,
+    disallowed: Problem,
+) -> Result<&str, Problem> {
+    let name = input.trim();
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(Problem::Required);
+    }
+    if !name.chars().all(allowed) {
+        return Err(disallowed);
+    }
+    if len < min {
+        return Err(Problem::TooShort { min });
+    }
+    if len > max {
+        return Err(Problem::TooLong { max });
+    }
+    Ok(name)
+}

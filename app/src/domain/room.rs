@@ -35,20 +35,9 @@ pub struct RoomName(String);
 
 impl RoomName {
     pub fn parse(input: &str) -> Result<Self, Problem> {
-        let name = input.trim();
-        let len = name.chars().count();
-        if len == 0 {
-            return Err(Problem::Required);
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Problem::ControlCharacters);
-        }
-        if len < ROOM_NAME_MIN {
-            return Err(Problem::TooShort { min: ROOM_NAME_MIN });
-        }
-        if len > ROOM_NAME_MAX {
-            return Err(Problem::TooLong { max: ROOM_NAME_MAX });
-        }
+        let allowed = |c: char| !c.is_control();
+        let name =
+            super::parse_name(input, (ROOM_NAME_MIN, ROOM_NAME_MAX), allowed, Problem::ControlCharacters)?;
         Ok(Self(name.to_owned()))
     }
 

@@ -1,11 +1,12 @@
 //! Registering, signing in and editing one's own account.
 
 use super::sign_in_throttle::Attempt;
-use super::{AppState, OrInternal};
+use super::{AppState, OnConstraint, OrInternal};
 use crate::domain::{Email, PasswordChange, ProfileEdit, Registration, UserId, EMAIL_MAX, PASSWORD_MAX};
 use crate::error::{AppError, Field, FieldErrors, Problem};
-use crate::store::{NewUser, StoreError, UserRecord};
+use crate::store::{NewUser, UserRecord};
 
+#[tracing::instrument(skip_all)]
 pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecord, AppError> {
     let valid = form.validate()?;
     let password_hash = state.passwords.hash(valid.password.expose().to_owned()).await?;
@@ -19,7 +20,7 @@ pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecor
             password_hash: &password_hash,
         })
         .await
-        .map_err(|e| duplicate_to_field(e, "registering a user"))
+        .on_constraint("registering a user", taken)
 }
 
 /// Where a sign-in comes from: the client's address, and the device cookie
@@ -33,6 +34,7 @@ pub struct SignInFrom<'a> {
 /// [`super::sign_in_throttle`]). Unknown accounts and wrong passwords get
 /// the same error after the same amount of work. Returns the user and the
 /// device cookie their browser keeps from now on.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &AppState,
     login: &str,
@@ -94,6 +96,7 @@ pub fn device_cookie(state: &AppState, user: UserId) -> Result<String, AppError>
     state.devices.issue(user).ok_or_else(|| super::internal("issuing a device cookie", "no random numbers"))
 }
 
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn update_profile(
     state: &AppState,
     user: UserId,
@@ -104,11 +107,12 @@ pub async fn update_profile(
         .store
         .update_profile(user, display_name.as_str(), email.as_str(), &email.key())
         .await
-        .map_err(|e| duplicate_to_field(e, "updating a profile"))
+        .on_constraint("updating a profile", taken)
 }
 
 /// Changes the password after checking the current one. Every session bound
 /// to the old hash stops being valid.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn change_password(
     state: &AppState,
     user: &UserRecord,
@@ -124,6 +128,7 @@ pub async fn change_password(
     state.store.update_password_hash(user.id, &hash).await.or_internal("changing a password")
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn public_profile(state: &AppState, username: &str) -> Result<UserRecord, AppError> {
     let key = username.trim().to_ascii_lowercase();
     if key.is_empty() || key.len() > crate::domain::USERNAME_MAX {
@@ -132,10 +137,10 @@ pub async fn public_profile(state: &AppState, username: &str) -> Result<UserReco
     state.store.user_by_username_key(&key).await.or_internal("loading a profile")?.ok_or(AppError::NotFound)
 }
 
-fn duplicate_to_field(error: StoreError, context: &'static str) -> AppError {
-    match error {
-        StoreError::Duplicate("username_key") => AppError::field(Field::Username, Problem::UsernameTaken),
-        StoreError::Duplicate(_) => AppError::field(Field::Email, Problem::EmailTaken),
-        StoreError::Database(cause) => super::internal(context, cause),
+/// The field a unique key of the users' table belongs to.
+fn taken(key: &'static str) -> AppError {
+    match key {
+        "username_key" => AppError::field(Field::Username, Problem::UsernameTaken),
+        _ => AppError::field(Field::Email, Problem::EmailTaken),
     }
 }

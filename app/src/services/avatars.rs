@@ -14,6 +14,7 @@ pub struct EncodedAvatar {
     pub bytes: Vec<u8>,
 }
 
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn set_avatar(state: &AppState, user: UserId, upload: Vec<u8>) -> Result<UserRecord, AppError> {
     let avatar = normalize(upload).await.map_err(|problem| AppError::field(Field::Avatar, problem))?;
     state.store.set_avatar(user, avatar.content_type, &avatar.bytes).await.or_internal("storing an avatar")

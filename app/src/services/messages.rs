@@ -194,6 +194,7 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
 
 /// Posts a message and returns it once committed. Sending the same
 /// `client_id` again returns the original message.
+#[tracing::instrument(skip_all, fields(author = %author, room = %room))]
 pub async fn post(
     state: &AppState,
     author: UserId,
@@ -206,6 +207,7 @@ pub async fn post(
 }
 
 /// Records an event in the room's timeline, authored by `actor` (a member).
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, subject = %subject))]
 pub async fn post_event(
     state: &AppState,
     actor: UserId,
@@ -232,6 +234,7 @@ async fn write(
 }
 
 /// The page of messages before `before` (the newest page without it).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
 pub async fn history(
     state: &AppState,
     viewer: UserId,
@@ -244,6 +247,7 @@ pub async fn history(
 
 /// What a resuming client missed after `after`: `None` when it is beyond
 /// the resume limit and the client must reload the room.
+#[tracing::instrument(skip_all, fields(room = %room))]
 pub async fn missed(
     state: &AppState,
     room: RoomId,

@@ -19,7 +19,7 @@ pub mod sign_in_throttle;
 pub mod social;
 
 use crate::error::AppError;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
 /// Everything the services need, shared by every request.
@@ -99,5 +99,31 @@ pub trait OrInternal<T> {
 impl<T, E: std::fmt::Display> OrInternal<T> for Result<T, E> {
     fn or_internal(self, context: &'static str) -> Result<T, AppError> {
         self.map_err(|cause| internal(context, cause))
+    }
+}
+
+/// `result.on_constraint("creating a room", |_| taken)`: a write refused by
+/// a unique constraint becomes the error `taken` makes from the
+/// constraint's key (the form field it belongs to); any other failure is
+/// internal (see [`internal`]). The one place such violations are mapped,
+/// as realworld-axum-sqlx's `ResultExt::on_constraint`.
+pub trait OnConstraint<T> {
+    fn on_constraint(
+        self,
+        context: &'static str,
+        taken: impl FnOnce(&'static str) -> AppError,
+    ) -> Result<T, AppError>;
+}
+
+impl<T> OnConstraint<T> for Result<T, StoreError> {
+    fn on_constraint(
+        self,
+        context: &'static str,
+        taken: impl FnOnce(&'static str) -> AppError,
+    ) -> Result<T, AppError> {
+        self.map_err(|error| match error {
+            StoreError::Duplicate(key) => taken(key),
+            StoreError::Database(cause) => internal(context, cause),
+        })
     }
 }

@@ -10,14 +10,14 @@
 //! before it is stored: the removed user's sockets stop receiving the room
 //! first, so nothing the room says afterwards reaches them.
 
-use super::{internal, messages, rooms, social, AppState, OrInternal};
+use super::{internal, messages, rooms, social, AppState, OnConstraint, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
     Ban, Invitation, NewRoom, PublicProfile, Removal, Role, RoleChange, RoomEvent, RoomId, RoomSummary,
     UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::{Removed, StoreError};
+use crate::store::Removed;
 
 /// The room and `actor`'s role in it, if they may moderate it at `least`.
 async fn authority(
@@ -48,6 +48,7 @@ async fn inviting(state: &AppState, actor: UserId, room: RoomId) -> Result<RoomS
     }
 }
 
+#[tracing::instrument(skip_all, fields(inviter = %inviter, room = %room))]
 pub async fn invite(
     state: &AppState,
     inviter: UserId,
@@ -82,11 +83,13 @@ pub async fn invite(
 }
 
 /// The invitations waiting for `user`.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn invitations_for(state: &AppState, user: UserId) -> Result<Vec<Invitation>, AppError> {
     state.store.invitations_for(user).await.or_internal("listing invitations")
 }
 
 /// The pending invitations into a room, for those who may invite.
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room))]
 pub async fn invitations_into(
     state: &AppState,
     actor: UserId,
@@ -108,6 +111,7 @@ fn invitation_answered(state: &AppState, invitation: &Invitation) {
 }
 
 /// `user` accepts an invitation: they become a member.
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn accept(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let invitation = invitation(state, room, user).await?;
     if !state.store.accept_invitation(room, user).await.or_internal("accepting an invitation")? {
@@ -117,6 +121,7 @@ pub async fn accept(state: &AppState, user: UserId, room: RoomId) -> Result<Room
     rooms::welcome(state, room, user).await
 }
 
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn decline(state: &AppState, user: UserId, room: RoomId) -> Result<(), AppError> {
     let invitation = invitation(state, room, user).await?;
     state.store.delete_invitation(room, user).await.or_internal("declining an invitation")?;
@@ -125,6 +130,7 @@ pub async fn decline(state: &AppState, user: UserId, room: RoomId) -> Result<(),
 }
 
 /// Withdraws a pending invitation: its inviter, or the owner or an admin.
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, invitee = %invitee))]
 pub async fn revoke(state: &AppState, actor: UserId, room: RoomId, invitee: UserId) -> Result<(), AppError> {
     let summary = rooms::membership(state, actor, room).await?;
     let invitation = invitation(state, room, invitee).await?;
@@ -138,6 +144,7 @@ pub async fn revoke(state: &AppState, actor: UserId, room: RoomId, invitee: User
 
 /// Kicks `target` out of the room, or with `ban` also keeps them out (a
 /// ban may also name someone who is not a member).
+#[tracing::instrument(skip_all, fields(actor = %actor.id, room = %room, target = %target))]
 pub async fn remove(
     state: &AppState,
     actor: &PublicProfile,
@@ -205,6 +212,7 @@ pub async fn remove(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, target = %target))]
 pub async fn unban(state: &AppState, actor: UserId, room: RoomId, target: UserId) -> Result<(), AppError> {
     authority(state, actor, room, Role::Admin).await?;
     if !state.store.unban(room, target).await.or_internal("unbanning")? {
@@ -213,6 +221,7 @@ pub async fn unban(state: &AppState, actor: UserId, room: RoomId, target: UserId
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room))]
 pub async fn bans(state: &AppState, actor: UserId, room: RoomId) -> Result<Vec<Ban>, AppError> {
     authority(state, actor, room, Role::Admin).await?;
     state.store.bans(room).await.or_internal("listing bans")
@@ -220,6 +229,7 @@ pub async fn bans(state: &AppState, actor: UserId, room: RoomId) -> Result<Vec<B
 
 /// The owner makes a member an admin or a member again, or hands them the
 /// room (becoming an admin).
+#[tracing::instrument(skip_all, fields(owner = %owner, room = %room, target = %target))]
 pub async fn change_role(
     state: &AppState,
     owner: UserId,
@@ -248,6 +258,7 @@ pub async fn change_role(
 }
 
 /// The owner renames the room, or changes its topic or visibility.
+#[tracing::instrument(skip_all, fields(owner = %owner, room = %room))]
 pub async fn update(
     state: &AppState,
     owner: UserId,
@@ -260,10 +271,7 @@ pub async fn update(
         .store
         .update_room(room, name.as_str(), &name.key(), topic.as_str(), form.visibility)
         .await
-        .map_err(|error| match error {
-            StoreError::Duplicate(_) => AppError::field(Field::RoomName, Problem::RoomNameTaken),
-            StoreError::Database(cause) => internal("updating a room", cause),
-        })?;
+        .on_constraint("updating a room", |_| AppError::field(Field::RoomName, Problem::RoomNameTaken))?;
     let summary = rooms::summary(state, room, owner).await?.ok_or(AppError::NotFound)?;
     state.hub.publish(
         room,
@@ -288,6 +296,7 @@ pub async fn update(
 
 /// The owner deletes the room: every member loses it at once; its history
 /// is kept but no one can open it any more.
+#[tracing::instrument(skip_all, fields(owner = %owner.id, room = %room))]
 pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Result<(), AppError> {
     let (summary, _) = authority(state, owner.id, room, Role::Owner).await?;
     let invitees = state.store.invitations_into(room).await.or_internal("listing invitations")?;

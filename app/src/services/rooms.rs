@@ -1,29 +1,26 @@
 //! The rules of rooms: who may see, read, join and leave them, and what
 //! every open socket learns when that changes.
 
-use super::{internal, AppState, OrInternal};
+use super::{internal, AppState, OnConstraint, OrInternal};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
     Member, NewRoom, PublicProfile, Role, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::StoreError;
 
 /// How many rooms a search returns.
 const BROWSE_LIMIT: i64 = 50;
 /// The longest search text considered.
 const SEARCH_MAX: usize = 100;
 
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<RoomSummary, AppError> {
     let (name, topic) = form.validate()?;
     let id = state
         .store
         .create_room(owner, name.as_str(), &name.key(), topic.as_str(), form.visibility)
         .await
-        .map_err(|error| match error {
-            StoreError::Duplicate(_) => AppError::field(Field::RoomName, Problem::RoomNameTaken),
-            StoreError::Database(cause) => internal("creating a room", cause),
-        })?;
+        .on_constraint("creating a room", |_| AppError::field(Field::RoomName, Problem::RoomNameTaken))?;
     let summary = summary(state, id, owner).await?.ok_or(AppError::Internal)?;
     state.hub.add_member(id, owner);
     state.hub.send_to_user(owner, &ServerFrame::RoomJoined { room: summary.clone() });
@@ -58,6 +55,7 @@ fn with_peer_presence(state: &AppState, mut summary: RoomSummary) -> RoomSummary
 /// The room if `viewer` may read it: one they belong to, or a public room
 /// they are not banned from (`Forbidden` if they are). Anything else is
 /// `NotFound`, exactly like a room that does not exist.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
 pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let standing = state.store.standing(room, viewer).await.or_internal("loading a room")?;
     match standing {
@@ -75,6 +73,7 @@ pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<
 
 /// The room if `user` is a member of it.
 /// `user`'s role in `room`, if a member.
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn role(state: &AppState, user: UserId, room: RoomId) -> Result<Option<Role>, AppError> {
     state.store.role(room, user).await.or_internal("loading a role")
 }
@@ -91,17 +90,20 @@ pub(super) async fn membership(
     Ok(room)
 }
 
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn mine(state: &AppState, user: UserId) -> Result<Vec<RoomSummary>, AppError> {
     let rooms = state.store.rooms_of(user).await.or_internal("listing my rooms")?;
     Ok(rooms.into_iter().map(|summary| with_peer_presence(state, summary)).collect())
 }
 
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn browse(state: &AppState, viewer: UserId, query: &str) -> Result<Vec<RoomSummary>, AppError> {
     let query: String = query.trim().chars().take(SEARCH_MAX).collect::<String>().to_lowercase();
     state.store.public_rooms(viewer, &query, BROWSE_LIMIT).await.or_internal("browsing rooms")
 }
 
 /// Everything the room page shows when it opens.
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
 pub async fn open(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomView, AppError> {
     let summary = readable(state, viewer, room).await?;
     let members = members(state, room).await?;
@@ -119,6 +121,7 @@ fn with_presence(state: &AppState, (profile, role): (PublicProfile, Role)) -> Me
 }
 
 /// Joins a public room (joining twice is harmless).
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let found = readable(state, user, room).await?;
     if found.role.is_some() {
@@ -155,6 +158,7 @@ pub(super) async fn member(state: &AppState, room: RoomId, user: UserId) -> Resu
 
 /// Leaves a room. See [`crate::store::Store::leave_room`] for who owns it
 /// afterwards.
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), AppError> {
     if membership(state, user, room).await?.is_direct() {
         // A conversation between two people has no one to hand it to.
@@ -192,6 +196,7 @@ pub async fn leave(state: &AppState, user: UserId, room: RoomId) -> Result<(), A
 }
 
 /// Records what `user` has read and tells their other tabs.
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn mark_read(state: &AppState, user: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
     if state.store.mark_read(room, user, seq).await.or_internal("marking a room read")? {
         state.hub.send_to_user(user, &ServerFrame::RoomRead { room, seq });
@@ -200,6 +205,7 @@ pub async fn mark_read(state: &AppState, user: UserId, room: RoomId, seq: Seq) -
 }
 
 /// Tells the room that `user` is typing.
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn typing(state: &AppState, user: UserId, name: String, room: RoomId) -> Result<(), AppError> {
     membership(state, user, room).await?;
     state.hub.publish(room, &ServerFrame::Typing { room, user, name });

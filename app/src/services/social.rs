@@ -14,6 +14,7 @@ use crate::error::{AppError, Field, Problem};
 use crate::store::{RequestOutcome, UserRecord};
 
 /// The user a form names, or `UnknownUser` at its username field.
+#[tracing::instrument(skip_all)]
 pub async fn find_user(state: &AppState, username: &str) -> Result<UserRecord, AppError> {
     if username.trim().is_empty() {
         return Err(AppError::field(Field::Username, Problem::Required));
@@ -38,6 +39,7 @@ fn tell(state: &AppState, users: &[UserId], frame: &ServerFrame) {
     }
 }
 
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn friends(state: &AppState, user: UserId) -> Result<FriendsView, AppError> {
     let store = &state.store;
     let friends = store.friends_of(user).await.or_internal("listing friends")?;
@@ -60,6 +62,7 @@ pub async fn friends(state: &AppState, user: UserId) -> Result<FriendsView, AppE
 
 /// The badges (friend requests and invitations waiting for `user`) and
 /// whom they blocked.
+#[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn pending(state: &AppState, user: UserId) -> Result<Pending, AppError> {
     let (friend_requests, invitations) =
         state.store.pending_counts(user).await.or_internal("counting what is pending")?;
@@ -69,6 +72,7 @@ pub async fn pending(state: &AppState, user: UserId) -> Result<Pending, AppError
 
 /// Asks `username` to be friends. If they had asked first, both are
 /// friends at once.
+#[tracing::instrument(skip_all, fields(from = %from))]
 pub async fn request(state: &AppState, from: UserId, username: &str) -> Result<Relation, AppError> {
     let to = find_user(state, username).await?;
     if to.id == from {
@@ -91,6 +95,7 @@ pub async fn request(state: &AppState, from: UserId, username: &str) -> Result<R
 }
 
 /// Accepts the request `from` sent to `me`.
+#[tracing::instrument(skip_all, fields(me = %me, from = %from))]
 pub async fn accept(state: &AppState, me: UserId, from: UserId) -> Result<(), AppError> {
     if !state.store.accept_friend(from, me).await.or_internal("accepting a friend")? {
         return Err(AppError::NotFound);
@@ -101,6 +106,7 @@ pub async fn accept(state: &AppState, me: UserId, from: UserId) -> Result<(), Ap
 
 /// Deletes the pending request from `from` to `to`: declined by `to` or
 /// cancelled by `from`.
+#[tracing::instrument(skip_all, fields(from = %from, to = %to))]
 pub async fn withdraw(state: &AppState, from: UserId, to: UserId) -> Result<(), AppError> {
     if !state.store.delete_friend_request(from, to).await.or_internal("deleting a friend request")? {
         return Err(AppError::NotFound);
@@ -109,6 +115,7 @@ pub async fn withdraw(state: &AppState, from: UserId, to: UserId) -> Result<(), 
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(me = %me, friend = %friend))]
 pub async fn unfriend(state: &AppState, me: UserId, friend: UserId) -> Result<(), AppError> {
     if !state.store.remove_friend(me, friend).await.or_internal("removing a friend")? {
         return Err(AppError::NotFound);
@@ -119,6 +126,7 @@ pub async fn unfriend(state: &AppState, me: UserId, friend: UserId) -> Result<()
 
 /// `me` blocks `user`: no more requests, invitations or direct messages
 /// between them, and any friendship or request between them ends.
+#[tracing::instrument(skip_all, fields(me = %me, user = %user))]
 pub async fn block(state: &AppState, me: UserId, user: UserId) -> Result<(), AppError> {
     if user == me {
         return Err(AppError::Forbidden);
@@ -138,6 +146,7 @@ async fn direct_room(state: &AppState, a: UserId, b: UserId) -> Result<Option<Ro
     state.store.direct_room(&direct_key(a, b)).await.or_internal("finding a conversation")
 }
 
+#[tracing::instrument(skip_all, fields(me = %me, user = %user))]
 pub async fn unblock(state: &AppState, me: UserId, user: UserId) -> Result<(), AppError> {
     if !state.store.unblock(me, user).await.or_internal("unblocking a user")? {
         return Err(AppError::NotFound);
@@ -151,6 +160,7 @@ pub async fn unblock(state: &AppState, me: UserId, user: UserId) -> Result<(), A
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(me = %me))]
 pub async fn set_dm_policy(state: &AppState, me: UserId, policy: DmPolicy) -> Result<(), AppError> {
     state.store.set_dm_policy(me, policy).await.or_internal("saving a setting")
 }
@@ -163,6 +173,7 @@ async fn may_message(state: &AppState, from: UserId, to: UserId) -> Result<bool,
 }
 
 /// Another user's profile as `viewer` sees it.
+#[tracing::instrument(skip_all, fields(viewer = %viewer))]
 pub async fn card(state: &AppState, viewer: UserId, username: &str) -> Result<UserCard, AppError> {
     let user = accounts::public_profile(state, username).await?;
     let ties = state.store.ties(viewer, user.id).await.or_internal("loading ties")?;
@@ -187,6 +198,7 @@ pub async fn card(state: &AppState, viewer: UserId, username: &str) -> Result<Us
 
 /// The direct conversation of `me` and `user`, opened (created) if needed:
 /// opening it again returns the same room.
+#[tracing::instrument(skip_all, fields(me = %me, user = %user))]
 pub async fn open_direct(state: &AppState, me: UserId, user: UserId) -> Result<RoomSummary, AppError> {
     if user == me {
         return Err(refuse(Problem::Yourself));
