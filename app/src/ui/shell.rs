@@ -6,6 +6,7 @@ use super::live::{provide_live, use_live, LinkStatus};
 use super::session::{use_session, RequireAccount};
 use crate::api::{my_rooms, pending_counts};
 use crate::domain::{Removal, RoomSummary};
+use crate::error::AppError;
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
 use crate::ui::head::DocumentTitle;
@@ -86,24 +87,12 @@ fn Layout() -> impl IntoView {
                 <AccountMenu />
             </header>
             <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>
-                <section class="nav-section">
-                    <h2><A href="/">{t!(i18n, rooms)}</A></h2>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let loaded = my_rooms_loaded.await.unwrap_or_default();
-                            view! { <RoomNav loaded direct=false /> }
-                        })}
-                    </Transition>
-                </section>
-                <section class="nav-section">
-                    <h2>{t!(i18n, direct_messages)}</h2>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let loaded = my_rooms_loaded.await.unwrap_or_default();
-                            view! { <RoomNav loaded direct=true /> }
-                        })}
-                    </Transition>
-                </section>
+                <RoomSection loaded=my_rooms_loaded direct=false>
+                    <A href="/">{t!(i18n, rooms)}</A>
+                </RoomSection>
+                <RoomSection loaded=my_rooms_loaded direct=true>
+                    {t!(i18n, direct_messages)}
+                </RoomSection>
                 <section class="nav-section">
                     <h2><A href="/friends">{t!(i18n, friends)}</A></h2>
                 </section>
@@ -114,6 +103,27 @@ fn Layout() -> impl IntoView {
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// A side bar section: its heading (`children`), and my rooms or my direct
+/// conversations once `loaded`.
+#[component]
+fn RoomSection(
+    loaded: Resource<Result<Vec<RoomSummary>, AppError>>,
+    direct: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="nav-section">
+            <h2>{children()}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let loaded = loaded.await.unwrap_or_default();
+                    view! { <RoomNav loaded direct /> }
+                })}
+            </Transition>
+        </section>
     }
 }
 
