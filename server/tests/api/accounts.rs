@@ -1,10 +1,8 @@
 //! Accounts end to end over HTTP: registration, sign-in, sign-out, sessions,
 //! throttling, and every way bad input is refused.
 
-mod support;
-
 use reqwest::StatusCode;
-use support::{TestServer, PASSWORD};
+use crate::support::{TestServer, PASSWORD};
 
 #[tokio::test]
 async fn registering_signs_the_user_in() {

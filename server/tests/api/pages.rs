@@ -1,10 +1,8 @@
 //! Pages and request guards: redirects, security headers, cross-origin
 //! refusals, languages.
 
-mod support;
-
 use reqwest::StatusCode;
-use support::{TestServer, PASSWORD};
+use crate::support::{TestServer, PASSWORD};
 
 #[tokio::test]
 async fn pages_that_need_a_user_redirect_to_sign_in_and_back() {
@@ -294,7 +292,7 @@ async fn another_scheme_or_port_is_another_origin() {
             .expect("an answer");
         assert_eq!(write.status(), StatusCode::FORBIDDEN, "{origin}");
         let form = reqwest::multipart::Form::new()
-            .part("avatar", reqwest::multipart::Part::bytes(support::png(8, 8)).file_name("a.png"));
+            .part("avatar", reqwest::multipart::Part::bytes(crate::support::png(8, 8)).file_name("a.png"));
         let upload = user
             .client
             .post(server.url("/api/avatar"))

@@ -1,13 +1,11 @@
 //! Friends, direct messages, invitations, roles, kicks and bans, over HTTP
 //! and the WebSocket.
 
-mod support;
-
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{Removal, RoomEvent, RoomId};
 use reqwest::StatusCode;
 use std::time::Duration;
-use support::TestServer;
+use crate::support::TestServer;
 
 fn s(id: i64) -> String {
     id.to_string()
@@ -22,7 +20,7 @@ async fn friend_requests_follow_the_rules_and_show_live() {
     let carol_id = carol.sign_up("carol").await;
     let mut bob_socket = bob.socket().await;
 
-    let refused = |reply: &support::Reply| reply.problem("username");
+    let refused = |reply: &crate::support::Reply| reply.problem("username");
     assert_eq!(
         refused(&alice.call("friend_request", &[("username", "alice")]).await).as_deref(),
         Some("yourself")
@@ -215,7 +213,7 @@ async fn invitations_follow_the_rules_and_show_live() {
     // Invited is not a member yet: the room is still hidden.
     assert_eq!(bob.call("open_room", &[("room", &r)]).await.status, StatusCode::NOT_FOUND);
 
-    let problem = |reply: support::Reply| reply.problem("username");
+    let problem = |reply: crate::support::Reply| reply.problem("username");
     assert_eq!(
         problem(alice.call("invite", &[("room", &r), ("username", "bob")]).await).as_deref(),
         Some("already_invited")

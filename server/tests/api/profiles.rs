@@ -1,9 +1,7 @@
 //! Profiles over HTTP: editing, password changes, avatars, public views.
 
-mod support;
-
 use reqwest::StatusCode;
-use support::{png, TestServer, PASSWORD};
+use crate::support::{png, TestServer, PASSWORD};
 
 #[tokio::test]
 async fn profile_edit_validates_and_saves() {

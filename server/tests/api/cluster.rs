@@ -5,15 +5,13 @@
 //! clients elsewhere. The tests run on several worker threads, as a real
 //! server does, so the hub and the relay see concurrent changes.
 
-mod support;
-
 use app::domain::protocol::{ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_SIGNED_OUT};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::{Browser, Proxy, Socket, TestDatabase, TestServer, PATIENCE};
+use crate::support::{Browser, Proxy, Socket, TestDatabase, TestServer, PATIENCE};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -30,8 +28,8 @@ async fn cluster() -> Cluster {
 
 /// A cluster on `database`, reached at `database_url` when given (a proxy).
 async fn cluster_on(database: TestDatabase, database_url: Option<String>) -> Cluster {
-    let redis = Proxy::to(&support::redis_url().await).await;
-    let channel = support::unique_name("salon_test");
+    let redis = Proxy::to(&crate::support::redis_url().await).await;
+    let channel = crate::support::unique_name("salon_test");
     let a = TestServer::start_on_database(database, |config| {
         config.database_url = database_url.or(config.database_url.take());
         config.redis_url = Some(redis.url.clone());
@@ -239,7 +237,7 @@ async fn the_users_of_an_instance_that_falls_silent_go_offline() {
     let Cluster { a, redis: _redis, .. } = cluster().await;
     // C reaches Redis through a proxy of its own, so that it can vanish
     // alone (as a crashed machine would: no goodbye).
-    let c_link = Proxy::to(&support::redis_url().await).await;
+    let c_link = Proxy::to(&crate::support::redis_url().await).await;
     let c = a.another_instance_with(|config| config.redis_url = Some(c_link.url.clone())).await;
     wait_linked(&c).await;
     let (alice, bob, room) = alice_and_bob_in_a_room(&a, &c).await;

@@ -2,14 +2,12 @@
 //! server: delivery in order, access control, idempotent sends, resume
 //! after disconnects, and slow readers.
 
-mod support;
-
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use futures_util::SinkExt;
 use reqwest::StatusCode;
 use std::time::Duration;
-use support::{Browser, TestServer, PASSWORD, PATIENCE};
+use crate::support::{Browser, TestServer, PASSWORD, PATIENCE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 fn id(text: &str) -> ClientId {

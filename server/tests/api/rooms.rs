@@ -1,9 +1,7 @@
 //! Rooms over HTTP: creating, finding, joining, leaving, privacy, history.
 
-mod support;
-
 use reqwest::StatusCode;
-use support::{TestServer, PASSWORD};
+use crate::support::{TestServer, PASSWORD};
 
 #[tokio::test]
 async fn a_public_room_can_be_found_joined_and_left() {
@@ -200,7 +198,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     use app::store::{Appended, Engine, NewMessage, NewUser, Store};
 
     let dir = tempfile::tempdir().unwrap();
-    let database = support::TestDatabase::fresh().await;
+    let database = crate::support::TestDatabase::fresh().await;
     let store = Store::open(&database.url_in(dir.path())).await.unwrap();
     // The engine's own writer.
     async fn append(store: &Store, group: &[NewMessage<'_>]) -> Vec<Appended> {

@@ -1,0 +1,16 @@
+//! The server's integration tests, as one test binary (as zero2prod's
+//! `tests/api`): the real server on random ports, fresh databases, real
+//! HTTP and WebSocket clients. One binary links the server once, where one
+//! per file linked it nine times.
+
+mod access;
+mod accounts;
+mod cluster;
+mod instances;
+mod live;
+mod pages;
+mod profiles;
+mod rooms;
+mod schema;
+mod social;
+mod support;
