@@ -115,3 +115,20 @@ test('a kicked user sees it at once, leaves the room and cannot open it again', 
   await open(bob.page, path);
   await expect(bob.page.getByRole('heading', { name: 'This room does not exist, or you cannot see it.' })).toBeVisible();
 });
+
+test('a field error clears as soon as the field changes', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  await createRoom(alice.page, `Errors ${alice.name}`, '', 'private');
+  const members = alice.page.getByRole('complementary', { name: 'Members' });
+  const username = members.getByLabel('Username');
+  await members.getByRole('button', { name: 'Invite' }).click();
+  await expect(members.getByText('This field is required.')).toBeVisible();
+  await expect(username).toHaveAttribute('aria-invalid', 'true');
+  await username.fill('somebody');
+  await expect(members.getByText('This field is required.')).toBeHidden();
+  await expect(username).toHaveAttribute('aria-invalid', 'false');
+  // The server's verdict on the new value shows once it is submitted.
+  await members.getByRole('button', { name: 'Invite' }).click();
+  await expect(members.getByText('No one has this username.')).toBeVisible();
+  await alice.context.close();
+});

@@ -42,9 +42,11 @@ pub fn field_problem<T: Send + Sync + 'static>(
     })
 }
 
-/// A labelled input. The server's verdict shows after each submit; as the
-/// user then edits a field that has an error, the browser re-checks it with
-/// the same parser as the server and clears the error once it is fixed.
+/// A labelled input. The server's verdict shows after each submit, unless
+/// the field changed since it was submitted; as the user then edits a field
+/// that has an error, the error clears at once, or, where the field has a
+/// browser check (the same parser as the server), shows what that check
+/// says of the new value.
 /// (Checking on blur instead would shift the layout under the pointer as
 /// the user goes to click the submit button.)
 #[component]
@@ -64,9 +66,17 @@ pub fn TextField(
     let error_id = format!("{id}-error");
     // `Some(verdict)` once the user edited the field after the last response.
     let local = RwSignal::new(None::<Option<Problem>>);
+    let input = NodeRef::<leptos::html::Input>::new();
+    // The value as last committed (the `change` event fires before the
+    // form submits, by button or Enter): what the response answers.
+    let committed = StoredValue::new(value.clone().unwrap_or_default());
     Effect::new(move |_| {
         problem.track();
-        local.set(None);
+        // A verdict on a value the user has changed since submitting it is
+        // stale: the field shows what the browser's check says instead.
+        let current = input.get_untracked().map(|input| input.value());
+        let stale = current.as_ref().is_some_and(|current| *current != committed.get_value());
+        local.set(stale.then(|| check.and_then(|check| check(current.as_deref().unwrap_or_default()).err())));
     });
     let shown = move || local.get().unwrap_or_else(|| problem.get());
     let on_input = move |ev: leptos::ev::Event| {
@@ -100,7 +110,9 @@ pub fn TextField(
                 value=value
                 aria-invalid=move || if shown().is_some() { "true" } else { "false" }
                 aria-describedby=describedby
+                node_ref=input
                 on:input=on_input
+                on:change=move |ev| committed.set_value(event_target_value(&ev))
             />
             {hint.map(|hint| view! { <p class="hint" id=hint_id>{move || hint(i18n.t())}</p> })}
             <p class="field-error" id=error_id>
