@@ -87,15 +87,17 @@ fn Layout() -> impl IntoView {
                 <AccountMenu />
             </header>
             <nav id="sidebar" class="sidebar" aria-label=t!(i18n, rooms) on:click=move |_| nav_open.set(false)>
-                <RoomSection loaded=my_rooms_loaded direct=false>
-                    <A href="/">{t!(i18n, rooms)}</A>
-                </RoomSection>
-                <RoomSection loaded=my_rooms_loaded direct=true>
-                    {t!(i18n, direct_messages)}
-                </RoomSection>
-                <section class="nav-section">
-                    <h2><A href="/friends">{t!(i18n, friends)}</A></h2>
-                </section>
+                <div class="sidebar-inner">
+                    <RoomSection loaded=my_rooms_loaded direct=false>
+                        <A href="/">{t!(i18n, rooms)}</A>
+                    </RoomSection>
+                    <RoomSection loaded=my_rooms_loaded direct=true>
+                        {t!(i18n, direct_messages)}
+                    </RoomSection>
+                    <section class="nav-section">
+                        <h2><A href="/friends">{t!(i18n, friends)}</A></h2>
+                    </section>
+                </div>
             </nav>
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main class="content">
