@@ -7,10 +7,10 @@
 //! someone kicked, someone banned, and a spare member ("victim") for the
 //! operations that act on a member. The outsider belongs to none of it.
 
+use crate::support::{Browser, TestServer};
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::RoomId;
 use reqwest::StatusCode;
-use crate::support::{Browser, TestServer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Actor {

@@ -1,8 +1,8 @@
 //! Accounts end to end over HTTP: registration, sign-in, sign-out, sessions,
 //! throttling, and every way bad input is refused.
 
-use reqwest::StatusCode;
 use crate::support::{TestServer, PASSWORD};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn registering_signs_the_user_in() {

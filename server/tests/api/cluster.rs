@@ -5,13 +5,13 @@
 //! clients elsewhere. The tests run on several worker threads, as a real
 //! server does, so the hub and the relay see concurrent changes.
 
+use crate::support::{Browser, Proxy, Socket, TestDatabase, TestServer, PATIENCE};
 use app::domain::protocol::{ClientFrame, ServerFrame, CLOSE_RESTART, CLOSE_RESUME, CLOSE_SIGNED_OUT};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use crate::support::{Browser, Proxy, Socket, TestDatabase, TestServer, PATIENCE};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 

@@ -2,9 +2,9 @@
 //! with what the others commit (on SQLite: two writers on one file; on
 //! PostgreSQL: two servers as a scaled-out deployment runs them).
 
+use crate::support::{TestServer, PASSWORD};
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
-use crate::support::{TestServer, PASSWORD};
 
 #[tokio::test]
 async fn two_instances_number_one_room_without_gaps_or_duplicates() {

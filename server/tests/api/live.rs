@@ -2,12 +2,12 @@
 //! server: delivery in order, access control, idempotent sends, resume
 //! after disconnects, and slow readers.
 
+use crate::support::{Browser, TestServer, PASSWORD, PATIENCE};
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{ClientId, Message, RoomId, Seq};
 use futures_util::SinkExt;
 use reqwest::StatusCode;
 use std::time::Duration;
-use crate::support::{Browser, TestServer, PASSWORD, PATIENCE};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 fn id(text: &str) -> ClientId {

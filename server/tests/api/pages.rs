@@ -1,8 +1,8 @@
 //! Pages and request guards: redirects, security headers, cross-origin
 //! refusals, languages.
 
-use reqwest::StatusCode;
 use crate::support::{TestServer, PASSWORD};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn pages_that_need_a_user_redirect_to_sign_in_and_back() {

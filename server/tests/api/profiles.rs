@@ -1,7 +1,7 @@
 //! Profiles over HTTP: editing, password changes, avatars, public views.
 
-use reqwest::StatusCode;
 use crate::support::{png, TestServer, PASSWORD};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn profile_edit_validates_and_saves() {

@@ -1,7 +1,7 @@
 //! Rooms over HTTP: creating, finding, joining, leaving, privacy, history.
 
-use reqwest::StatusCode;
 use crate::support::{TestServer, PASSWORD};
+use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_public_room_can_be_found_joined_and_left() {

@@ -14,6 +14,9 @@ use std::collections::BTreeSet;
 
 type Facts = BTreeSet<String>;
 
+/// SQLite's foreign key `id`: target table, columns, target columns, delete rule.
+type ForeignKey = (i64, String, Vec<String>, Vec<String>, String);
+
 #[tokio::test]
 async fn both_engines_migrate_to_the_same_schema() {
     assert!(std::env::var(POSTGRES_ENV).is_ok(), "this test compares with PostgreSQL: set {POSTGRES_ENV}");
@@ -46,7 +49,11 @@ fn index(table: &str, columns: &[String], unique: bool, partial: bool) -> String
 }
 
 fn foreign_key(table: &str, columns: &[String], target: &str, to: &[String], on_delete: &str) -> String {
-    format!("foreign key {table} ({}) -> {target} ({}) on delete {on_delete}", columns.join(", "), to.join(", "))
+    format!(
+        "foreign key {table} ({}) -> {target} ({}) on delete {on_delete}",
+        columns.join(", "),
+        to.join(", ")
+    )
 }
 
 async fn sqlite_facts(url: &str) -> Facts {
@@ -89,11 +96,12 @@ async fn sqlite_facts(url: &str) -> Facts {
             if origin == "pk" {
                 continue;
             }
-            let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
-                .bind(&name)
-                .fetch_all(&mut db)
-                .await
-                .expect("listing an index's columns");
+            let columns: Vec<String> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")
+                    .bind(&name)
+                    .fetch_all(&mut db)
+                    .await
+                    .expect("listing an index's columns");
             facts.insert(index(&table, &columns, unique != 0, partial != 0));
         }
         let keys = sqlx::query(
@@ -103,7 +111,7 @@ async fn sqlite_facts(url: &str) -> Facts {
         .fetch_all(&mut db)
         .await
         .expect("listing foreign keys");
-        let mut grouped: Vec<(i64, String, Vec<String>, Vec<String>, String)> = Vec::new();
+        let mut grouped: Vec<ForeignKey> = Vec::new();
         for row in keys {
             let (id, target, from, to, on_delete): (i64, String, String, String, String) =
                 (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));

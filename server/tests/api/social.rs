@@ -1,11 +1,11 @@
 //! Friends, direct messages, invitations, roles, kicks and bans, over HTTP
 //! and the WebSocket.
 
+use crate::support::TestServer;
 use app::domain::protocol::{ClientFrame, ServerFrame};
 use app::domain::{Removal, RoomEvent, RoomId};
 use reqwest::StatusCode;
 use std::time::Duration;
-use crate::support::TestServer;
 
 fn s(id: i64) -> String {
     id.to_string()
