@@ -2,7 +2,7 @@
 //! the owner's settings. Shown to those allowed only (the server checks
 //! every action again).
 
-use super::RoomState;
+use super::state::RoomState;
 use crate::api::{room_bans, room_invitations, DeleteRoom, Invite, RevokeInvitation, Unban, UpdateRoom};
 use crate::domain::{Role, RoomSummary, Visibility};
 use crate::error::{AppError, Field};

@@ -1,6 +1,6 @@
 //! Who is typing, and the composer.
 
-use super::RoomState;
+use super::state::{now_ms, RoomState};
 use crate::domain::protocol::ClientFrame;
 use crate::domain::MessageBody;
 use crate::error::Problem;
@@ -62,7 +62,7 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
         if problem.get_untracked().is_some() {
             problem.set(MessageBody::parse(&text.get_untracked()).err());
         }
-        let now = super::now_ms();
+        let now = now_ms();
         if now - last_typing.get_value() > TYPING_EVERY_MS {
             last_typing.set_value(now);
             state.live.send(&ClientFrame::Typing { room: state.id });

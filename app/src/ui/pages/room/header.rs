@@ -1,7 +1,7 @@
 //! The room's header: its name and topic (or the person, in a direct
 //! conversation), its facts, and joining or leaving it.
 
-use super::RoomState;
+use super::state::RoomState;
 use crate::api::{JoinRoom, LeaveRoom};
 use crate::domain::{RoomSummary, Visibility};
 use crate::i18n::use_i18n;

@@ -1,7 +1,8 @@
 //! The member list, with presence, roles, and what the viewer may do to
 //! each member.
 
-use super::{admin, RoomState};
+use super::admin;
+use super::state::RoomState;
 use crate::api::{BanMember, ChangeRole, Kick};
 use crate::domain::{Member, Role, RoleChange};
 use crate::i18n::{use_i18n, Texts};

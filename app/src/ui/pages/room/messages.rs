@@ -1,7 +1,7 @@
 //! The message list: messages grouped by author, room events, what is
 //! still being sent, and older history loading on scrolling up.
 
-use super::RoomState;
+use super::state::RoomState;
 use crate::api::room_history;
 use crate::domain::{linkify, Message, PublicProfile, RoomEvent, Segment, Seq};
 use crate::i18n::use_i18n;

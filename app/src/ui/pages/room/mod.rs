@@ -1,7 +1,8 @@
 //! A chat room: header, messages (older ones load on scrolling up),
 //! composer, and the member list with presence and the room's
 //! administration. Live through the tab's socket (see
-//! [`crate::ui::live`]): each frame goes through [`state::RoomModel::apply`].
+//! [`crate::ui::live`]): each frame goes through the pure
+//! `RoomModel::apply` (`state/model.rs`).
 
 mod admin;
 mod composer;
@@ -11,26 +12,16 @@ mod messages;
 mod state;
 
 use crate::api::open_room;
-use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{ClientId, Member, RoomId, RoomSummary, RoomView, Seq, UserId};
+use crate::domain::{RoomId, RoomView};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::head::DocumentTitle;
-use crate::ui::live::{use_live, Live};
+use crate::ui::live::use_live;
 use crate::ui::session::use_session;
-use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use state::{Next, RoomModel, TYPING_SHOWS_MS};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
-
-/// A pending message with no answer after this long is shown as not sent.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often, at most, the server is told what was read.
-const READ_EVERY: Duration = Duration::from_millis(500);
+use state::RoomState;
 
 #[component]
 pub fn RoomPage() -> impl IntoView {
@@ -60,60 +51,16 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// The page's handle on its state, shared by its parts.
-#[derive(Clone, Copy)]
-struct RoomState {
-    id: RoomId,
-    /// Captured here: frame and timer callbacks run outside any owner, where
-    /// `use_context` finds nothing.
-    live: Live,
-    me: Option<UserId>,
-    model: RwSignal<RoomModel>,
-    /// The parts of `model` most views read, notified only when they change.
-    summary: Memo<RoomSummary>,
-    members: Memo<Vec<Member>>,
-    reads: StoredValue<ReadMarker>,
-    /// On phones the member list takes the chat's place when asked for.
-    show_members: RwSignal<bool>,
-}
-
 #[component]
 fn Room(opened: RoomView) -> impl IntoView {
-    let live = use_live();
-    let session = use_session();
+    let me = use_session().current_untracked().map(|account| account.id);
     let name = opened.room.title().to_owned();
-    let model = RwSignal::new(RoomModel::new(opened));
-    let state = RoomState {
-        id: model.with_untracked(|m| m.summary.id),
-        live,
-        me: session.current_untracked().map(|a| a.id),
-        model,
-        summary: Memo::new(move |_| model.with(|m| m.summary.clone())),
-        members: Memo::new(move |_| model.with(|m| m.members.clone())),
-        reads: StoredValue::new(ReadMarker::default()),
-        show_members: RwSignal::new(false),
-    };
+    let state = RoomState::open(opened, use_live(), me);
     let navigate = use_navigate();
-    let lost = Memo::new(move |_| model.with(|m| m.lost));
+    let lost = Memo::new(move |_| state.model.with(|m| m.lost));
     Effect::new(move |_| {
         if lost.get() {
             navigate("/", Default::default());
-        }
-    });
-    live.open_room.set(Some(state.id));
-    let reads = state.reads.get_value();
-    on_cleanup(move || {
-        reads.send(live, state.id);
-        live.open_room.try_set(None);
-        live.send(&ClientFrame::Unsubscribe { room: state.id });
-    });
-    live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
-    // Whatever arrives while the page is shown is read.
-    let last = Memo::new(move |_| model.with(|m| m.timeline.last_seq()));
-    Effect::new(move |_| {
-        let last = last.get();
-        if state.summary.with(|s| s.role.is_some()) {
-            state.mark_read(last);
         }
     });
     view! {
@@ -129,164 +76,5 @@ fn Room(opened: RoomView) -> impl IntoView {
                 <members::MemberList state />
             </div>
         </div>
-    }
-}
-
-impl RoomState {
-    /// The viewer's role in the room (tracked).
-    fn role(self) -> Option<crate::domain::Role> {
-        self.summary.with(|s| s.role)
-    }
-
-    /// Reads the timeline (tracked).
-    fn timeline<T>(self, read: impl FnOnce(&Timeline) -> T) -> T {
-        self.model.with(|m| read(&m.timeline))
-    }
-
-    /// (Re)subscribes, catching up after the last message held.
-    fn subscribe(self) {
-        self.model.update(|m| m.caught_up = false);
-        let after = self.model.with_untracked(|m| m.timeline.last_seq()).unwrap_or(0);
-        self.live.send(&ClientFrame::Subscribe { room: self.id, after: Some(after) });
-    }
-
-    fn on_frame(self, frame: &ServerFrame) {
-        let now = now_ms();
-        let next = self.model.try_update(|m| m.apply(self.me, frame, now)).unwrap_or(Next::Nothing);
-        match next {
-            Next::Nothing => {}
-            Next::SendUnsent => self.send_unsent(),
-            Next::CatchUp => self.subscribe(),
-            Next::Reload => self.reload(),
-            Next::ExpireTyping => set_timeout(
-                move || {
-                    let now = now_ms();
-                    self.model.try_update(|m| m.expire_typing(now));
-                },
-                Duration::from_millis(TYPING_SHOWS_MS as u64 + 50),
-            ),
-        }
-    }
-
-    /// Too far behind to catch up: loads the room afresh, keeping what the
-    /// user is still sending.
-    fn reload(self) {
-        leptos::task::spawn_local(async move {
-            if let Ok(opened) = open_room(self.id).await {
-                self.model.update(|m| m.reload(opened));
-                self.subscribe();
-            }
-        });
-    }
-
-    /// Adds a message to send, and sends it.
-    fn post(self, client_id: ClientId, body: String) {
-        self.model.update(|m| m.timeline.add_pending(client_id.clone(), body.clone()));
-        self.send(client_id, body);
-    }
-
-    fn send(self, client_id: ClientId, body: String) {
-        if self.model.with_untracked(|m| m.caught_up) {
-            self.live.send(&ClientFrame::Send { room: self.id, client_id: client_id.clone(), body });
-        }
-        // No answer in time: let the user retry (a retry reuses the id, so
-        // a late answer to the first attempt cannot make a copy).
-        set_timeout(
-            move || {
-                // Does nothing if it was acknowledged meanwhile.
-                self.model.try_update(|m| m.timeline.fail(&client_id));
-            },
-            SEND_TIMEOUT,
-        );
-    }
-
-    /// Sends a failed message again.
-    fn retry(self, client_id: ClientId) {
-        if let Some(body) = self.model.try_update(|m| m.timeline.retry(&client_id)).flatten() {
-            self.send(client_id, body);
-        }
-    }
-
-    /// Sends again what is still pending (after a reconnection).
-    fn send_unsent(self) {
-        let unsent: Vec<Pending> = self.model.with_untracked(|m| m.timeline.unsent().cloned().collect());
-        for pending in unsent {
-            self.live.send(&ClientFrame::Send {
-                room: self.id,
-                client_id: pending.client_id,
-                body: pending.body,
-            });
-        }
-    }
-
-    /// Tells the server what is read: at once, then at most every
-    /// [`READ_EVERY`] (a burst of messages makes two frames, not one per
-    /// message).
-    fn mark_read(self, last: Option<Seq>) {
-        let Some(last) = last else { return };
-        if !page_visible() {
-            return;
-        }
-        let marker = self.reads.get_value();
-        if last <= marker.wanted.fetch_max(last, Ordering::Relaxed) {
-            return;
-        }
-        self.live.clear_unread(self.id);
-        if marker.waiting.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        marker.send(self.live, self.id);
-        let (live, room) = (self.live, self.id);
-        set_timeout(
-            move || {
-                marker.waiting.store(false, Ordering::Relaxed);
-                marker.send(live, room);
-            },
-            READ_EVERY,
-        );
-    }
-}
-
-/// What the server was told about reading a room. Plain shared values, not
-/// reactive ones: the last word is sent after the page is gone.
-#[derive(Clone, Default)]
-struct ReadMarker {
-    /// The newest message shown.
-    wanted: Arc<AtomicI64>,
-    /// The newest the server was told about.
-    sent: Arc<AtomicI64>,
-    /// Whether a frame was sent less than [`READ_EVERY`] ago.
-    waiting: Arc<AtomicBool>,
-}
-
-impl ReadMarker {
-    fn send(&self, live: Live, room: RoomId) {
-        let wanted = self.wanted.load(Ordering::Relaxed);
-        if wanted > self.sent.load(Ordering::Relaxed) && live.send(&ClientFrame::Read { room, seq: wanted }) {
-            self.sent.store(wanted, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Milliseconds since the epoch, in the browser (0 on the server).
-fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
-    }
-}
-
-fn page_visible() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        document().visibility_state() == web_sys::VisibilityState::Visible
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        false
     }
 }
