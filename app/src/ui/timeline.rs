@@ -11,6 +11,9 @@ pub struct Pending {
     pub body: String,
     /// Given up on (refused, or no answer in time); the user can retry.
     pub failed: bool,
+    /// How many times the user retried it: a timeout set for an earlier
+    /// attempt does not fail a later one.
+    pub attempt: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,7 +83,7 @@ impl Timeline {
     }
 
     pub fn add_pending(&mut self, client_id: ClientId, body: String) {
-        self.pending.push(Pending { client_id, body, failed: false });
+        self.pending.push(Pending { client_id, body, failed: false, attempt: 0 });
     }
 
     pub fn fail(&mut self, client_id: &ClientId) {
@@ -89,10 +92,31 @@ impl Timeline {
         }
     }
 
-    /// Marks a failed message as pending again and returns its text.
+    /// Takes back messages still being sent, as they were (after the room
+    /// was loaded afresh).
+    pub fn restore_pending(&mut self, pending: Vec<Pending>) {
+        self.pending.extend(pending);
+    }
+
+    /// The attempt a message still pending is at.
+    pub fn attempt(&self, client_id: &ClientId) -> Option<u32> {
+        self.pending.iter().find(|p| &p.client_id == client_id).map(|p| p.attempt)
+    }
+
+    /// Fails a message still pending at `attempt`: the answer to that
+    /// attempt did not come in time.
+    pub fn time_out(&mut self, client_id: &ClientId, attempt: u32) {
+        if self.attempt(client_id) == Some(attempt) {
+            self.fail(client_id);
+        }
+    }
+
+    /// Marks a failed message as pending again (its next attempt) and
+    /// returns its text.
     pub fn retry(&mut self, client_id: &ClientId) -> Option<String> {
         let pending = self.pending.iter_mut().find(|p| &p.client_id == client_id)?;
         pending.failed = false;
+        pending.attempt += 1;
         Some(pending.body.clone())
     }
 
@@ -136,6 +160,21 @@ mod tests {
         assert_eq!(seqs(&timeline), vec![1, 2, 3, 4, 5, 6]);
         assert!(!timeline.has_older());
         assert_eq!((timeline.first_seq(), timeline.last_seq()), (Some(1), Some(6)));
+    }
+
+    #[test]
+    fn a_timeout_of_an_earlier_attempt_leaves_the_retry_pending() {
+        let mut timeline = Timeline::default();
+        let id = ClientId::parse("mine").unwrap();
+        timeline.add_pending(id.clone(), "hello".into());
+        let first = timeline.attempt(&id).unwrap();
+        timeline.fail(&id);
+        assert!(timeline.retry(&id).is_some());
+        timeline.time_out(&id, first);
+        assert_eq!(timeline.unsent().count(), 1, "the retry is still waiting for its answer");
+        let second = timeline.attempt(&id).unwrap();
+        timeline.time_out(&id, second);
+        assert_eq!(timeline.unsent().count(), 0);
     }
 
     #[test]

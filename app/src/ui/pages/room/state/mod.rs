@@ -65,10 +65,10 @@ impl RoomState {
             live.send(&ClientFrame::Unsubscribe { room: state.id });
         });
         live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
-        // Whatever arrives while the page is shown is read.
-        let last = Memo::new(move |_| model.with(|m| m.timeline.last_seq()));
+        // Whatever arrives while the page is shown is read (checked again
+        // at every change of the room, as the page may have been hidden).
         Effect::new(move |_| {
-            let last = last.get();
+            let last = model.with(|m| m.timeline.last_seq());
             if state.summary.with(|s| s.role.is_some()) {
                 state.mark_read(last);
             }
@@ -95,7 +95,13 @@ impl RoomState {
 
     fn on_frame(self, frame: &ServerFrame) {
         let now = now_ms();
-        let next = self.model.try_update(|m| m.apply(self.me, frame, now)).unwrap_or(Next::Nothing);
+        let next = self
+            .model
+            .try_maybe_update(|m| match m.apply(self.me, frame, now) {
+                Some(next) => (true, next),
+                None => (false, Next::Nothing),
+            })
+            .unwrap_or(Next::Nothing);
         match next {
             Next::Nothing => {}
             Next::SendUnsent => self.send_unsent(),
@@ -134,10 +140,11 @@ impl RoomState {
         }
         // No answer in time: let the user retry (a retry reuses the id, so
         // a late answer to the first attempt cannot make a copy).
+        let Some(attempt) = self.model.with_untracked(|m| m.timeline.attempt(&client_id)) else { return };
         set_timeout(
             move || {
-                // Does nothing if it was acknowledged meanwhile.
-                self.model.try_update(|m| m.timeline.fail(&client_id));
+                // Does nothing if it was acknowledged or retried meanwhile.
+                self.model.try_update(|m| m.timeline.time_out(&client_id, attempt));
             },
             SEND_TIMEOUT,
         );

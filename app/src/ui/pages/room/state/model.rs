@@ -62,28 +62,28 @@ impl RoomModel {
     /// The room loaded afresh, keeping what the user is still sending.
     pub fn reload(&mut self, opened: RoomView) {
         let pending: Vec<Pending> = self.timeline.pending().to_vec();
-        let caught_up = self.caught_up;
-        *self = Self { caught_up, ..Self::new(opened) };
-        for p in pending {
-            self.timeline.add_pending(p.client_id, p.body);
-        }
+        let typing = std::mem::take(&mut self.typing);
+        *self = Self { caught_up: self.caught_up, lost: self.lost, typing, ..Self::new(opened) };
+        self.timeline.restore_pending(pending);
     }
 
     /// Applies one frame of the tab's socket, as seen by `me` at `now` (ms
-    /// since the epoch); frames about other rooms change nothing.
-    pub fn apply(&mut self, me: Option<UserId>, frame: &ServerFrame, now: f64) -> Next {
+    /// since the epoch), and says what the page must do next; `None` when
+    /// the frame is not about this page (the tab receives all the user's
+    /// rooms), so that nothing is redrawn.
+    pub fn apply(&mut self, me: Option<UserId>, frame: &ServerFrame, now: f64) -> Option<Next> {
         let id = self.summary.id;
         match frame {
             ServerFrame::Subscribed { room, messages } if *room == id => {
                 self.timeline.merge(messages.iter().cloned());
                 self.caught_up = true;
-                return Next::SendUnsent;
+                return Some(Next::SendUnsent);
             }
-            ServerFrame::Resync { room } if *room == id => return Next::Reload,
+            ServerFrame::Resync { room } if *room == id => return Some(Next::Reload),
             ServerFrame::Message { message } if message.room == id => {
                 if self.caught_up && self.timeline.would_leave_gap(message) {
                     self.caught_up = false;
-                    return Next::CatchUp;
+                    return Some(Next::CatchUp);
                 }
                 self.timeline.merge([message.clone()]);
                 self.typing.retain(|typist| typist.user != message.author.id);
@@ -95,13 +95,18 @@ impl RoomModel {
             ServerFrame::Typing { room, user, name } if *room == id && Some(*user) != me => {
                 self.typing.retain(|typist| typist.user != *user);
                 self.typing.push(Typist { user: *user, name: name.clone(), until: now + TYPING_SHOWS_MS });
-                return Next::ExpireTyping;
+                return Some(Next::ExpireTyping);
             }
             ServerFrame::Presence { user, online } => {
-                if let Some(member) = self.members.iter_mut().find(|m| m.profile.id == *user) {
+                let member = self.members.iter_mut().find(|m| m.profile.id == *user);
+                let peer = self.summary.peer.as_ref().is_some_and(|p| p.id == *user);
+                if member.is_none() && !peer {
+                    return None;
+                }
+                if let Some(member) = member {
                     member.online = *online;
                 }
-                if self.summary.peer.as_ref().is_some_and(|p| p.id == *user) {
+                if peer {
                     self.summary.peer_online = *online;
                 }
             }
@@ -137,9 +142,9 @@ impl RoomModel {
                     self.lost = true;
                 }
             }
-            _ => {}
+            _ => return None,
         }
-        Next::Nothing
+        Some(Next::Nothing)
     }
 
     /// Forgets the typists whose indicator ended by `now`.

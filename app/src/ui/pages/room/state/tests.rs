@@ -60,11 +60,11 @@ fn seqs(model: &RoomModel) -> Vec<i64> {
 fn catching_up_merges_and_sends_what_is_unsent() {
     let mut model = model();
     let frame = ServerFrame::Subscribed { room: RoomId(1), messages: vec![message(2, 2), message(3, 2)] };
-    assert_eq!(model.apply(ME, &frame, 0.0), Next::SendUnsent);
+    assert_eq!(model.apply(ME, &frame, 0.0), Some(Next::SendUnsent));
     assert!(model.caught_up);
     assert_eq!(seqs(&model), [1, 2, 3]);
     let other = ServerFrame::Subscribed { room: RoomId(9), messages: vec![message(4, 2)] };
-    assert_eq!(model.apply(ME, &other, 0.0), Next::Nothing);
+    assert_eq!(model.apply(ME, &other, 0.0), None, "another room's frame is not this page's");
     assert_eq!(seqs(&model), [1, 2, 3], "another room's frame changes nothing");
 }
 
@@ -73,20 +73,20 @@ fn a_message_after_a_gap_catches_up_instead_of_showing_a_hole() {
     let mut model = model();
     model.apply(ME, &ServerFrame::Subscribed { room: RoomId(1), messages: vec![] }, 0.0);
     let typing = ServerFrame::Typing { room: RoomId(1), user: UserId(2), name: "Bob".into() };
-    assert_eq!(model.apply(ME, &typing, 100.0), Next::ExpireTyping);
-    assert_eq!(model.apply(ME, &ServerFrame::Message { message: message(3, 2) }, 0.0), Next::Nothing);
+    assert_eq!(model.apply(ME, &typing, 100.0), Some(Next::ExpireTyping));
+    assert_eq!(model.apply(ME, &ServerFrame::Message { message: message(3, 2) }, 0.0), Some(Next::Nothing));
     assert!(model.typing.is_empty(), "a message ends its author's typing");
-    assert_eq!(model.apply(ME, &ServerFrame::Message { message: message(5, 2) }, 0.0), Next::CatchUp);
+    assert_eq!(model.apply(ME, &ServerFrame::Message { message: message(5, 2) }, 0.0), Some(Next::CatchUp));
     assert_eq!(seqs(&model), [1, 2, 3]);
     assert!(!model.caught_up);
-    assert_eq!(model.apply(ME, &ServerFrame::Resync { room: RoomId(1) }, 0.0), Next::Reload);
+    assert_eq!(model.apply(ME, &ServerFrame::Resync { room: RoomId(1) }, 0.0), Some(Next::Reload));
 }
 
 #[test]
 fn typing_shows_for_others_only_and_expires() {
     let mut model = model();
     let mine = ServerFrame::Typing { room: RoomId(1), user: UserId(1), name: "me".into() };
-    assert_eq!(model.apply(ME, &mine, 0.0), Next::Nothing);
+    assert_eq!(model.apply(ME, &mine, 0.0), None, "my own typing is not shown");
     let bob = ServerFrame::Typing { room: RoomId(1), user: UserId(2), name: "Bob".into() };
     model.apply(ME, &bob, 1000.0);
     model.apply(ME, &bob, 2000.0);
@@ -109,6 +109,8 @@ fn members_stay_sorted_and_counted_and_my_role_follows() {
     assert_eq!(model.summary.member_count, 3);
     assert_eq!(model.summary.role, Some(Role::Owner));
     model.apply(ME, &ServerFrame::Presence { user: UserId(3), online: true }, 0.0);
+    let stranger = ServerFrame::Presence { user: UserId(99), online: true };
+    assert_eq!(model.apply(ME, &stranger, 0.0), None, "not someone this page shows");
     assert!(model.members[2].online);
     model.apply(ME, &ServerFrame::MemberLeft { room: RoomId(1), user: UserId(3) }, 0.0);
     assert_eq!(model.summary.member_count, 2);
@@ -148,6 +150,8 @@ fn the_room_is_lost_when_removed_or_made_private_to_an_outsider() {
 fn reloading_keeps_what_is_still_being_sent() {
     let mut model = model();
     model.timeline.add_pending(client_id("pending"), "hello".into());
+    model.timeline.fail(&client_id("pending"));
+    model.timeline.retry(&client_id("pending"));
     let opened = RoomView {
         room: model.summary.clone(),
         members: vec![],
@@ -159,4 +163,5 @@ fn reloading_keeps_what_is_still_being_sent() {
     assert!(model.timeline.has_older());
     assert_eq!(model.timeline.pending().len(), 1);
     assert_eq!(model.timeline.pending()[0].client_id, client_id("pending"));
+    assert_eq!(model.timeline.attempt(&client_id("pending")), Some(1), "its attempt too");
 }
