@@ -44,9 +44,9 @@ pub fn field_problem<T: Send + Sync + 'static>(
 
 /// A labelled input. The server's verdict shows after each submit, unless
 /// the field changed since it was submitted; as the user then edits a field
-/// that has an error, the error clears at once, or, where the field has a
-/// browser check (the same parser as the server), shows what that check
-/// says of the new value.
+/// that has an error, the browser re-checks it with the same parser as the
+/// server (where the field has one) and clears the error once it is fixed,
+/// at once where it has none.
 /// (Checking on blur instead would shift the layout under the pointer as
 /// the user goes to click the submit button.)
 #[component]
@@ -67,16 +67,26 @@ pub fn TextField(
     // `Some(verdict)` once the user edited the field after the last response.
     let local = RwSignal::new(None::<Option<Problem>>);
     let input = NodeRef::<leptos::html::Input>::new();
-    // The value as last committed (the `change` event fires before the
-    // form submits, by button or Enter): what the response answers.
-    let committed = StoredValue::new(value.clone().unwrap_or_default());
+    // The value as its form last submitted it (`None` before): what the
+    // next answer is about. The submit event bubbles up to the window.
+    let submitted = StoredValue::new(None::<String>);
+    let listener = window_event_listener(leptos::ev::submit, move |ev| {
+        let Some(input) = input.get_untracked() else { return };
+        let ours = input.form().zip(ev.target()).is_some_and(|(form, target)| {
+            wasm_bindgen::JsValue::from(form) == wasm_bindgen::JsValue::from(target)
+        });
+        if ours {
+            submitted.set_value(Some(input.value()));
+        }
+    });
+    on_cleanup(move || listener.remove());
     Effect::new(move |_| {
         problem.track();
-        // A verdict on a value the user has changed since submitting it is
-        // stale: the field shows what the browser's check says instead.
+        // An answer about a value the user has changed since is stale:
+        // the field shows no error until it is submitted again.
         let current = input.get_untracked().map(|input| input.value());
-        let stale = current.as_ref().is_some_and(|current| *current != committed.get_value());
-        local.set(stale.then(|| check.and_then(|check| check(current.as_deref().unwrap_or_default()).err())));
+        let stale = submitted.get_value().zip(current).is_some_and(|(sent, now)| sent != now);
+        local.set(stale.then_some(None));
     });
     let shown = move || local.get().unwrap_or_else(|| problem.get());
     let on_input = move |ev: leptos::ev::Event| {
@@ -112,7 +122,6 @@ pub fn TextField(
                 aria-describedby=describedby
                 node_ref=input
                 on:input=on_input
-                on:change=move |ev| committed.set_value(event_target_value(&ev))
             />
             {hint.map(|hint| view! { <p class="hint" id=hint_id>{move || hint(i18n.t())}</p> })}
             <p class="field-error" id=error_id>
