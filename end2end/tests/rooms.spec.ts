@@ -167,3 +167,33 @@ test('on a phone the member list opens in place of the chat', async ({ browser }
   await expect(composer).toBeVisible();
   await context.close();
 });
+
+test('a room opened with unread messages shows a line above the first one', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Unread');
+  await createRoom(alice.page, room);
+  await searchAndJoin(bob.page, room);
+  await say(bob.page, room, 'Read before leaving');
+  await expect(alice.page.getByText('Read before leaving')).toBeVisible();
+  await expect(alice.page.getByRole('separator', { name: 'New messages' })).toHaveCount(0);
+
+  // Alice goes elsewhere; Bob writes twice.
+  await open(alice.page, '/');
+  await say(bob.page, room, 'First while you were away');
+  await say(bob.page, room, 'Second while you were away');
+  await expect(alice.page.getByRole('navigation').getByLabel('2 unread messages')).toBeVisible();
+
+  await alice.page.getByRole('navigation').getByRole('link', { name: new RegExp(room) }).click();
+  const line = alice.page.getByRole('separator', { name: 'New messages' });
+  await expect(line).toBeVisible();
+  await expect(alice.page.locator('.new-messages + li')).toContainText('First while you were away');
+  // Read now: the sidebar count is gone, and the line stays while the room is open.
+  await expect(alice.page.getByRole('navigation').getByLabel(/unread/)).toHaveCount(0);
+  await say(bob.page, room, 'And now live');
+  await expect(alice.page.getByText('And now live')).toBeVisible();
+  await expect(line).toHaveCount(1);
+
+  await alice.context.close();
+  await bob.context.close();
+});

@@ -15,23 +15,33 @@ use leptos::prelude::*;
 /// Two messages of one author less than this apart share one header.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 
-/// A message and whether it continues the previous one's group.
+/// A message, whether it continues the previous one's group, and whether
+/// the "new messages" line goes above it.
 #[derive(Clone, PartialEq)]
 struct Row {
     message: Message,
     continued: bool,
+    first_unread: bool,
 }
 
-fn rows(messages: &[Message]) -> Vec<Row> {
+/// The rows of `messages`; the first at or after `first_unread` gets the
+/// "new messages" line (and its author's header again).
+fn rows(messages: &[Message], first_unread: Option<Seq>) -> Vec<Row> {
     let mut previous: Option<&Message> = None;
+    let mut line = first_unread;
     messages
         .iter()
         .map(|message| {
-            let continued = previous.is_some_and(|p| {
-                p.author.id == message.author.id && message.sent_at - p.sent_at < GROUP_WITHIN_MS
-            });
+            let first_unread = line.is_some_and(|seq| message.seq >= seq);
+            if first_unread {
+                line = None;
+            }
+            let continued = !first_unread
+                && previous.is_some_and(|p| {
+                    p.author.id == message.author.id && message.sent_at - p.sent_at < GROUP_WITHIN_MS
+                });
             previous = Some(message);
-            Row { message: message.clone(), continued }
+            Row { message: message.clone(), continued, first_unread }
         })
         .collect()
 }
@@ -81,8 +91,8 @@ pub(super) fn MessageList(state: RoomState) -> impl IntoView {
                 }}
                 <ol class="message-list">
                     <For
-                        each=move || state.timeline(|t| rows(t.messages()))
-                        key=|row| (row.message.seq, row.continued)
+                        each=move || state.model.with(|m| rows(m.timeline.messages(), m.first_unread))
+                        key=|row| (row.message.seq, row.continued, row.first_unread)
                         let(row)
                     >
                         <MessageItem row />
@@ -102,6 +112,19 @@ pub(super) fn MessageList(state: RoomState) -> impl IntoView {
 
 #[component]
 fn MessageItem(row: Row) -> impl IntoView {
+    let i18n = use_i18n();
+    let line = row.first_unread.then(|| {
+        view! {
+            <li class="new-messages" role="separator" aria-label=t!(i18n, new_messages)>
+                <span aria-hidden="true">{t!(i18n, new_messages)}</span>
+            </li>
+        }
+    });
+    view! { {line} <MessageRow row /> }
+}
+
+#[component]
+fn MessageRow(row: Row) -> impl IntoView {
     let message = row.message;
     if let Some(event) = message.event.clone() {
         return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
@@ -264,6 +287,37 @@ fn local_time(ms: i64, lang: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(seq: Seq, author: i64, sent_at: i64) -> Message {
+        let author = PublicProfile {
+            id: crate::domain::UserId(author),
+            username: format!("user{author}"),
+            display_name: String::new(),
+            avatar_version: None,
+        };
+        Message {
+            room: crate::domain::RoomId(1),
+            seq,
+            author,
+            body: String::new(),
+            sent_at,
+            client_id: crate::domain::ClientId::parse(&format!("c{seq}")).expect("a client id"),
+            event: None,
+        }
+    }
+
+    #[test]
+    fn the_new_messages_line_goes_above_the_first_unread_and_breaks_its_group() {
+        let messages = [message(4, 1, 0), message(5, 1, 1000), message(6, 1, 2000)];
+        let marks = |first| -> Vec<(bool, bool)> {
+            rows(&messages, first).iter().map(|row| (row.continued, row.first_unread)).collect()
+        };
+        assert_eq!(marks(None), [(false, false), (true, false), (true, false)]);
+        assert_eq!(marks(Some(5)), [(false, false), (false, true), (true, false)]);
+        // The first unread is older than what is loaded: the line is at the top.
+        assert_eq!(marks(Some(2)), [(false, true), (true, false), (true, false)]);
+        assert_eq!(marks(Some(9)), [(false, false), (true, false), (true, false)]);
+    }
 
     #[test]
     fn iso_times() {

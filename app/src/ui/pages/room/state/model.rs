@@ -5,7 +5,7 @@
 //! as a [`Next`] for the page to do.
 
 use crate::domain::protocol::ServerFrame;
-use crate::domain::{Member, RoomSummary, RoomView, UserId, Visibility};
+use crate::domain::{Member, RoomSummary, RoomView, Seq, UserId, Visibility};
 use crate::ui::timeline::{Pending, Timeline};
 
 /// How long "is typing" shows after the last typing frame, in ms.
@@ -27,6 +27,9 @@ pub struct RoomModel {
     pub typing: Vec<Typist>,
     /// Whether the socket has caught up on this room since it (re)opened.
     pub caught_up: bool,
+    /// The first message the user had not read when the page opened: the
+    /// "new messages" line goes above it.
+    pub first_unread: Option<Seq>,
     /// Set when the user loses the room (removed, banned, deleted, made
     /// private while not a member): the page then goes home, where the
     /// shell says why.
@@ -49,7 +52,9 @@ pub enum Next {
 
 impl RoomModel {
     pub fn new(opened: RoomView) -> Self {
+        let unread = opened.room.unread;
         Self {
+            first_unread: (unread > 0).then(|| opened.room.last_seq - unread + 1),
             summary: opened.room,
             members: opened.members,
             timeline: Timeline::new(opened.messages, opened.has_older),
@@ -63,7 +68,13 @@ impl RoomModel {
     pub fn reload(&mut self, opened: RoomView) {
         let pending: Vec<Pending> = self.timeline.pending().to_vec();
         let typing = std::mem::take(&mut self.typing);
-        *self = Self { caught_up: self.caught_up, lost: self.lost, typing, ..Self::new(opened) };
+        *self = Self {
+            caught_up: self.caught_up,
+            lost: self.lost,
+            first_unread: self.first_unread,
+            typing,
+            ..Self::new(opened)
+        };
         self.timeline.restore_pending(pending);
     }
 

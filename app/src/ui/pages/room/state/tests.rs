@@ -165,3 +165,19 @@ fn reloading_keeps_what_is_still_being_sent() {
     assert_eq!(model.timeline.pending()[0].client_id, client_id("pending"));
     assert_eq!(model.timeline.attempt(&client_id("pending")), Some(1), "its attempt too");
 }
+
+#[test]
+fn the_first_unread_message_is_known_from_the_opened_room_and_kept_on_reload() {
+    let mut opened = model();
+    assert_eq!(opened.first_unread, None, "all read");
+    let mut room = opened.summary.clone();
+    room.last_seq = 5;
+    room.unread = 2;
+    let unread =
+        RoomModel::new(RoomView { room: room.clone(), members: vec![], messages: vec![], has_older: false });
+    assert_eq!(unread.first_unread, Some(4));
+    opened.first_unread = Some(4);
+    room.unread = 0;
+    opened.reload(RoomView { room, members: vec![], messages: vec![], has_older: false });
+    assert_eq!(opened.first_unread, Some(4), "the line stays where it was");
+}
