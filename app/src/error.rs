@@ -117,6 +117,25 @@ impl AppError {
         }
     }
 
+    /// [`Self::status`] as the server sends it.
+    #[cfg(feature = "ssr")]
+    pub fn status_code(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The header the response carries with this error, if any: when to
+    /// retry, for a rate limit. The one place both the server functions'
+    /// answers and the server's own error responses take it from.
+    #[cfg(feature = "ssr")]
+    pub fn header(&self) -> Option<(http::HeaderName, http::HeaderValue)> {
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                Some((http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs)))
+            }
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error is sent with: never 500 for bad input.
     pub fn status(&self) -> u16 {
         match self {
@@ -175,16 +194,14 @@ impl FromServerFnError for AppError {
     }
 
     /// Encodes the error for the response and, on the server, gives that
-    /// response the error's status: every error response passes through here,
-    /// including those for arguments that did not decode.
+    /// response the error's status and header: every error response passes
+    /// through here, including those for arguments that did not decode.
     fn ser(&self) -> server_fn::Bytes {
         #[cfg(feature = "ssr")]
         if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            options.set_status(
-                http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            if let Self::RateLimited { retry_after_secs } = self {
-                options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
+            options.set_status(self.status_code());
+            if let Some((name, value)) = self.header() {
+                options.insert_header(name, value);
             }
         }
         serde_json::to_vec(self).unwrap_or_default().into()

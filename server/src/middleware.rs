@@ -29,11 +29,11 @@ pub fn body_limit_for(path: &str) -> usize {
 /// Answers with the shared error type, encoded as server functions do, so the
 /// browser shows it in words.
 pub fn error_response(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error).unwrap_or_default();
-    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-    if let AppError::RateLimited { retry_after_secs } = error {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    let mut response =
+        (error.status_code(), [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Some((name, value)) = error.header() {
+        response.headers_mut().insert(name, value);
     }
     response
 }
