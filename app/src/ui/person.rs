@@ -55,19 +55,24 @@ pub fn MessageButton(user: UserId) -> impl IntoView {
     }
 }
 
-/// A row of a list of people: the person, and one button acting on them.
+/// People, each with the buttons `actions` makes for them; `empty` says
+/// so when there is nobody (without it, an empty list shows nothing).
 #[component]
-pub fn PersonRow(
-    profile: PublicProfile,
-    /// The button's text.
-    action: fn(&Texts) -> &'static str,
-    on_action: impl Fn() + Send + Sync + 'static,
+pub fn PeopleList<V: IntoView + 'static>(
+    people: Vec<PublicProfile>,
+    #[prop(optional)] empty: Option<fn(&Texts) -> &'static str>,
+    actions: impl Fn(PublicProfile) -> V + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <li class="person">
-            <PersonLink profile />
-            <button type="button" class="button subtle small" on:click=move |_| on_action()>{move || action(i18n.t())}</button>
-        </li>
+        <ul class="people">
+            {empty.filter(|_| people.is_empty()).map(|empty| view! { <li class="muted">{move || empty(i18n.t())}</li> })}
+            {people.into_iter().map(|person| view! {
+                <li class="person">
+                    <PersonLink profile=person.clone() />
+                    <span class="person-actions">{actions(person)}</span>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }

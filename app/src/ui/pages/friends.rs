@@ -15,7 +15,7 @@ use crate::ui::form::{
     error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField,
 };
 use crate::ui::live::use_live;
-use crate::ui::person::{MessageButton, PersonLink};
+use crate::ui::person::{MessageButton, PeopleList, PersonLink};
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -137,27 +137,6 @@ fn FriendLists(friends: FriendsView) -> impl IntoView {
                     <button type="button" class="button subtle small" on:click=move |_| { unblock.dispatch(UnblockUser { user: user.id }); }>{t!(i18n, unblock)}</button>
                 } />
         </section>
-    }
-}
-
-/// People, each with the buttons `children` makes for them.
-#[component]
-fn PeopleList<V: IntoView + 'static>(
-    people: Vec<PublicProfile>,
-    empty: fn(&Texts) -> &'static str,
-    actions: impl Fn(PublicProfile) -> V + 'static,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <ul class="people">
-            {people.is_empty().then(|| view! { <li class="muted">{move || empty(i18n.t())}</li> })}
-            {people.into_iter().map(|person| view! {
-                <li class="person">
-                    <PersonLink profile=person.clone() />
-                    <span class="person-actions">{actions(person)}</span>
-                </li>
-            }).collect_view()}
-        </ul>
     }
 }
 

@@ -4,13 +4,13 @@
 
 use super::state::RoomState;
 use crate::api::{room_bans, room_invitations, DeleteRoom, Invite, RevokeInvitation, Unban, UpdateRoom};
-use crate::domain::{Role, RoomSummary, Visibility};
+use crate::domain::{PublicProfile, Role, RoomSummary, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::form::{error_besides, field_problem, form_error, FormError, SubmitButton, TextField};
 use crate::ui::live::use_live;
-use crate::ui::person::PersonRow;
+use crate::ui::person::PeopleList;
 use leptos::prelude::*;
 
 /// Inviting people and the pending invitations; the bans; the settings.
@@ -51,15 +51,11 @@ fn InvitePanel(state: RoomState) -> impl IntoView {
                     let invitations = pending.get();
                     (!invitations.is_empty()).then(|| view! {
                         <h3>{t!(i18n, pending_invitations)}</h3>
-                        <ul class="people">
-                            {invitations.into_iter().map(|invitation| {
-                                let user = invitation.invitee.id;
-                                view! {
-                                    <PersonRow profile=invitation.invitee action=|t| t.revoke
-                                        on_action=move || { revoke.dispatch(RevokeInvitation { room, user }); } />
-                                }
-                            }).collect_view()}
-                        </ul>
+                        <PeopleList people=invitations.into_iter().map(|invitation| invitation.invitee).collect()
+                            actions=move |invitee: PublicProfile| view! {
+                                <button type="button" class="button subtle small"
+                                    on:click=move |_| { revoke.dispatch(RevokeInvitation { room, user: invitee.id }); }>{t!(i18n, revoke)}</button>
+                            } />
                     })
             }}
         </section>
@@ -83,15 +79,11 @@ fn BansPanel(state: RoomState) -> impl IntoView {
                 (!bans.is_empty()).then(|| view! {
                     <section class="room-admin" aria-labelledby="bans-title">
                         <h2 id="bans-title">{t!(i18n, banned_list)}</h2>
-                        <ul class="people">
-                            {bans.into_iter().map(|ban| {
-                                let user = ban.user.id;
-                                view! {
-                                    <PersonRow profile=ban.user action=|t| t.unban
-                                        on_action=move || { unban.dispatch(Unban { room, user }); } />
-                                }
-                            }).collect_view()}
-                        </ul>
+                        <PeopleList people=bans.into_iter().map(|ban| ban.user).collect()
+                            actions=move |banned: PublicProfile| view! {
+                                <button type="button" class="button subtle small"
+                                    on:click=move |_| { unban.dispatch(Unban { room, user: banned.id }); }>{t!(i18n, unban)}</button>
+                            } />
                     </section>
                 })
         }}
