@@ -64,17 +64,14 @@ impl RoomModel {
         }
     }
 
-    /// The room loaded afresh, keeping what the user is still sending.
+    /// The room loaded afresh: its summary, members and messages are
+    /// replaced; what the user is still sending, who is typing and where
+    /// the "new messages" line goes are kept.
     pub fn reload(&mut self, opened: RoomView) {
         let pending: Vec<Pending> = self.timeline.pending().to_vec();
-        let typing = std::mem::take(&mut self.typing);
-        *self = Self {
-            caught_up: self.caught_up,
-            lost: self.lost,
-            first_unread: self.first_unread,
-            typing,
-            ..Self::new(opened)
-        };
+        self.summary = opened.room;
+        self.members = opened.members;
+        self.timeline = Timeline::new(opened.messages, opened.has_older);
         self.timeline.restore_pending(pending);
     }
 
