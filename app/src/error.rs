@@ -25,6 +25,7 @@ pub enum Field {
     RoomName,
     Topic,
     Message,
+    Emoji,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -67,6 +68,12 @@ pub enum Problem {
     /// They do not take requests, invitations or messages from the user
     /// (blocked, or friends only). Worded without saying which.
     NotAccepting,
+    /// Not one emoji.
+    NotAnEmoji,
+    /// The message has the most distinct reactions it may have.
+    TooManyReactions {
+        max: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

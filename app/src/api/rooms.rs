@@ -71,8 +71,37 @@ pub async fn room_history(room: RoomId, before: Seq) -> Result<HistoryPage, AppE
 
 /// Posts a message over HTTP; the same as the socket's `send` frame.
 #[server(endpoint = "post_message")]
-pub async fn post_message(room: RoomId, client_id: ClientId, body: String) -> Result<Message, AppError> {
+pub async fn post_message(
+    room: RoomId,
+    client_id: ClientId,
+    body: String,
+    reply_to: Option<Seq>,
+) -> Result<Message, AppError> {
     let state = state()?;
     let (_, user) = require_user().await?;
-    messages::post(&state, user.id, room, client_id, &body).await
+    messages::post(&state, user.id, room, client_id, &body, reply_to).await
+}
+
+/// Replaces the text of one's own message `seq`.
+#[server(endpoint = "edit_message")]
+pub async fn edit_message(room: RoomId, seq: Seq, body: String) -> Result<(), AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    messages::edit(&state, user.id, room, seq, &body).await
+}
+
+/// Deletes message `seq` (one's own, or anyone's as owner or admin).
+#[server(endpoint = "delete_message")]
+pub async fn delete_message(room: RoomId, seq: Seq) -> Result<(), AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    messages::delete(&state, user.id, room, seq).await
+}
+
+/// Adds (`on`) or removes one's reaction `emoji` to message `seq`.
+#[server(endpoint = "react")]
+pub async fn react(room: RoomId, seq: Seq, emoji: String, on: bool) -> Result<(), AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    messages::react(&state, user.id, room, seq, &emoji, on).await
 }

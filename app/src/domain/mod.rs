@@ -5,6 +5,9 @@
 mod account;
 mod linkify;
 mod local_path;
+#[cfg(feature = "ssr")]
+pub mod markup;
+mod message;
 pub mod protocol;
 mod room;
 mod social;
@@ -12,6 +15,7 @@ mod social;
 pub use account::*;
 pub use linkify::*;
 pub use local_path::LocalPath;
+pub use message::*;
 pub use room::*;
 pub use social::*;
 

@@ -6,14 +6,17 @@
 //! refuses a version it does not know, and says its own in [`ServerFrame::Hello`].
 //!
 //! Guarantees:
-//! - every message has a per-room sequence number, assigned at commit, with
-//!   no gap; a sender gets [`ServerFrame::Ack`] only once its message is
-//!   durably committed;
+//! - every change to a room's timeline has a per-room sequence number,
+//!   assigned at commit, with no gap: a new message (its `seq`), and an
+//!   edit, a deletion or a reaction ([`Change`], its own `seq`); a sender
+//!   gets [`ServerFrame::Ack`] only once its message is durably committed;
 //! - [`ClientFrame::Send`] carries a client-made id; sending the same id
 //!   again acknowledges the original message and creates nothing;
-//! - [`ClientFrame::Subscribe`] with `after: Some(seq)` delivers, in order,
-//!   every message after `seq` and then the live ones, each exactly once;
-//!   when `seq` is too far behind (beyond [`RESUME_LIMIT`]) the server sends
+//! - [`ClientFrame::Subscribe`] with `after: Some(seq)` delivers every
+//!   message and change after `seq` ([`ServerFrame::Subscribed`]) and then
+//!   the live ones ([`ServerFrame::Message`], [`ServerFrame::Changed`]), in
+//!   sequence order, each exactly once; when `seq` is too far behind
+//!   (beyond [`RESUME_LIMIT`] messages and changes) the server sends
 //!   [`ServerFrame::Resync`] instead and the client reloads the room;
 //! - a socket that does not read fast enough is closed with
 //!   [`CLOSE_TOO_SLOW`], one that may have missed live events (the link
@@ -21,8 +24,18 @@
 //!   socket of a stopping instance with [`CLOSE_RESTART`]; the client
 //!   reconnects and resumes as above;
 //! - a socket only ever receives the rooms its user may read.
+//!
+//! Edits, deletions and reactions are asked for with server functions
+//! (`api::rooms`), which answer once the change is committed or say why it
+//! was refused; the change itself reaches every socket as
+//! [`ServerFrame::Changed`], the author's included.
+//!
+//! Version 1 grew, compatibly, with rich messages: `Send.reply_to`,
+//! `Subscribed.changes` and `Changed` are new, and a [`Message`] has new
+//! fields, all optional in JSON; a client that knows none of them still
+//! works.
 
-use super::{ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility};
+use super::{Change, ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility};
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
@@ -52,33 +65,24 @@ pub enum ClientFrame {
     /// Start receiving a room. Messages of the rooms one is a member of
     /// arrive anyway (for unread counts); subscribing with `after` also
     /// catches up on what was missed since `after`.
-    Subscribe {
-        room: RoomId,
-        after: Option<Seq>,
-    },
+    Subscribe { room: RoomId, after: Option<Seq> },
     /// Stop receiving a room one is not a member of (a previewed public room).
-    Unsubscribe {
-        room: RoomId,
-    },
+    Unsubscribe { room: RoomId },
     Send {
         room: RoomId,
         client_id: ClientId,
         body: String,
+        /// The message this one answers, in the same room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<Seq>,
     },
     /// The user is typing in `room`; sent at most every few seconds.
-    Typing {
-        room: RoomId,
-    },
+    Typing { room: RoomId },
     /// The user has read `room` up to `seq`.
-    Read {
-        room: RoomId,
-        seq: Seq,
-    },
+    Read { room: RoomId, seq: Seq },
     /// Start or stop receiving changes to the public rooms (while the
     /// user browses them).
-    WatchPublicRooms {
-        watch: bool,
-    },
+    WatchPublicRooms { watch: bool },
 }
 
 /// What the server sends.
@@ -89,11 +93,13 @@ pub enum ServerFrame {
         version: u32,
         user: UserId,
     },
-    /// The answer to `Subscribe`: the messages after `after`, oldest first
-    /// (empty without `after`); live messages follow.
+    /// The answer to `Subscribe`: the messages and the changes after
+    /// `after`, each oldest first (empty without `after`); live ones follow.
     Subscribed {
         room: RoomId,
         messages: Vec<Message>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changes: Vec<Change>,
     },
     /// `Subscribe` refused: the room does not exist for this user.
     SubscribeFailed {
@@ -107,6 +113,10 @@ pub enum ServerFrame {
     /// A new message, live.
     Message {
         message: Message,
+    },
+    /// A message was edited, deleted or reacted to, live.
+    Changed {
+        change: Change,
     },
     /// The sender's confirmation: `message` is committed.
     Ack {
@@ -193,11 +203,12 @@ impl ClientFrame {
 }
 
 impl ServerFrame {
-    /// The room and sequence number of a frame that carries a message:
-    /// what a connection orders and de-duplicates on.
+    /// The room and sequence number of a frame that carries a message or a
+    /// change: what a connection orders and de-duplicates on.
     pub fn message_position(&self) -> Option<(RoomId, Seq)> {
         match self {
             Self::Message { message } | Self::Ack { message, .. } => Some((message.room, message.seq)),
+            Self::Changed { change } => Some((change.room, change.seq)),
             _ => None,
         }
     }

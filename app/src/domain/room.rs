@@ -1,6 +1,6 @@
 //! Rooms, memberships and messages, as both sides see them.
 
-use super::PublicProfile;
+use super::{Message, MessagePreview, PublicProfile};
 use crate::error::{AppError, Field, FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
@@ -251,15 +251,21 @@ pub struct RoomSummary {
     pub topic: String,
     pub visibility: Visibility,
     pub member_count: i64,
-    /// The latest message's sequence number (0: no message yet).
+    /// The number of the room's latest change: a message, or an edit,
+    /// deletion or reaction (0: nothing yet).
     pub last_seq: Seq,
     /// When the room last changed (created or last message), in ms since
     /// the epoch: "my rooms" is ordered by it.
     pub last_activity: i64,
     /// The latest message, for the preview line.
     pub last_message: Option<MessagePreview>,
-    /// Messages the viewer has not read; 0 when not a member.
+    /// Messages the viewer has not read (by others, at most 1,000); 0 when
+    /// not a member.
     pub unread: i64,
+    /// The number the viewer has read the room through (0 when not a
+    /// member): the first unread message comes after it.
+    #[serde(default)]
+    pub read_through: Seq,
     /// The viewer's role, if a member.
     pub role: Option<Role>,
     /// For a direct conversation, the other person (its `name` is empty).
@@ -289,80 +295,6 @@ impl RoomSummary {
         match self.role {
             Some(role) if !self.is_direct() => self.visibility == Visibility::Public || role >= Role::Admin,
             _ => false,
-        }
-    }
-}
-
-/// The first line of a message, with its author's name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessagePreview {
-    pub author: String,
-    pub text: String,
-}
-
-pub const PREVIEW_MAX: usize = 120;
-
-impl MessagePreview {
-    pub fn of(message: &Message) -> Self {
-        Self { author: message.author.shown_name().to_owned(), text: preview_text(&message.body) }
-    }
-}
-
-/// The body shortened to one line of at most [`PREVIEW_MAX`] characters.
-pub fn preview_text(body: &str) -> String {
-    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > PREVIEW_MAX {
-        let mut cut: String = line.chars().take(PREVIEW_MAX - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        line
-    }
-}
-
-/// A message as delivered to clients.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    pub room: RoomId,
-    pub seq: Seq,
-    pub author: PublicProfile,
-    pub body: String,
-    /// Commit time, ms since the epoch.
-    pub sent_at: i64,
-    /// The id its sender's tab gave it, so that the tab can match it with
-    /// the message it shows as pending.
-    pub client_id: ClientId,
-    /// Set for a line the room shows about itself ("Bob was removed by
-    /// Alice", with Alice as the author); `body` is then empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<RoomEvent>,
-}
-
-/// Something that happened in a room, shown in its timeline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum RoomEvent {
-    Removed { user: PublicProfile },
-    Banned { user: PublicProfile },
-}
-
-impl RoomEvent {
-    /// How each event is stored: the message's `kind`.
-    pub const REMOVED: &'static str = "removed";
-    pub const BANNED: &'static str = "banned";
-
-    pub fn subject(&self) -> &PublicProfile {
-        match self {
-            Self::Removed { user } | Self::Banned { user } => user,
-        }
-    }
-
-    /// Reads a stored event back, with its subject.
-    pub fn from_db(kind: &str, subject: PublicProfile) -> Option<Self> {
-        match kind {
-            Self::REMOVED => Some(Self::Removed { user: subject }),
-            Self::BANNED => Some(Self::Banned { user: subject }),
-            _ => None,
         }
     }
 }
@@ -451,13 +383,5 @@ mod tests {
         assert_eq!(ClientId::parse(""), Err(Problem::Required));
         assert!(ClientId::parse("a b").is_err());
         assert!(ClientId::parse(&"a".repeat(65)).is_err());
-    }
-
-    #[test]
-    fn previews_are_one_short_line() {
-        assert_eq!(preview_text("a\n  b\tc"), "a b c");
-        let long = preview_text(&"x".repeat(500));
-        assert_eq!(long.chars().count(), PREVIEW_MAX);
-        assert!(long.ends_with('…'));
     }
 }

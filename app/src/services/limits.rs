@@ -24,6 +24,8 @@ use std::time::Duration;
 pub enum Action {
     Register,
     Post,
+    /// Editing or deleting a message, adding or removing a reaction.
+    Change,
     CreateRoom,
     /// Joining, leaving, accepting or declining an invitation.
     Membership,
@@ -48,9 +50,10 @@ fn quota(rate: Rate) -> Quota {
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Register,
         Action::Post,
+        Action::Change,
         Action::CreateRoom,
         Action::Membership,
         Action::FriendRequest,
@@ -65,6 +68,7 @@ impl Action {
         match endpoint {
             "register" => Self::Register,
             "post_message" => Self::Post,
+            "edit_message" | "delete_message" | "react" => Self::Change,
             "create_room" | "direct" => Self::CreateRoom,
             "join_room" | "leave_room" | "invitation_accept" | "invitation_decline" => Self::Membership,
             "friend_request" => Self::FriendRequest,
@@ -81,6 +85,7 @@ impl Action {
         let (burst, every_ms) = match self {
             Self::Register => (5, 60_000),
             Self::Post => (120, 33),
+            Self::Change => (60, 250),
             Self::CreateRoom => (10, 30_000),
             Self::Membership => (60, 1_000),
             Self::FriendRequest => (20, 30_000),

@@ -73,11 +73,13 @@ impl Live {
                 self.unsubscribe(room).await;
                 Ok(())
             }
-            ClientFrame::Send { room, client_id, body } => {
+            ClientFrame::Send { room, client_id, body, reply_to } => {
                 let state = &self.state;
                 // The same limit as posting over HTTP.
                 let posted = match state.limits.check(Action::Post, Some(self.user), None) {
-                    Ok(()) => messages::post(state, self.user, room, client_id.clone(), &body).await,
+                    Ok(()) => {
+                        messages::post(state, self.user, room, client_id.clone(), &body, reply_to).await
+                    }
                     Err(refused) => Err(refused),
                 };
                 let frame = match posted {
@@ -122,11 +124,14 @@ impl Live {
                 state.hub.unsubscribe(self.conn, room);
                 (ServerFrame::SubscribeFailed { room, error }, None)
             }
-            (Ok(_), None) => (ServerFrame::Subscribed { room, messages: Vec::new() }, None),
+            (Ok(_), None) => {
+                (ServerFrame::Subscribed { room, messages: Vec::new(), changes: Vec::new() }, None)
+            }
             (Ok(_), Some(after)) => match messages::missed(state, room, after, RESUME_LIMIT).await {
-                Ok(Some(messages)) => {
-                    let upto = messages.last().map_or(after, |m| m.seq);
-                    (ServerFrame::Subscribed { room, messages }, Some(upto))
+                Ok(Some(missed)) => {
+                    let frame =
+                        ServerFrame::Subscribed { room, messages: missed.messages, changes: missed.changes };
+                    (frame, Some(missed.upto))
                 }
                 Ok(None) => (ServerFrame::Resync { room }, None),
                 Err(error) => (ServerFrame::SubscribeFailed { room, error }, None),

@@ -23,7 +23,7 @@ mod sessions;
 mod social;
 mod users;
 
-pub use messages::{Appended, MessageLog, NewMessage, PgMessageLog};
+pub use messages::{Appended, Changed, MessageLog, NewChange, NewMessage, PgMessageLog};
 pub use rooms::{Departure, Removed, Standing};
 pub use sessions::Sessions;
 pub use social::{RequestOutcome, Ties};

@@ -192,6 +192,12 @@ impl Live {
                     sort_by_activity(rooms);
                 });
             }
+            // A change counts in the room's sequence, not as unread.
+            ServerFrame::Changed { change } => self.rooms.update(|rooms| {
+                if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == change.room) {
+                    summary.last_seq = summary.last_seq.max(change.seq);
+                }
+            }),
             ServerFrame::RoomJoined { room } => self.rooms.update(|rooms| {
                 let rooms = rooms.get_or_insert_with(Vec::new);
                 rooms.retain(|r| r.id != room.id);

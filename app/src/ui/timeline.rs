@@ -1,14 +1,17 @@
 //! A room's messages as one tab holds them: committed messages in sequence
-//! order, each once, plus the tab's own messages still waiting for the
-//! server's acknowledgement. Every source (the first page, older pages,
-//! catch-up after a reconnect, live messages, acknowledgements) merges here.
+//! order, each once and in its current state, plus the tab's own messages
+//! still waiting for the server's acknowledgement. Every source (the first
+//! page, older pages, catch-up after a reconnect, live messages and
+//! changes, acknowledgements) merges here.
 
-use crate::domain::{ClientId, Message, Seq};
+use crate::domain::{preview_text, Change, ChangeKind, ClientId, Message, Seq};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub client_id: ClientId,
     pub body: String,
+    /// The message it answers.
+    pub reply_to: Option<Seq>,
     /// Given up on (refused, or no answer in time); the user can retry.
     pub failed: bool,
     /// How many times the user retried it: a timeout set for an earlier
@@ -21,11 +24,16 @@ pub struct Timeline {
     messages: Vec<Message>,
     pending: Vec<Pending>,
     has_older: bool,
+    /// Every number of the room's sequence up to this one is reflected:
+    /// messages and changes alike.
+    through: Seq,
 }
 
 impl Timeline {
-    pub fn new(messages: Vec<Message>, has_older: bool) -> Self {
-        let mut timeline = Self { messages: Vec::new(), pending: Vec::new(), has_older };
+    /// A timeline from a page read after the room's sequence was at
+    /// `through` (so the page reflects everything up to it).
+    pub fn new(messages: Vec<Message>, has_older: bool, through: Seq) -> Self {
+        let mut timeline = Self { messages: Vec::new(), pending: Vec::new(), has_older, through };
         timeline.merge(messages);
         timeline
     }
@@ -42,9 +50,10 @@ impl Timeline {
         self.has_older
     }
 
-    /// The newest committed message's sequence number: where to resume.
+    /// The newest number reflected, a message's or a change's: where to
+    /// resume.
     pub fn last_seq(&self) -> Option<Seq> {
-        self.messages.last().map(|m| m.seq)
+        (self.through > 0).then_some(self.through)
     }
 
     /// The oldest one held: where the next older page ends.
@@ -59,6 +68,7 @@ impl Timeline {
         let mut added = 0;
         for message in messages {
             self.pending.retain(|p| p.client_id != message.client_id);
+            self.through = self.through.max(message.seq);
             match self.messages.binary_search_by_key(&message.seq, |m| m.seq) {
                 Ok(_) => {}
                 Err(at) => {
@@ -76,14 +86,40 @@ impl Timeline {
         self.merge(messages);
     }
 
-    /// Whether `message` would leave a hole after what is held: the sign
-    /// that something was missed and the tab must catch up.
-    pub fn would_leave_gap(&self, message: &Message) -> bool {
-        self.last_seq().is_some_and(|last| message.seq > last + 1)
+    /// Applies a change to the message it is about, if held (a change to
+    /// an older message, not loaded, needs nothing: its page is read in
+    /// its current state).
+    pub fn apply(&mut self, change: &Change) {
+        self.through = self.through.max(change.seq);
+        let Ok(at) = self.messages.binary_search_by_key(&change.message, |m| m.seq) else { return };
+        self.messages[at].apply(&change.what);
+        // The replies held quote it as it now is.
+        if matches!(change.what, ChangeKind::Edited { .. } | ChangeKind::Deleted) {
+            let original = &self.messages[at];
+            let (text, deleted) = (preview_text(&original.body), original.deleted);
+            for reply in &mut self.messages[at + 1..] {
+                if let Some(quote) = reply.reply.as_mut().filter(|quote| quote.seq == change.message) {
+                    quote.text.clone_from(&text);
+                    quote.deleted = deleted;
+                }
+            }
+        }
     }
 
-    pub fn add_pending(&mut self, client_id: ClientId, body: String) {
-        self.pending.push(Pending { client_id, body, failed: false, attempt: 0 });
+    /// Whether number `seq`, a message's or a change's, would leave a hole
+    /// after what is held: the sign that something was missed and the tab
+    /// must catch up.
+    pub fn would_leave_gap(&self, seq: Seq) -> bool {
+        self.last_seq().is_some_and(|last| seq > last + 1)
+    }
+
+    /// The message numbered `seq`, if held.
+    pub fn message(&self, seq: Seq) -> Option<&Message> {
+        self.messages.binary_search_by_key(&seq, |m| m.seq).ok().map(|at| &self.messages[at])
+    }
+
+    pub fn add_pending(&mut self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
+        self.pending.push(Pending { client_id, body, reply_to, failed: false, attempt: 0 });
     }
 
     pub fn fail(&mut self, client_id: &ClientId) {
@@ -112,12 +148,12 @@ impl Timeline {
     }
 
     /// Marks a failed message as pending again (its next attempt) and
-    /// returns its text.
-    pub fn retry(&mut self, client_id: &ClientId) -> Option<String> {
+    /// returns it.
+    pub fn retry(&mut self, client_id: &ClientId) -> Option<Pending> {
         let pending = self.pending.iter_mut().find(|p| &p.client_id == client_id)?;
         pending.failed = false;
         pending.attempt += 1;
-        Some(pending.body.clone())
+        Some(pending.clone())
     }
 
     /// The pending messages still worth sending (after a reconnect).
@@ -129,23 +165,10 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{PublicProfile, RoomId, UserId};
+    use crate::domain::{Quote, RoomId};
 
     fn message(seq: Seq, client_id: &str) -> Message {
-        Message {
-            room: RoomId(1),
-            seq,
-            author: PublicProfile {
-                id: UserId(1),
-                username: "alice".into(),
-                display_name: String::new(),
-                avatar_version: None,
-            },
-            body: format!("m{seq}"),
-            sent_at: seq * 1000,
-            client_id: ClientId::parse(client_id).unwrap(),
-            event: None,
-        }
+        Message { client_id: ClientId::parse(client_id).unwrap(), ..Message::sample(seq, 1, seq * 1000) }
     }
 
     fn seqs(timeline: &Timeline) -> Vec<Seq> {
@@ -154,7 +177,7 @@ mod tests {
 
     #[test]
     fn merges_in_order_without_duplicates() {
-        let mut timeline = Timeline::new(vec![message(3, "c"), message(4, "d")], true);
+        let mut timeline = Timeline::new(vec![message(3, "c"), message(4, "d")], true, 0);
         assert_eq!(timeline.merge([message(4, "d"), message(6, "f"), message(5, "e")]), 2);
         timeline.merge_older(vec![message(1, "a"), message(2, "b"), message(3, "c")], false);
         assert_eq!(seqs(&timeline), vec![1, 2, 3, 4, 5, 6]);
@@ -166,7 +189,7 @@ mod tests {
     fn a_timeout_of_an_earlier_attempt_leaves_the_retry_pending() {
         let mut timeline = Timeline::default();
         let id = ClientId::parse("mine").unwrap();
-        timeline.add_pending(id.clone(), "hello".into());
+        timeline.add_pending(id.clone(), "hello".into(), None);
         let first = timeline.attempt(&id).unwrap();
         timeline.fail(&id);
         assert!(timeline.retry(&id).is_some());
@@ -179,12 +202,12 @@ mod tests {
 
     #[test]
     fn an_acknowledged_message_replaces_its_pending_copy() {
-        let mut timeline = Timeline::new(vec![message(1, "a")], false);
+        let mut timeline = Timeline::new(vec![message(1, "a")], false, 0);
         let id = ClientId::parse("mine").unwrap();
-        timeline.add_pending(id.clone(), "hello".into());
+        timeline.add_pending(id.clone(), "hello".into(), None);
         timeline.fail(&id);
         assert_eq!(timeline.unsent().count(), 0);
-        assert_eq!(timeline.retry(&id).as_deref(), Some("hello"));
+        assert_eq!(timeline.retry(&id).map(|p| p.body), Some("hello".into()));
         assert_eq!(timeline.unsent().count(), 1);
         timeline.merge([message(2, "mine")]);
         assert!(timeline.pending().is_empty());
@@ -193,9 +216,34 @@ mod tests {
 
     #[test]
     fn gaps_are_noticed() {
-        let timeline = Timeline::new(vec![message(1, "a")], false);
-        assert!(!timeline.would_leave_gap(&message(2, "b")));
-        assert!(timeline.would_leave_gap(&message(3, "c")));
-        assert!(!Timeline::default().would_leave_gap(&message(9, "x")));
+        let timeline = Timeline::new(vec![message(1, "a")], false, 0);
+        assert!(!timeline.would_leave_gap(2));
+        assert!(timeline.would_leave_gap(3));
+        assert!(!Timeline::default().would_leave_gap(9));
+    }
+
+    #[test]
+    fn changes_count_in_the_sequence_and_apply_to_what_is_held() {
+        // The page was read when the room was at 7: a change after its
+        // last message.
+        let mut timeline = Timeline::new(vec![message(5, "a"), message(6, "b")], true, 7);
+        assert_eq!(timeline.last_seq(), Some(7));
+        assert!(!timeline.would_leave_gap(8));
+        let edit = ChangeKind::Edited { body: "new".into(), html: "<p>new</p>".into(), edited_at: 1 };
+        timeline.apply(&Change { room: RoomId(1), seq: 8, message: 5, what: edit });
+        timeline.apply(&Change { room: RoomId(1), seq: 9, message: 2, what: ChangeKind::Deleted });
+        assert_eq!(timeline.message(5).map(|m| m.body.as_str()), Some("new"));
+        assert_eq!(timeline.last_seq(), Some(9), "a change to a message not loaded still counts");
+        assert!(timeline.would_leave_gap(11));
+    }
+
+    #[test]
+    fn replies_quote_their_original_as_it_now_is() {
+        let quote = Quote { seq: 1, author: "user1".into(), text: "message 1".into(), deleted: false };
+        let reply = Message { reply: Some(quote), ..message(2, "b") };
+        let mut timeline = Timeline::new(vec![message(1, "a"), reply], false, 2);
+        timeline.apply(&Change { room: RoomId(1), seq: 3, message: 1, what: ChangeKind::Deleted });
+        let quote = timeline.message(2).and_then(|m| m.reply.clone()).expect("the quote");
+        assert!(quote.deleted && quote.text.is_empty());
     }
 }

@@ -54,6 +54,12 @@ enum Op {
     ReadDirect,
     PostDirect,
     FriendRequest,
+    /// Edit the owner's message.
+    EditOthers,
+    /// Delete the owner's message.
+    DeleteOthers,
+    /// React to the owner's message.
+    React,
 }
 
 struct People {
@@ -73,8 +79,9 @@ impl People {
     }
 }
 
-/// A fresh room of `visibility` with every role in place.
-async fn room(people: &People, visibility: &str, n: usize) -> i64 {
+/// A fresh room of `visibility` with every role in place, and the number
+/// of the owner's message in it.
+async fn room(people: &People, visibility: &str, n: usize) -> (i64, i64) {
     let owner = people.browser(Owner);
     let room = owner.create_room(&format!("Room {visibility} {n}"), visibility).await;
     let r = room.to_string();
@@ -92,13 +99,21 @@ async fn room(people: &People, visibility: &str, n: usize) -> i64 {
         .await;
     owner.ok("kick", &[("room", &r), ("user", &people.id(Kicked).to_string())]).await;
     owner.ok("ban", &[("room", &r), ("user", &people.id(Banned).to_string())]).await;
-    owner.post(room, &format!("first-{n}"), "hello").await;
-    room
+    let message = owner.post(room, &format!("first-{n}"), "hello").await;
+    (room, message)
 }
 
-async fn run(op: Op, actor: Actor, people: &People, room: i64, direct: i64, n: usize) -> StatusCode {
+async fn run(
+    op: Op,
+    actor: Actor,
+    people: &People,
+    (room, message): (i64, i64),
+    direct: i64,
+    n: usize,
+) -> StatusCode {
     let browser = people.browser(actor);
     let r = room.to_string();
+    let seq = message.to_string();
     let victim = people.victim_id.to_string();
     let call = |function: &'static str, args: Vec<(&'static str, String)>| async move {
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -150,6 +165,14 @@ async fn run(op: Op, actor: Actor, people: &People, room: i64, direct: i64, n: u
                 vec![("room", direct.to_string()), ("client_id", format!("d{n}")), ("body", "psst".into())];
             call("post_message", args).await
         }
+        Op::EditOthers => {
+            call("edit_message", vec![("room", r.clone()), ("seq", seq), ("body", "mine now".into())]).await
+        }
+        Op::DeleteOthers => call("delete_message", vec![("room", r.clone()), ("seq", seq)]).await,
+        Op::React => {
+            let args = vec![("room", r.clone()), ("seq", seq), ("emoji", "👍".into()), ("on", "true".into())];
+            call("react", args).await
+        }
         Op::FriendRequest => {
             let status = call("friend_request", vec![("username", "owner".into())]).await;
             if status == StatusCode::OK {
@@ -190,7 +213,13 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         Op::Open | Op::History | Op::Subscribe | Op::Join if public => {
             [401, 200, 200, 200, 200, 403, 200, 200]
         }
-        Op::Post | Op::Leave if public => [401, 403, 403, 200, 403, 403, 200, 200],
+        Op::Post | Op::Leave | Op::React if public => [401, 403, 403, 200, 403, 403, 200, 200],
+        Op::React => readers,
+        // Only its author edits a message; moderators delete anyone's.
+        Op::EditOthers if public => [401, 403, 403, 403, 403, 403, 403, 200],
+        Op::EditOthers => owner_only,
+        Op::DeleteOthers if public => [401, 403, 403, 403, 403, 403, 200, 200],
+        Op::DeleteOthers => moderators,
         Op::Invite | Op::ListInvitations if public => [401, 403, 403, 200, 403, 403, 200, 200],
         Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Post | Op::Leave => readers,
         Op::Invite | Op::ListInvitations => moderators,
@@ -219,7 +248,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     }
 }
 
-const OPS: [Op; 24] = [
+const OPS: [Op; 27] = [
     Op::Open,
     Op::History,
     Op::Post,
@@ -244,6 +273,9 @@ const OPS: [Op; 24] = [
     Op::ReadDirect,
     Op::PostDirect,
     Op::FriendRequest,
+    Op::EditOthers,
+    Op::DeleteOthers,
+    Op::React,
 ];
 
 #[tokio::test]

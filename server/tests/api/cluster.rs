@@ -16,13 +16,13 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// Instances `a` and `b`, linked through `redis`.
-struct Cluster {
-    a: TestServer,
-    b: TestServer,
+pub(crate) struct Cluster {
+    pub(crate) a: TestServer,
+    pub(crate) b: TestServer,
     redis: Proxy,
 }
 
-async fn cluster() -> Cluster {
+pub(crate) async fn cluster() -> Cluster {
     cluster_on(TestDatabase::fresh().await, None).await
 }
 
@@ -99,13 +99,23 @@ async fn users_on_two_instances_chat_live_both_ways() {
     alice_here.until(presence_of(bob_id, true)).await;
 
     alice_here
-        .send(&ClientFrame::Send { room: RoomId(room), client_id: client_id("a1"), body: "hi from A".into() })
+        .send(&ClientFrame::Send {
+            room: RoomId(room),
+            client_id: client_id("a1"),
+            body: "hi from A".into(),
+            reply_to: None,
+        })
         .await;
     for socket in [&mut alice_here, &mut alice_there, &mut bob_socket] {
         assert_eq!(socket.next_message().await.body, "hi from A");
     }
     bob_socket
-        .send(&ClientFrame::Send { room: RoomId(room), client_id: client_id("b1"), body: "hi from B".into() })
+        .send(&ClientFrame::Send {
+            room: RoomId(room),
+            client_id: client_id("b1"),
+            body: "hi from B".into(),
+            reply_to: None,
+        })
         .await;
     for socket in [&mut alice_here, &mut alice_there, &mut bob_socket] {
         assert_eq!(socket.next_message().await.body, "hi from B");

@@ -87,8 +87,16 @@ async fn an_sqlite_path_with_spaces_and_dots_is_one_database() {
     let ann = store.insert_user(user).await.unwrap().id;
     let room = store.create_room(ann, "Here", "here", "", Visibility::Public).await.unwrap();
     let client_id = ClientId::parse("one").unwrap();
-    let message = NewMessage { room, author: ann, client_id: &client_id, body: "hello", event: None };
-    let outcomes = store.message_log().unwrap().append(&[message]).unwrap();
+    let message = NewMessage {
+        room,
+        author: ann,
+        client_id: &client_id,
+        body: "hello",
+        html: "",
+        reply: None,
+        event: None,
+    };
+    let (outcomes, _) = store.message_log().unwrap().append(&[message], &[]).unwrap();
     assert!(matches!(&outcomes[0], Appended::New(m) if m.seq == 1), "{outcomes:?}");
     assert!(dir.path().join("db dir/salon.db").exists());
 }

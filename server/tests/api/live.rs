@@ -43,6 +43,7 @@ async fn two_members_see_each_others_messages_in_order() {
                 room: RoomId(room),
                 client_id: id(&format!("{name}{i}")),
                 body: format!("hello {i}"),
+                reply_to: None,
             })
             .await;
         let ack = sender
@@ -131,7 +132,12 @@ async fn outsiders_cannot_subscribe_to_a_private_room() {
         .await;
     assert_eq!(refused, app::error::AppError::NotFound);
     eve_socket
-        .send(&ClientFrame::Send { room: RoomId(room), client_id: id("e1"), body: "let me in".into() })
+        .send(&ClientFrame::Send {
+            room: RoomId(room),
+            client_id: id("e1"),
+            body: "let me in".into(),
+            reply_to: None,
+        })
         .await;
     let error = eve_socket
         .until(|frame| match frame {
@@ -156,7 +162,14 @@ async fn the_largest_message_arrives_over_the_socket() {
     socket.subscribe(room, Some(0)).await;
     // 4,000 characters of four bytes each: 16,000 bytes in one frame.
     let body = "🦀".repeat(app::domain::MESSAGE_MAX);
-    socket.send(&ClientFrame::Send { room: RoomId(room), client_id: id("long"), body: body.clone() }).await;
+    socket
+        .send(&ClientFrame::Send {
+            room: RoomId(room),
+            client_id: id("long"),
+            body: body.clone(),
+            reply_to: None,
+        })
+        .await;
     let acked = socket
         .until(|frame| match frame {
             ServerFrame::Ack { message, .. } => Some(message),
@@ -179,6 +192,7 @@ async fn malformed_frames_are_ignored_and_floods_cut_off() {
             room: RoomId(room),
             client_id: id("after-noise"),
             body: "still here".into(),
+            reply_to: None,
         })
         .await;
     let acked = socket
@@ -207,7 +221,12 @@ async fn a_resent_client_id_creates_one_message() {
     let room = alice.create_room("Once", "public").await;
     let mut socket = alice.socket().await;
     socket.subscribe(room, Some(0)).await;
-    let send = ClientFrame::Send { room: RoomId(room), client_id: id("retry-me"), body: "only once".into() };
+    let send = ClientFrame::Send {
+        room: RoomId(room),
+        client_id: id("retry-me"),
+        body: "only once".into(),
+        reply_to: None,
+    };
     for _ in 0..3 {
         socket.send(&send).await;
     }
@@ -430,6 +449,7 @@ async fn posting_is_limited_per_person_across_sockets_and_http() {
                 room: RoomId(room),
                 client_id: id(&format!("s{n}-{i}")),
                 body: "flood".into(),
+                reply_to: None,
             };
             socket.send(&frame).await;
         }

@@ -8,6 +8,7 @@ mod accounts;
 mod cluster;
 mod instances;
 mod live;
+mod messages;
 mod pages;
 mod profiles;
 mod rooms;

@@ -203,8 +203,8 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     // The engine's own writer.
     async fn append(store: &Store, group: &[NewMessage<'_>]) -> Vec<Appended> {
         match store.engine() {
-            Engine::Sqlite => store.message_log().unwrap().append(group).unwrap(),
-            Engine::Postgres => store.pg_message_log().append(group).await.unwrap(),
+            Engine::Sqlite => store.message_log().unwrap().append(group, &[]).unwrap().0,
+            Engine::Postgres => store.pg_message_log().append(group, &[]).await.unwrap().0,
         }
     }
     let mut users = Vec::new();
@@ -224,8 +224,15 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     let second = store.create_room(alice, "Second", "second", "", Visibility::Private).await.unwrap();
     let id = |s: &str| ClientId::parse(s).unwrap();
     let (c1, c2, c3, c4) = (id("c1"), id("c2"), id("c3"), id("c4"));
-    let new =
-        |room: RoomId, author, client_id, body| NewMessage { room, author, client_id, body, event: None };
+    let new = |room: RoomId, author, client_id, body| NewMessage {
+        room,
+        author,
+        client_id,
+        body,
+        html: "",
+        reply: None,
+        event: None,
+    };
     let group = [
         new(first, alice, &c1, "one"),
         new(first, alice, &c1, "one again"),
@@ -263,8 +270,15 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     // A later group continues the numbering and finds stored client ids.
     let c5 = id("c5");
     let c6 = id("c6");
-    let event =
-        NewMessage { room: first, author: alice, client_id: &c6, body: "", event: Some(("removed", bob)) };
+    let event = NewMessage {
+        room: first,
+        author: alice,
+        client_id: &c6,
+        body: "",
+        html: "",
+        reply: None,
+        event: Some(("removed", bob)),
+    };
     let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];
     let outcomes = append(&store, &later).await;
     assert!(matches!(&outcomes[0], Appended::Existing(m) if m.seq == 2 && m.body == "two"));

@@ -5,8 +5,8 @@ use crate::domain::{Message, PublicProfile, RoomEvent, RoomId, Seq, UserId};
 use std::collections::{BTreeMap, HashMap};
 
 /// A message row to insert: room, seq, author, client id, body, kind,
-/// subject.
-type NewRow<'b> = (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>);
+/// subject, html, reply.
+type NewRow<'b> = (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>, &'b str, Option<Seq>);
 
 /// What appending a group decides, whatever the engine: which messages are
 /// resends, which are refused, the numbers each room gives the others,
@@ -110,7 +110,8 @@ impl<'b, 'a> Group<'b, 'a> {
                 let new = &self.batch[index];
                 let (kind, subject) =
                     new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
-                (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject)
+                let reply = new.reply.map(|quote| quote.seq);
+                (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject, new.html, reply)
             })
             .collect()
     }
@@ -153,9 +154,14 @@ impl<'b, 'a> Group<'b, 'a> {
                 seq,
                 author: profiles.get(&new.author)?.clone(),
                 body: new.body.to_owned(),
+                html: new.html.to_owned(),
                 sent_at: now,
                 client_id: new.client_id.clone(),
                 event,
+                edited_at: None,
+                deleted: false,
+                reply: new.reply.cloned(),
+                reactions: Vec::new(),
             }));
         }
         Some(())

@@ -1,7 +1,13 @@
-//! Reading a room's history: keyset range scans on the primary key.
+//! Reading a room's history in its current state (keyset range scans on
+//! the primary key, with the reactions of the messages read), and what a
+//! resuming client missed: the messages and the changes after a number.
 
+use super::changes::reactor;
 use super::{MessageRow, MESSAGE_SELECT};
-use crate::domain::{HistoryPage, Message, RoomId, Seq, HISTORY_PAGE};
+use crate::domain::{
+    preview_text, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId,
+    HISTORY_PAGE,
+};
 use crate::store::Store;
 
 impl Store {
@@ -22,7 +28,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.reverse();
-        Ok(rows.into_iter().map(MessageRow::message).collect())
+        self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await
     }
 
     /// Up to `limit` messages after `after`, oldest first.
@@ -40,11 +46,9 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(MessageRow::message).collect())
+        self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await
     }
-}
 
-impl Store {
     /// The page of messages before `before` (the newest page without it),
     /// and whether older ones remain.
     pub async fn history_page(&self, room: RoomId, before: Option<Seq>) -> Result<HistoryPage, sqlx::Error> {
@@ -54,5 +58,116 @@ impl Store {
             messages.remove(0);
         }
         Ok(HistoryPage { messages, has_older })
+    }
+
+    /// `messages` (of `room`, in sequence order) with their reactions: one
+    /// range scan of the reactions' primary key over the messages' numbers.
+    async fn with_reactions(
+        &self,
+        room: RoomId,
+        mut messages: Vec<Message>,
+    ) -> Result<Vec<Message>, sqlx::Error> {
+        let (Some(first), Some(last)) = (messages.first(), messages.last()) else { return Ok(messages) };
+        let rows: Vec<(Seq, String, UserId, String, String)> = sqlx::query_as(
+            "SELECT r.message_seq, r.emoji, r.user_id, u.username, u.display_name
+             FROM reactions r JOIN users u ON u.id = r.user_id
+             WHERE r.room_id = $1 AND r.message_seq BETWEEN $2 AND $3
+             ORDER BY r.message_seq, r.reacted_at, r.user_id",
+        )
+        .bind(room)
+        .bind(first.seq)
+        .bind(last.seq)
+        .fetch_all(&self.pool)
+        .await?;
+        for (seq, emoji, user, username, display_name) in rows {
+            let Ok(at) = messages.binary_search_by_key(&seq, |m| m.seq) else { continue };
+            let reactions = &mut messages[at].reactions;
+            let person = reactor(user, username, display_name);
+            match reactions.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => reaction.people.push(person),
+                None => reactions.push(Reaction { emoji, people: vec![person] }),
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Up to `limit` changes after `after`, oldest first, as a resuming
+    /// client applies them (see [`ChangeKind`]: edits carry the current
+    /// text, changes of a message deleted since replay as its deletion).
+    pub async fn changes_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: i64,
+    ) -> Result<Vec<Change>, sqlx::Error> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT c.seq, c.message_seq, c.kind, c.actor_id, u.username, u.display_name, c.emoji,
+                    c.changed_at, m.body, m.html, m.edited_at, m.deleted_at
+             FROM message_changes c JOIN users u ON u.id = c.actor_id
+             LEFT JOIN messages m ON m.room_id = c.room_id AND m.seq = c.message_seq
+             WHERE c.room_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+        )
+        .bind(room)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|row| row.change(room)).collect())
+    }
+
+    /// A short quote of message `seq` of `room`, for a reply to it.
+    pub async fn quote(&self, room: RoomId, seq: Seq) -> Result<Option<Quote>, sqlx::Error> {
+        let row: Option<(String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT u.username, u.display_name, m.body, m.deleted_at
+             FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.room_id = $1 AND m.seq = $2 AND m.kind = 'text'",
+        )
+        .bind(room)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(username, display_name, body, deleted_at)| Quote {
+            seq,
+            author: if display_name.is_empty() { username } else { display_name },
+            text: preview_text(&body),
+            deleted: deleted_at.is_some(),
+        }))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    seq: Seq,
+    message_seq: Seq,
+    kind: String,
+    actor_id: UserId,
+    username: String,
+    display_name: String,
+    emoji: Option<String>,
+    changed_at: i64,
+    body: Option<String>,
+    html: Option<String>,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+}
+
+impl ChangeRow {
+    fn change(self, room: RoomId) -> Change {
+        let deleted = self.deleted_at.is_some() || self.body.is_none();
+        let what = match (self.kind.as_str(), self.emoji) {
+            _ if deleted => ChangeKind::Deleted,
+            ("edit", _) => ChangeKind::Edited {
+                body: self.body.unwrap_or_default(),
+                html: self.html.unwrap_or_default(),
+                edited_at: self.edited_at.unwrap_or(self.changed_at),
+            },
+            (kind @ ("react" | "unreact"), Some(emoji)) => ChangeKind::Reacted {
+                emoji,
+                by: reactor(self.actor_id, self.username, self.display_name),
+                on: kind == "react",
+            },
+            _ => ChangeKind::Deleted,
+        };
+        Change { room, seq: self.seq, message: self.message_seq, what }
     }
 }

@@ -25,15 +25,21 @@
 //! Elsewhere in the store, [`Store::remove_member`] re-checks who may
 //! remove whom ([`crate::domain::Role::highest_removable`]).
 
+mod changes;
 mod group;
 mod history;
 mod postgres;
 mod sqlite;
 
+pub use changes::{Changed, NewChange};
 pub use postgres::PgMessageLog;
 pub use sqlite::MessageLog;
 
-use crate::domain::{ClientId, Message, PublicProfile, RoomEvent, RoomId, Seq, UserId, Visibility};
+use crate::domain::{
+    markup, preview_text, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq, UserId,
+    Visibility,
+};
+use crate::error::{AppError, Field, Problem};
 
 #[derive(sqlx::FromRow)]
 struct MessageRow {
@@ -45,12 +51,20 @@ struct MessageRow {
     avatar_version: Option<i64>,
     client_id: String,
     body: String,
+    html: String,
     sent_at: i64,
     kind: String,
+    edited_at: Option<i64>,
+    deleted_at: Option<i64>,
+    reply_to: Option<Seq>,
     subject_id: Option<UserId>,
     subject_username: Option<String>,
     subject_display_name: Option<String>,
     subject_avatar_version: Option<i64>,
+    quote_username: Option<String>,
+    quote_display_name: Option<String>,
+    quote_body: Option<String>,
+    quote_deleted_at: Option<i64>,
 }
 
 impl MessageRow {
@@ -63,6 +77,21 @@ impl MessageRow {
             }
             _ => None,
         };
+        let reply = match (self.reply_to, self.quote_username, self.quote_display_name, self.quote_body) {
+            (Some(seq), Some(username), Some(display_name), Some(body)) => Some(Quote {
+                seq,
+                author: if display_name.is_empty() { username } else { display_name },
+                text: preview_text(&body),
+                deleted: self.quote_deleted_at.is_some(),
+            }),
+            _ => None,
+        };
+        // Rows written before messages were rendered at commit.
+        let html = if self.html.is_empty() && self.kind == "text" && self.deleted_at.is_none() {
+            markup::render(&self.body)
+        } else {
+            self.html
+        };
         Message {
             room: self.room_id,
             seq: self.seq,
@@ -73,18 +102,30 @@ impl MessageRow {
                 avatar_version: self.avatar_version,
             },
             body: self.body,
+            html,
             sent_at: self.sent_at,
             client_id: ClientId::stored(self.client_id),
             event,
+            edited_at: self.edited_at,
+            deleted: self.deleted_at.is_some(),
+            reply,
+            reactions: Vec::new(),
         }
     }
 }
 
+/// A message with its author, its event's subject and the message it
+/// answers (reactions are read apart, see `history`).
 const MESSAGE_SELECT: &str = "
     SELECT m.room_id, m.seq, m.author_id, u.username, u.display_name, u.avatar_version,
-           m.client_id, m.body, m.sent_at, m.kind, s.id AS subject_id, s.username AS subject_username,
-           s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version
-    FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN users s ON s.id = m.subject_id";
+           m.client_id, m.body, m.html, m.sent_at, m.kind, m.edited_at, m.deleted_at, m.reply_to,
+           s.id AS subject_id, s.username AS subject_username,
+           s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version,
+           qu.username AS quote_username, qu.display_name AS quote_display_name,
+           q.body AS quote_body, q.deleted_at AS quote_deleted_at
+    FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN users s ON s.id = m.subject_id
+    LEFT JOIN messages q ON q.room_id = m.room_id AND q.seq = m.reply_to
+    LEFT JOIN users qu ON qu.id = q.author_id";
 
 /// One message to append.
 pub struct NewMessage<'a> {
@@ -92,6 +133,10 @@ pub struct NewMessage<'a> {
     pub author: UserId,
     pub client_id: &'a ClientId,
     pub body: &'a str,
+    /// `body` rendered (see [`markup`]).
+    pub html: &'a str,
+    /// The message it answers, in the same room.
+    pub reply: Option<&'a Quote>,
     /// For an event line: its kind and subject (the body is then empty).
     pub event: Option<(&'static str, UserId)>,
 }
@@ -108,6 +153,18 @@ pub enum Appended {
     /// A direct conversation whose other member does not take the author's
     /// messages (blocked, or friends only).
     Refused,
+}
+
+impl Appended {
+    /// The error the author of a message refused with this outcome gets.
+    pub fn error(&self) -> Option<AppError> {
+        match self {
+            Self::New(_) | Self::Existing(_) => None,
+            Self::NotMember(Some(Visibility::Public)) => Some(AppError::Forbidden),
+            Self::NotMember(_) => Some(AppError::NotFound),
+            Self::Refused => Some(AppError::field(Field::Message, Problem::NotAccepting)),
+        }
+    }
 }
 
 /// SQL: whether user `to` refuses direct messages from user `from` (two
@@ -133,6 +190,11 @@ struct Access {
 }
 
 impl Access {
+    /// The author's role, if a member.
+    fn role(&self) -> Option<Role> {
+        self.role.as_deref().and_then(Role::from_db)
+    }
+
     /// Why the author may not post in the room, if they may not.
     fn refusal(&self) -> Option<Appended> {
         match (&self.visibility, &self.role, self.refused) {

@@ -1,9 +1,10 @@
 //! The PostgreSQL message writer: the same group commit, safe with
 //! several instances writing at once.
 
+use super::changes::{self, Changed, Decision, NewChange, Read};
 use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
-use crate::domain::{PublicProfile, RoomId, Seq, UserId};
+use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
 use crate::store::now_millis;
 use std::sync::LazyLock;
 
@@ -36,7 +37,11 @@ impl PgMessageLog {
     /// the pool for each group (a wait, and a ping, each time); one that
     /// breaks or stops answering is dropped, and the next group opens
     /// another.
-    pub async fn append(&mut self, batch: &[NewMessage<'_>]) -> Result<Vec<Appended>, sqlx::Error> {
+    pub async fn append(
+        &mut self,
+        batch: &[NewMessage<'_>],
+        changes: &[NewChange<'_>],
+    ) -> Result<(Vec<Appended>, Vec<Changed>), sqlx::Error> {
         use sqlx::ConnectOptions;
         let mut attempts = 0;
         loop {
@@ -48,9 +53,10 @@ impl PgMessageLog {
                     self.connection.insert(connected.map_err(|_| timed_out("connecting"))??)
                 }
             };
-            let appended = tokio::time::timeout(PG_GROUP_TIMEOUT, Self::try_append(connection, batch))
-                .await
-                .unwrap_or_else(|_| Err(timed_out("writing a group")));
+            let appended =
+                tokio::time::timeout(PG_GROUP_TIMEOUT, Self::try_append(connection, batch, changes))
+                    .await
+                    .unwrap_or_else(|_| Err(timed_out("writing a group")));
             match appended {
                 Err(sqlx::Error::Database(error)) if attempts < 4 && retryable(error.code().as_deref()) => {
                     tracing::info!(%error, attempts, "writing a message group again");
@@ -69,27 +75,14 @@ impl PgMessageLog {
     async fn try_append(
         connection: &mut sqlx::AnyConnection,
         batch: &[NewMessage<'_>],
-    ) -> Result<Vec<Appended>, sqlx::Error> {
+        changes: &[NewChange<'_>],
+    ) -> Result<(Vec<Appended>, Vec<Changed>), sqlx::Error> {
         use sqlx::Connection;
         static STORED: LazyLock<String> = LazyLock::new(|| {
             format!(
                 "WITH k(author, client) AS (SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM {})
                  {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client",
                 pg_elements!(1)
-            )
-        });
-        static ACCESS: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "WITH a(room, author) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM {})
-                 SELECT a.room, a.author, r.visibility, m.role,
-                        CAST(r.kind = 'direct' AND EXISTS (
-                            SELECT 1 FROM memberships o
-                            WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS INTEGER) AS refused
-                 FROM a
-                 LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
-                 LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
-                pg_elements!(1),
-                refuses_messages("o.user_id", "a.author")
             )
         });
         let now = now_millis();
@@ -104,38 +97,33 @@ impl PgMessageLog {
             rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
         group.find_resends(&stored);
 
-        /// Room, author, visibility, role, refused.
-        type AccessRow = (i64, i64, Option<String>, Option<String>, Option<i64>);
-        let rows: Vec<AccessRow> =
-            sqlx::query_as(&ACCESS).bind(pg_json(&group.pairs())?).fetch_all(&mut *tx).await?;
-        let refusals = rows
+        let refusals = read_access(&mut tx, &group.pairs())
+            .await?
             .into_iter()
-            .filter_map(|(room, author, visibility, role, refused)| {
-                let access = Access {
-                    room: RoomId(room),
-                    author: UserId(author),
-                    visibility,
-                    role,
-                    refused: refused.map(|r| r != 0),
-                };
-                access.refusal().map(|refusal| ((access.room, access.author), refusal))
-            })
+            .filter_map(|access| access.refusal().map(|refusal| ((access.room, access.author), refusal)))
             .collect();
         group.admit(&refusals);
 
-        if group.has_accepted() {
-            let counts = group.counts();
-            let counted = pg_json(&counts)?;
-            // Every instance locks its rooms in the same order: groups
-            // wait for one another rather than deadlock.
+        // Every instance locks its rooms in the same order: groups wait for
+        // one another rather than deadlock.
+        let counts = group.counts();
+        let mut locked: Vec<RoomId> =
+            counts.iter().map(|(room, _)| *room).chain(changes.iter().map(|change| change.room)).collect();
+        locked.sort_unstable();
+        locked.dedup();
+        if !locked.is_empty() {
             sqlx::query(concat!(
-                "SELECT id FROM rooms WHERE id IN (SELECT CAST(value ->> 0 AS BIGINT) FROM ",
+                "SELECT id FROM rooms WHERE id IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM ",
                 pg_elements!(1),
                 ") ORDER BY id FOR UPDATE"
             ))
-            .bind(counted.as_str())
+            .bind(pg_json(&locked)?)
             .execute(&mut *tx)
             .await?;
+        }
+
+        if group.has_accepted() {
+            let counted = pg_json(&counts)?;
             // `last_activity` moves once a second at most: it is indexed,
             // and a row whose indexed columns stay put is updated in place
             // (a HOT update, no new index entries), which made busy rooms'
@@ -143,7 +131,7 @@ impl PgMessageLog {
             let rows: Vec<(RoomId, Seq)> = sqlx::query_as(concat!(
                 "WITH c(room, n) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM ",
                 pg_elements!(1),
-                ") UPDATE rooms SET last_seq = last_seq + c.n,
+                ") UPDATE rooms SET last_seq = last_seq + c.n, last_message_seq = last_seq + c.n,
                         last_activity = CASE WHEN $2 - last_activity >= 1000 THEN $2 ELSE last_activity END
                  FROM c WHERE rooms.id = c.room
                  RETURNING rooms.id, rooms.last_seq"
@@ -160,9 +148,11 @@ impl PgMessageLog {
             // to completion whether or not the query reads it).
             let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
                 "WITH inserted AS (
-                     INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
+                     INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
+                                           html, reply_to)
                      SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
-                            value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT)
+                            value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT),
+                            value ->> 7, CAST(value ->> 8 AS BIGINT)
                      FROM ",
                 pg_elements!(1),
                 "), marked AS (
@@ -192,9 +182,162 @@ impl PgMessageLog {
                 .collect();
             group.store(&profiles, now).ok_or(sqlx::Error::RowNotFound)?;
         }
+        let changed = apply_changes(&mut tx, changes, now).await?;
         tx.commit().await?;
-        Ok(group.outcomes())
+        Ok((group.outcomes(), changed))
     }
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// The standing of each (room, author) pair (see [`Access`]), by the rule
+/// of [`refuses_messages`] for direct conversations.
+async fn read_access(tx: &mut Tx<'_>, pairs: &[(RoomId, UserId)]) -> Result<Vec<Access>, sqlx::Error> {
+    static ACCESS: LazyLock<String> = LazyLock::new(|| {
+        format!(
+        "WITH a(room, author) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM {})
+         SELECT a.room, a.author, r.visibility, m.role,
+            CAST(r.kind = 'direct' AND EXISTS (
+                SELECT 1 FROM memberships o
+                WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS INTEGER) AS refused
+         FROM a
+         LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
+        pg_elements!(1),
+        refuses_messages("o.user_id", "a.author")
+        )
+    });
+    /// Room, author, visibility, role, refused.
+    type AccessRow = (i64, i64, Option<String>, Option<String>, Option<i64>);
+    let rows: Vec<AccessRow> = sqlx::query_as(&ACCESS).bind(pg_json(&pairs)?).fetch_all(&mut **tx).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(room, author, visibility, role, refused)| Access {
+            room: RoomId(room),
+            author: UserId(author),
+            visibility,
+            role,
+            refused: refused.map(|r| r != 0),
+        })
+        .collect())
+}
+
+/// Applies `changes` in order, each under its room's next number, like the
+/// SQLite writer's `apply_changes`.
+async fn apply_changes(
+    tx: &mut Tx<'_>,
+    changes: &[NewChange<'_>],
+    now: i64,
+) -> Result<Vec<Changed>, sqlx::Error> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    if changes.is_empty() {
+        return Ok(outcomes);
+    }
+    let pairs: Vec<(RoomId, UserId)> = changes.iter().map(|change| (change.room, change.actor)).collect();
+    let standing: std::collections::HashMap<_, _> = read_access(tx, &pairs)
+        .await?
+        .into_iter()
+        .map(|access| ((access.room, access.author), access))
+        .collect();
+    for change in changes {
+        let Some(access) = standing.get(&(change.room, change.actor)) else {
+            outcomes.push(Err(crate::error::AppError::NotFound));
+            continue;
+        };
+        let stored: Option<(UserId, String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT author_id, kind, deleted_at, body FROM messages WHERE room_id = $1 AND seq = $2",
+        )
+        .bind(change.room)
+        .bind(change.message)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (reacted, distinct) = match change.request {
+            ChangeRequest::React { emoji, .. } => {
+                let (reacted, distinct): (i64, i64) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(MAX(CASE WHEN emoji = $3 AND user_id = $4 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                            COUNT(DISTINCT emoji)
+                     FROM reactions WHERE room_id = $1 AND message_seq = $2",
+                )
+                .bind(change.room)
+                .bind(change.message)
+                .bind(emoji.as_str())
+                .bind(change.actor)
+                .fetch_one(&mut **tx)
+                .await?;
+                (reacted != 0, distinct as usize)
+            }
+            _ => (false, 0),
+        };
+        let (target, body) = stored.map_or((None, String::new()), |(author, kind, deleted_at, body)| {
+            (Some(changes::target(author, &kind, deleted_at)), body)
+        });
+        match change.decide(&Read { access, target, body, reacted, distinct }) {
+            Decision::Refuse(error) => outcomes.push(Err(error)),
+            Decision::Nothing => outcomes.push(Ok(None)),
+            Decision::Apply => {
+                let (seq,): (Seq,) = sqlx::query_as(
+                    "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+                )
+                .bind(change.room)
+                .fetch_one(&mut **tx)
+                .await?;
+                let (room, message, actor) = (change.room, change.message, change.actor);
+                let applied = match change.request {
+                    ChangeRequest::Edit { body, html } => sqlx::query(
+                        "UPDATE messages SET body = $3, html = $4, edited_at = $5 WHERE room_id = $1 AND seq = $2",
+                    )
+                    .bind(room)
+                    .bind(message)
+                    .bind(body.as_str())
+                    .bind(html.as_str())
+                    .bind(now),
+                    ChangeRequest::Delete => sqlx::query(
+                        "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2)
+                         UPDATE messages SET body = '', html = '', deleted_at = $3 WHERE room_id = $1 AND seq = $2",
+                    )
+                    .bind(room)
+                    .bind(message)
+                    .bind(now),
+                    ChangeRequest::React { emoji, on: true } => sqlx::query(
+                        "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(room)
+                    .bind(message)
+                    .bind(emoji.as_str())
+                    .bind(actor)
+                    .bind(now),
+                    ChangeRequest::React { emoji, on: false } => sqlx::query(
+                        "DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2 AND emoji = $3 AND user_id = $4",
+                    )
+                    .bind(room)
+                    .bind(message)
+                    .bind(emoji.as_str())
+                    .bind(actor),
+                };
+                applied.execute(&mut **tx).await?;
+                let (kind, emoji) = change.record();
+                let (username, display_name): (String, String) = sqlx::query_as(
+                    "WITH recorded AS (
+                         INSERT INTO message_changes (room_id, seq, message_seq, kind, actor_id, emoji, changed_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7))
+                     SELECT username, display_name FROM users WHERE id = $5",
+                )
+                .bind(room)
+                .bind(seq)
+                .bind(message)
+                .bind(kind)
+                .bind(actor)
+                .bind(emoji)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                let reactor = changes::reactor(actor, username, display_name);
+                outcomes.push(Ok(Some(change.committed(seq, now, reactor))));
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
 /// A list of tuples as one JSON array parameter (see [`json`]).

@@ -1,10 +1,12 @@
 //! The SQLite message writer: its own connection, called directly from the
 //! writer's thread.
 
+use super::changes::{self, Changed, Decision, NewChange, Read};
 use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
-use crate::domain::{PublicProfile, RoomId, Seq, UserId};
+use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
 use crate::store::now_millis;
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -20,12 +22,20 @@ impl MessageRow {
             avatar_version: row.get("avatar_version")?,
             client_id: row.get("client_id")?,
             body: row.get("body")?,
+            html: row.get("html")?,
             sent_at: row.get("sent_at")?,
             kind: row.get("kind")?,
+            edited_at: row.get("edited_at")?,
+            deleted_at: row.get("deleted_at")?,
+            reply_to: row.get("reply_to")?,
             subject_id: row.get::<_, Option<i64>>("subject_id")?.map(UserId),
             subject_username: row.get("subject_username")?,
             subject_display_name: row.get("subject_display_name")?,
             subject_avatar_version: row.get("subject_avatar_version")?,
+            quote_username: row.get("quote_username")?,
+            quote_display_name: row.get("quote_display_name")?,
+            quote_body: row.get("quote_body")?,
+            quote_deleted_at: row.get("quote_deleted_at")?,
         })
     }
 }
@@ -101,15 +111,21 @@ impl MessageLog {
         Ok(Self { connection })
     }
 
-    /// Appends messages in one transaction and returns once it is
-    /// committed. Each message is checked in the
-    /// transaction (membership, client id), so the answer is consistent with
-    /// any concurrent kick or resend.
+    /// Appends messages, then applies changes, in one transaction, and
+    /// returns once it is committed. Each message is checked in the
+    /// transaction (membership, client id), and so is each change (see
+    /// [`NewChange::decide`]), so the answer is consistent with any
+    /// concurrent kick or resend.
     ///
-    /// The whole group takes six statements, whatever its size: client ids
-    /// already used, access of each (room, author), profiles, one sequence
-    /// bump per room, one insert, one read mark per (room, author).
-    pub fn append(&mut self, batch: &[NewMessage<'_>]) -> rusqlite::Result<Vec<Appended>> {
+    /// The group's messages take six statements, whatever their number:
+    /// client ids already used, access of each (room, author), profiles,
+    /// one sequence bump per room, one insert, one read mark per (room,
+    /// author). Changes, rarer, take a few statements each.
+    pub fn append(
+        &mut self,
+        batch: &[NewMessage<'_>],
+        changes: &[NewChange<'_>],
+    ) -> rusqlite::Result<(Vec<Appended>, Vec<Changed>)> {
         let now = now_millis();
         let missing = || rusqlite::Error::QueryReturnedNoRows;
         let tx = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -136,7 +152,7 @@ impl MessageLog {
             let mut last = HashMap::new();
             let mut bump = tx.prepare_cached(
                 "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-                 UPDATE rooms SET last_seq = last_seq + c.n, last_activity = ?2
+                 UPDATE rooms SET last_seq = last_seq + c.n, last_message_seq = last_seq + c.n, last_activity = ?2
                  FROM c WHERE rooms.id = c.room
                  RETURNING id, last_seq",
             )?;
@@ -150,8 +166,10 @@ impl MessageLog {
             group.number(&counts, &last).ok_or_else(missing)?;
 
             tx.prepare_cached(
-                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6
+                "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
+                                       html, reply_to)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6,
+                        value ->> 7, value ->> 8
                  FROM json_each(?1)",
             )?
             .execute(rusqlite::params![json(&group.rows())?, now])?;
@@ -182,7 +200,107 @@ impl MessageLog {
                 .collect::<rusqlite::Result<_>>()?;
             group.store(&profiles, now).ok_or_else(missing)?;
         }
+        let changed = apply_changes(&tx, changes, now)?;
         tx.commit()?;
-        Ok(group.outcomes())
+        Ok((group.outcomes(), changed))
     }
+}
+
+/// Applies `changes` in order, each under its room's next number (after the
+/// group's messages).
+fn apply_changes(
+    tx: &rusqlite::Transaction<'_>,
+    changes: &[NewChange<'_>],
+    now: i64,
+) -> rusqlite::Result<Vec<Changed>> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    if changes.is_empty() {
+        return Ok(outcomes);
+    }
+    let pairs: Vec<(RoomId, UserId)> = changes.iter().map(|change| (change.room, change.actor)).collect();
+    let mut standing = HashMap::new();
+    for access in tx.prepare_cached(&ACCESS)?.query_map([json(&pairs)?], Access::from_row)? {
+        let access = access?;
+        standing.insert((access.room, access.author), access);
+    }
+    for change in changes {
+        let Some(access) = standing.get(&(change.room, change.actor)) else {
+            outcomes.push(Err(crate::error::AppError::NotFound));
+            continue;
+        };
+        let at = rusqlite::params![change.room.0, change.message];
+        let stored = tx
+            .prepare_cached(
+                "SELECT author_id, kind, deleted_at, body FROM messages WHERE room_id = ?1 AND seq = ?2",
+            )?
+            .query_row(at, |row| {
+                Ok((
+                    changes::target(UserId(row.get(0)?), &row.get::<_, String>(1)?, row.get(2)?),
+                    row.get(3)?,
+                ))
+            })
+            .optional()?;
+        let (reacted, distinct) = match change.request {
+            ChangeRequest::React { emoji, .. } => {
+                tx.prepare_cached(
+                    "SELECT COALESCE(MAX(emoji = ?3 AND user_id = ?4), 0), COUNT(DISTINCT emoji)
+                     FROM reactions WHERE room_id = ?1 AND message_seq = ?2",
+                )?
+                .query_row(rusqlite::params![change.room.0, change.message, emoji, change.actor.0], |row| {
+                    Ok((row.get::<_, bool>(0)?, row.get::<_, usize>(1)?))
+                })?
+            }
+            _ => (false, 0),
+        };
+        let (target, body) = stored.map_or((None, String::new()), |(target, body)| (Some(target), body));
+        match change.decide(&Read { access, target, body, reacted, distinct }) {
+            Decision::Refuse(error) => outcomes.push(Err(error)),
+            Decision::Nothing => outcomes.push(Ok(None)),
+            Decision::Apply => {
+                let seq: Seq = tx
+                    .prepare_cached(
+                        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+                    )?
+                    .query_row([change.room.0], |row| row.get(0))?;
+                let (room, message, actor) = (change.room.0, change.message, change.actor.0);
+                match change.request {
+                    ChangeRequest::Edit { body, html } => tx
+                        .prepare_cached(
+                            "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5 WHERE room_id = ?1 AND seq = ?2",
+                        )?
+                        .execute(rusqlite::params![room, message, body, html, now])?,
+                    ChangeRequest::Delete => {
+                        tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
+                            .execute(rusqlite::params![room, message])?;
+                        tx.prepare_cached(
+                            "UPDATE messages SET body = '', html = '', deleted_at = ?3 WHERE room_id = ?1 AND seq = ?2",
+                        )?
+                        .execute(rusqlite::params![room, message, now])?
+                    }
+                    ChangeRequest::React { emoji, on: true } => tx
+                        .prepare_cached(
+                            "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(rusqlite::params![room, message, emoji, actor, now])?,
+                    ChangeRequest::React { emoji, on: false } => tx
+                        .prepare_cached(
+                            "DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2 AND emoji = ?3 AND user_id = ?4",
+                        )?
+                        .execute(rusqlite::params![room, message, emoji, actor])?,
+                };
+                let (kind, emoji) = change.record();
+                tx.prepare_cached(
+                    "INSERT INTO message_changes (room_id, seq, message_seq, kind, actor_id, emoji, changed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(rusqlite::params![room, seq, message, kind, actor, emoji, now])?;
+                let reactor = tx
+                    .prepare_cached("SELECT username, display_name FROM users WHERE id = ?1")?
+                    .query_row([actor], |row| Ok(changes::reactor(change.actor, row.get(0)?, row.get(1)?)))?;
+                outcomes.push(Ok(Some(change.committed(seq, now, reactor))));
+            }
+        }
+    }
+    Ok(outcomes)
 }

@@ -23,6 +23,7 @@ struct SummaryRow {
     last_activity: i64,
     role: Option<String>,
     unread: i64,
+    read_through: Option<Seq>,
     last_username: Option<String>,
     last_display_name: Option<String>,
     last_body: Option<String>,
@@ -71,6 +72,7 @@ impl SummaryRow {
             last_activity: self.last_activity,
             last_message,
             unread: self.unread.max(0),
+            read_through: self.read_through.unwrap_or(0),
             role: self.role.as_deref().and_then(Role::from_db),
             peer,
             peer_online: false,
@@ -82,14 +84,17 @@ impl SummaryRow {
 /// `$1` is the viewer. Callers add the FROM's first table and the WHERE.
 const SUMMARY_COLUMNS: &str = "
     r.id, r.name, r.topic, r.visibility, r.member_count, r.last_seq, r.last_activity,
-    m.role, COALESCE(r.last_seq - m.last_read_seq, 0) AS unread,
+    m.role, m.last_read_seq AS read_through,
+    (SELECT COUNT(*) FROM (SELECT 1 FROM messages x
+                           WHERE x.room_id = r.id AND x.seq > m.last_read_seq AND x.author_id <> $1
+                           LIMIT 1000) AS n) AS unread,
     u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
     pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
     pu.avatar_version AS peer_avatar_version,
     CAST(EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS INTEGER) AS banned,
     CAST(EXISTS (SELECT 1 FROM invitations i WHERE i.room_id = r.id AND i.invitee_id = $1) AS INTEGER) AS invited";
 const SUMMARY_JOINS: &str = "
-    LEFT JOIN messages msg ON msg.room_id = r.id AND msg.seq = r.last_seq
+    LEFT JOIN messages msg ON msg.room_id = r.id AND msg.seq = r.last_message_seq
     LEFT JOIN users u ON u.id = msg.author_id
     LEFT JOIN memberships pm ON r.kind = 'direct' AND pm.room_id = r.id AND pm.user_id <> $1
     LEFT JOIN users pu ON pu.id = pm.user_id";

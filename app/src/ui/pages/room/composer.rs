@@ -45,7 +45,9 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
             Err(refused) => problem.set(Some(refused)),
             Ok(body) => {
                 problem.set(None);
-                state.post(new_client_id(), body.as_str().to_owned());
+                let reply_to = state.replying.get_untracked().map(|quote| quote.seq);
+                state.post(new_client_id(), body.as_str().to_owned(), reply_to);
+                state.replying.set(None);
                 text.set(String::new());
                 last_typing.set_value(0.0);
             }
@@ -55,6 +57,8 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "Escape" {
+            state.replying.set(None);
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
@@ -74,6 +78,14 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
             view! {
                 <form class="composer" class:invalid=move || problem.get().is_some()
                     on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                    {move || state.replying.get().map(|quote| view! {
+                        <div class="replying">
+                            <span>{(i18n.t().replying_to)(&quote.author)}</span>
+                            <span class="muted">{quote.text.clone()}</span>
+                            <button type="button" class="icon-button" aria-label=t!(i18n, cancel_reply)
+                                on:click=move |_| state.replying.set(None)>"×"</button>
+                        </div>
+                    })}
                     <label for="composer-input" class="visually-hidden">{label}</label>
                     <textarea id="composer-input" rows="1" placeholder=label
                         aria-describedby="composer-hint composer-error"

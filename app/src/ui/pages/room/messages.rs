@@ -1,9 +1,9 @@
 //! The message list: messages grouped by author, room events, what is
 //! still being sent, and older history loading on scrolling up.
 
+use super::message::MessageBodyView;
 use super::state::RoomState;
-use crate::api::room_history;
-use crate::domain::{linkify, Message, PublicProfile, RoomEvent, Segment, Seq};
+use crate::domain::{linkify, Message, PublicProfile, RoomEvent, Segment, Seq, UserId};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
@@ -22,6 +22,38 @@ struct Row {
     message: Message,
     continued: bool,
     first_unread: bool,
+}
+
+/// What a row is drawn from: drawn again when it changes (an edit, a
+/// deletion, a reaction, the message it quotes).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RowKey {
+    seq: Seq,
+    continued: bool,
+    first_unread: bool,
+    edited_at: Option<i64>,
+    deleted: bool,
+    reactions: Vec<(String, Vec<UserId>)>,
+    quote: Option<(String, bool)>,
+}
+
+impl Row {
+    fn key(&self) -> RowKey {
+        let m = &self.message;
+        RowKey {
+            seq: m.seq,
+            continued: self.continued,
+            first_unread: self.first_unread,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+            reactions: m
+                .reactions
+                .iter()
+                .map(|r| (r.emoji.clone(), r.people.iter().map(|p| p.id).collect()))
+                .collect(),
+            quote: m.reply.as_ref().map(|quote| (quote.text.clone(), quote.deleted)),
+        }
+    }
 }
 
 /// The rows of `messages`; the first at or after `first_unread` gets the
@@ -49,22 +81,7 @@ fn rows(messages: &[Message], first_unread: Option<Seq>) -> Vec<Row> {
 #[component]
 pub(super) fn MessageList(state: RoomState) -> impl IntoView {
     let i18n = use_i18n();
-    let loading_older = RwSignal::new(false);
-    let load_older = move || {
-        let (has_older, first) =
-            state.model.with_untracked(|m| (m.timeline.has_older(), m.timeline.first_seq()));
-        let Some(first) = first else { return };
-        if !has_older || loading_older.get_untracked() {
-            return;
-        }
-        loading_older.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(page) = room_history(state.id, first).await {
-                state.model.update(|m| m.timeline.merge_older(page.messages, page.has_older));
-            }
-            loading_older.set(false);
-        });
-    };
+    let load_older = move || state.load_older();
     // The scroller is a column-reverse box: its scroll origin is the
     // bottom, so new messages keep it at the bottom and older ones added
     // above keep the reader where they were.
@@ -92,10 +109,10 @@ pub(super) fn MessageList(state: RoomState) -> impl IntoView {
                 <ol class="message-list">
                     <For
                         each=move || state.model.with(|m| rows(m.timeline.messages(), m.first_unread))
-                        key=|row| (row.message.seq, row.continued, row.first_unread)
+                        key=Row::key
                         let(row)
                     >
-                        <MessageItem row />
+                        <MessageItem state row />
                     </For>
                     <For
                         each=move || state.timeline(|t| t.pending().to_vec())
@@ -111,7 +128,7 @@ pub(super) fn MessageList(state: RoomState) -> impl IntoView {
 }
 
 #[component]
-fn MessageItem(row: Row) -> impl IntoView {
+fn MessageItem(state: RoomState, row: Row) -> impl IntoView {
     let i18n = use_i18n();
     let line = row.first_unread.then(|| {
         view! {
@@ -120,11 +137,11 @@ fn MessageItem(row: Row) -> impl IntoView {
             </li>
         }
     });
-    view! { {line} <MessageRow row /> }
+    view! { {line} <MessageRow state row /> }
 }
 
 #[component]
-fn MessageRow(row: Row) -> impl IntoView {
+fn MessageRow(state: RoomState, row: Row) -> impl IntoView {
     let message = row.message;
     if let Some(event) = message.event.clone() {
         return view! { <EventItem event by=message.author.clone() seq=message.seq /> }.into_any();
@@ -140,14 +157,14 @@ fn MessageRow(row: Row) -> impl IntoView {
         if blocked() {
             view! { <li class="room-event muted" data-seq=seq>{t!(i18n, blocked_message)}</li> }.into_any()
         } else {
-            message_view(continued, message.clone())
+            message_view(state, continued, message.clone())
         }
     })
     .into_any()
 }
 
 /// A message with its author's header unless it continues a group.
-fn message_view(continued: bool, message: Message) -> AnyView {
+fn message_view(state: RoomState, continued: bool, message: Message) -> AnyView {
     let header = (!continued).then(|| {
         let author = message.author.clone();
         let name = author.shown_name().to_owned();
@@ -159,12 +176,13 @@ fn message_view(continued: bool, message: Message) -> AnyView {
         }
     });
     let avatar = (!continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
+    let seq = message.seq;
     view! {
-        <li class="message" class:continued=continued data-seq=message.seq>
+        <li class="message" class:continued=continued data-seq=seq id=format!("message-{seq}")>
             <div class="message-avatar">{avatar}</div>
             <div class="message-main">
                 {header}
-                <MessageText body=message.body.clone() />
+                <MessageBodyView state message />
             </div>
         </li>
     }
@@ -214,8 +232,9 @@ fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
     }
 }
 
-/// The text of a message: plain text (HTML shows as typed, never runs),
-/// with web links made clickable.
+/// The text of a message still being sent: plain text (HTML shows as
+/// typed, never runs), with web links made clickable, until the server
+/// answers with it rendered.
 #[component]
 fn MessageText(body: String) -> impl IntoView {
     let parts: Vec<_> = linkify(&body)
@@ -234,7 +253,7 @@ fn MessageText(body: String) -> impl IntoView {
 /// A time in the reader's time zone. The server does not know it, so the
 /// time appears once the page runs in the browser.
 #[component]
-fn LocalTime(ms: i64) -> impl IntoView {
+pub(super) fn LocalTime(ms: i64) -> impl IntoView {
     let i18n = use_i18n();
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
@@ -289,21 +308,7 @@ mod tests {
     use super::*;
 
     fn message(seq: Seq, author: i64, sent_at: i64) -> Message {
-        let author = PublicProfile {
-            id: crate::domain::UserId(author),
-            username: format!("user{author}"),
-            display_name: String::new(),
-            avatar_version: None,
-        };
-        Message {
-            room: crate::domain::RoomId(1),
-            seq,
-            author,
-            body: String::new(),
-            sent_at,
-            client_id: crate::domain::ClientId::parse(&format!("c{seq}")).expect("a client id"),
-            event: None,
-        }
+        Message::sample(seq, author, sent_at)
     }
 
     #[test]

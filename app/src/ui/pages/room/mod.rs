@@ -8,6 +8,7 @@ mod admin;
 mod composer;
 mod header;
 mod members;
+mod message;
 mod messages;
 mod state;
 

@@ -8,9 +8,11 @@ mod tests;
 
 pub(super) use model::RoomModel;
 
-use crate::api::open_room;
+use crate::api::{open_room, room_history};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{ClientId, Member, Role, RoomId, RoomSummary, RoomView, Seq, UserId};
+use crate::domain::{
+    preview_text, ClientId, Member, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId,
+};
 use crate::ui::live::Live;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
@@ -39,7 +41,13 @@ pub(super) struct RoomState {
     reads: StoredValue<ReadMarker>,
     /// On phones the member list takes the chat's place when asked for.
     pub(super) show_members: RwSignal<bool>,
+    /// The message the composer's next message answers.
+    pub(super) replying: RwSignal<Option<Quote>>,
+    loading_older: RwSignal<bool>,
 }
+
+/// The most pages loaded to reach a quoted message before giving up.
+const MAX_PAGES_TO_QUOTE: usize = 20;
 
 impl RoomState {
     /// The state of a room page just `opened` by `me`, subscribed to the
@@ -56,6 +64,8 @@ impl RoomState {
             members: Memo::new(move |_| model.with(|m| m.members.clone())),
             reads: StoredValue::new(ReadMarker::default()),
             show_members: RwSignal::new(false),
+            replying: RwSignal::new(None),
+            loading_older: RwSignal::new(false),
         };
         live.open_room.set(Some(state.id));
         let reads = state.reads.get_value();
@@ -128,15 +138,77 @@ impl RoomState {
         });
     }
 
-    /// Adds a message to send, and sends it.
-    pub(super) fn post(self, client_id: ClientId, body: String) {
-        self.model.update(|m| m.timeline.add_pending(client_id.clone(), body.clone()));
-        self.send(client_id, body);
+    /// Loads the page of history before the oldest message held.
+    pub(super) fn load_older(self) {
+        if self.loading_older.get_untracked() {
+            return;
+        }
+        self.loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            self.fetch_older().await;
+            self.loading_older.set(false);
+        });
     }
 
-    fn send(self, client_id: ClientId, body: String) {
+    /// Reads one older page into the timeline; false when there is none.
+    async fn fetch_older(self) -> bool {
+        let (has_older, first) =
+            self.model.with_untracked(|m| (m.timeline.has_older(), m.timeline.first_seq()));
+        let Some(first) = first.filter(|_| has_older) else { return false };
+        match room_history(self.id, first).await {
+            Ok(page) => {
+                self.model.update(|m| m.timeline.merge_older(page.messages, page.has_older));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Makes the composer's next message a reply to message `seq`.
+    pub(super) fn reply_to(self, seq: Seq) {
+        let quote = self.model.with_untracked(|m| {
+            m.timeline.message(seq).map(|message| Quote {
+                seq,
+                author: message.author.shown_name().to_owned(),
+                text: preview_text(&message.body),
+                deleted: message.deleted,
+            })
+        });
+        self.replying.set(quote);
+        focus_by_id("composer-input");
+    }
+
+    /// Scrolls to message `seq` and highlights it, loading older history
+    /// until it is there.
+    pub(super) fn show_message(self, seq: Seq) {
+        leptos::task::spawn_local(async move {
+            for _ in 0..MAX_PAGES_TO_QUOTE {
+                let held =
+                    self.model.with_untracked(|m| m.timeline.first_seq().is_some_and(|first| first <= seq));
+                if held || !self.fetch_older().await {
+                    break;
+                }
+            }
+            // Once the list has drawn what was loaded.
+            set_timeout(move || highlight(&format!("message-{seq}")), Duration::from_millis(50));
+        });
+    }
+
+    /// Adds a message to send, perhaps in reply to message `reply_to`, and
+    /// sends it.
+    pub(super) fn post(self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
+        self.model.update(|m| m.timeline.add_pending(client_id.clone(), body.clone(), reply_to));
+        self.send(client_id, body, reply_to);
+    }
+
+    fn send(self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
         if self.model.with_untracked(|m| m.caught_up) {
-            self.live.send(&ClientFrame::Send { room: self.id, client_id: client_id.clone(), body });
+            self.live.send(&ClientFrame::Send {
+                room: self.id,
+                client_id: client_id.clone(),
+                body,
+                reply_to,
+            });
         }
         // No answer in time: let the user retry (a retry reuses the id, so
         // a late answer to the first attempt cannot make a copy).
@@ -152,8 +224,8 @@ impl RoomState {
 
     /// Sends a failed message again.
     pub(super) fn retry(self, client_id: ClientId) {
-        if let Some(body) = self.model.try_update(|m| m.timeline.retry(&client_id)).flatten() {
-            self.send(client_id, body);
+        if let Some(pending) = self.model.try_update(|m| m.timeline.retry(&client_id)).flatten() {
+            self.send(client_id, pending.body, pending.reply_to);
         }
     }
 
@@ -165,6 +237,7 @@ impl RoomState {
                 room: self.id,
                 client_id: pending.client_id,
                 body: pending.body,
+                reply_to: pending.reply_to,
             });
         }
     }
@@ -239,4 +312,30 @@ fn page_visible() -> bool {
     {
         false
     }
+}
+
+fn focus_by_id(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = document().get_element_by_id(id) {
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// Scrolls the element `id` into view and marks it for a moment.
+fn highlight(id: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(element) = document().get_element_by_id(id) {
+        element.scroll_into_view();
+        let _ = element.class_list().add_1("highlight");
+        set_timeout(move || drop(element.class_list().remove_1("highlight")), Duration::from_millis(2000));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }

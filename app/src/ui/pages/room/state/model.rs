@@ -54,10 +54,10 @@ impl RoomModel {
     pub fn new(opened: RoomView) -> Self {
         let unread = opened.room.unread;
         Self {
-            first_unread: (unread > 0).then(|| opened.room.last_seq - unread + 1),
+            first_unread: (unread > 0).then(|| opened.room.read_through + 1),
+            timeline: Timeline::new(opened.messages, opened.has_older, opened.room.last_seq),
             summary: opened.room,
             members: opened.members,
-            timeline: Timeline::new(opened.messages, opened.has_older),
             typing: Vec::new(),
             caught_up: false,
             lost: false,
@@ -69,9 +69,9 @@ impl RoomModel {
     /// the "new messages" line goes are kept.
     pub fn reload(&mut self, opened: RoomView) {
         let pending: Vec<Pending> = self.timeline.pending().to_vec();
+        self.timeline = Timeline::new(opened.messages, opened.has_older, opened.room.last_seq);
         self.summary = opened.room;
         self.members = opened.members;
-        self.timeline = Timeline::new(opened.messages, opened.has_older);
         self.timeline.restore_pending(pending);
     }
 
@@ -82,19 +82,27 @@ impl RoomModel {
     pub fn apply(&mut self, me: Option<UserId>, frame: &ServerFrame, now: f64) -> Option<Next> {
         let id = self.summary.id;
         match frame {
-            ServerFrame::Subscribed { room, messages } if *room == id => {
+            ServerFrame::Subscribed { room, messages, changes } if *room == id => {
                 self.timeline.merge(messages.iter().cloned());
+                changes.iter().for_each(|change| self.timeline.apply(change));
                 self.caught_up = true;
                 return Some(Next::SendUnsent);
             }
             ServerFrame::Resync { room } if *room == id => return Some(Next::Reload),
             ServerFrame::Message { message } if message.room == id => {
-                if self.caught_up && self.timeline.would_leave_gap(message) {
+                if self.caught_up && self.timeline.would_leave_gap(message.seq) {
                     self.caught_up = false;
                     return Some(Next::CatchUp);
                 }
                 self.timeline.merge([message.clone()]);
                 self.typing.retain(|typist| typist.user != message.author.id);
+            }
+            ServerFrame::Changed { change } if change.room == id => {
+                if self.caught_up && self.timeline.would_leave_gap(change.seq) {
+                    self.caught_up = false;
+                    return Some(Next::CatchUp);
+                }
+                self.timeline.apply(change);
             }
             ServerFrame::Ack { message, .. } if message.room == id => {
                 self.timeline.merge([message.clone()]);

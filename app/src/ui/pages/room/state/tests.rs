@@ -20,15 +20,7 @@ fn member(id: i64, name: &str, role: Role) -> Member {
 }
 
 fn message(seq: i64, author: i64) -> Message {
-    Message {
-        room: RoomId(1),
-        seq,
-        author: person(author, "author"),
-        body: format!("message {seq}"),
-        sent_at: seq,
-        client_id: client_id(&format!("c{seq}")),
-        event: None,
-    }
+    Message { author: person(author, "author"), ..Message::sample(seq, author, seq) }
 }
 
 fn model() -> RoomModel {
@@ -42,6 +34,7 @@ fn model() -> RoomModel {
         last_activity: 0,
         last_message: None,
         unread: 0,
+        read_through: 2,
         role: Some(Role::Member),
         peer: None,
         peer_online: false,
@@ -59,11 +52,15 @@ fn seqs(model: &RoomModel) -> Vec<i64> {
 #[test]
 fn catching_up_merges_and_sends_what_is_unsent() {
     let mut model = model();
-    let frame = ServerFrame::Subscribed { room: RoomId(1), messages: vec![message(2, 2), message(3, 2)] };
+    let frame = ServerFrame::Subscribed {
+        room: RoomId(1),
+        messages: vec![message(2, 2), message(3, 2)],
+        changes: vec![],
+    };
     assert_eq!(model.apply(ME, &frame, 0.0), Some(Next::SendUnsent));
     assert!(model.caught_up);
     assert_eq!(seqs(&model), [1, 2, 3]);
-    let other = ServerFrame::Subscribed { room: RoomId(9), messages: vec![message(4, 2)] };
+    let other = ServerFrame::Subscribed { room: RoomId(9), messages: vec![message(4, 2)], changes: vec![] };
     assert_eq!(model.apply(ME, &other, 0.0), None, "another room's frame is not this page's");
     assert_eq!(seqs(&model), [1, 2, 3], "another room's frame changes nothing");
 }
@@ -71,7 +68,7 @@ fn catching_up_merges_and_sends_what_is_unsent() {
 #[test]
 fn a_message_after_a_gap_catches_up_instead_of_showing_a_hole() {
     let mut model = model();
-    model.apply(ME, &ServerFrame::Subscribed { room: RoomId(1), messages: vec![] }, 0.0);
+    model.apply(ME, &ServerFrame::Subscribed { room: RoomId(1), messages: vec![], changes: vec![] }, 0.0);
     let typing = ServerFrame::Typing { room: RoomId(1), user: UserId(2), name: "Bob".into() };
     assert_eq!(model.apply(ME, &typing, 100.0), Some(Next::ExpireTyping));
     assert_eq!(model.apply(ME, &ServerFrame::Message { message: message(3, 2) }, 0.0), Some(Next::Nothing));
@@ -149,7 +146,7 @@ fn the_room_is_lost_when_removed_or_made_private_to_an_outsider() {
 #[test]
 fn reloading_keeps_what_is_still_being_sent() {
     let mut model = model();
-    model.timeline.add_pending(client_id("pending"), "hello".into());
+    model.timeline.add_pending(client_id("pending"), "hello".into(), None);
     model.timeline.fail(&client_id("pending"));
     model.timeline.retry(&client_id("pending"));
     let opened = RoomView {
@@ -172,6 +169,7 @@ fn the_first_unread_message_is_known_from_the_opened_room_and_kept_on_reload() {
     assert_eq!(opened.first_unread, None, "all read");
     let mut room = opened.summary.clone();
     room.last_seq = 5;
+    room.read_through = 3;
     room.unread = 2;
     let unread =
         RoomModel::new(RoomView { room: room.clone(), members: vec![], messages: vec![], has_older: false });

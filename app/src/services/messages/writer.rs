@@ -1,5 +1,5 @@
-//! Posting messages: one writer commits them in groups, a task publishes
-//! them; and history reads.
+//! The message writer: one thread commits posts in groups, a task
+//! publishes them.
 //!
 //! An fsync costs milliseconds, so committing each message on its own would
 //! cap a server at a few hundred messages per second. The writer instead
@@ -7,13 +7,14 @@
 //! commits them in one transaction, publishes them in sequence order and
 //! only then answers each sender: an acknowledged message is durable.
 
-use super::hub::Hub;
-use super::metrics::METRICS;
-use super::{rooms, AppState, OrInternal};
 use crate::domain::protocol::ServerFrame;
-use crate::domain::{ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId, Visibility};
-use crate::error::{AppError, Field, Problem};
-use crate::store::{now_millis, Appended, Engine, MessageLog, NewMessage, PgMessageLog, Store};
+use crate::domain::{ChangeRequest, ClientId, Message, Quote, RoomId, Seq, UserId};
+use crate::error::AppError;
+use crate::services::hub::Hub;
+use crate::services::metrics::METRICS;
+use crate::store::{
+    now_millis, Appended, Changed, Engine, MessageLog, NewChange, NewMessage, PgMessageLog, Store,
+};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -30,20 +31,34 @@ const REPUBLISH_WITHIN_MS: i64 = 60_000;
 /// Committed groups waiting to be published before the writer waits.
 const COMMITTED_GROUPS: usize = 4;
 
-struct Post {
-    room: RoomId,
-    author: UserId,
-    client_id: ClientId,
-    /// Empty for an event.
-    body: String,
-    event: Option<(&'static str, UserId)>,
-    reply: oneshot::Sender<Result<Message, AppError>>,
+/// What the writer is asked to commit in `room` on behalf of `author`.
+pub(super) struct Post {
+    pub room: RoomId,
+    pub author: UserId,
+    pub write: Write,
+}
+
+pub(super) enum Write {
+    Message {
+        client_id: ClientId,
+        /// Empty for an event.
+        body: String,
+        html: String,
+        reply: Option<Quote>,
+        event: Option<(&'static str, UserId)>,
+        answer: oneshot::Sender<Result<Message, AppError>>,
+    },
+    Change {
+        message: Seq,
+        request: ChangeRequest,
+        answer: oneshot::Sender<Changed>,
+    },
 }
 
 /// The handle senders use to reach the writer.
 #[derive(Clone)]
 pub struct MessageWriter {
-    posts: mpsc::Sender<Post>,
+    pub(super) posts: mpsc::Sender<Post>,
 }
 
 impl MessageWriter {
@@ -94,10 +109,11 @@ impl Log {
     fn append(
         &mut self,
         batch: &[NewMessage<'_>],
-    ) -> Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>> {
+        changes: &[NewChange<'_>],
+    ) -> Result<Outcomes, WriteError> {
         Ok(match self {
-            Self::Sqlite(log) => log.append(batch)?,
-            Self::Postgres(log, runtime) => runtime.block_on(log.append(batch))?,
+            Self::Sqlite(log) => log.append(batch, changes)?,
+            Self::Postgres(log, runtime) => runtime.block_on(log.append(batch, changes))?,
         })
     }
 }
@@ -108,14 +124,15 @@ impl Log {
 fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::Sender<Committed>) {
     while let Some(first) = queue.blocking_recv() {
         let group = gather(first, &mut queue, log.max_group());
-        let batch = group.iter().map(Post::new_message).collect::<Vec<_>>();
+        let batch = group.iter().filter_map(Post::new_message).collect::<Vec<_>>();
+        let changes = group.iter().filter_map(Post::new_change).collect::<Vec<_>>();
         let started = std::time::Instant::now();
-        let outcomes = log.append(&batch);
+        let outcomes = log.append(&batch, &changes);
         let took = started.elapsed();
         tracing::debug!(posts = batch.len(), micros = took.as_micros() as u64, "committed a group");
         METRICS.commit_batch_size.observe(batch.len() as f64);
         METRICS.commit_seconds.observe(took.as_secs_f64());
-        drop(batch);
+        drop((batch, changes));
         if committed.blocking_send((group, outcomes)).is_err() {
             return;
         }
@@ -123,19 +140,44 @@ fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::
 }
 
 impl Post {
-    fn new_message(&self) -> NewMessage<'_> {
-        NewMessage {
-            room: self.room,
-            author: self.author,
-            client_id: &self.client_id,
-            body: &self.body,
-            event: self.event,
+    fn new_message(&self) -> Option<NewMessage<'_>> {
+        match &self.write {
+            Write::Message { client_id, body, html, reply, event, .. } => Some(NewMessage {
+                room: self.room,
+                author: self.author,
+                client_id,
+                body,
+                html,
+                reply: reply.as_ref(),
+                event: *event,
+            }),
+            Write::Change { .. } => None,
+        }
+    }
+
+    fn new_change(&self) -> Option<NewChange<'_>> {
+        match &self.write {
+            Write::Change { message, request, .. } => {
+                Some(NewChange { room: self.room, actor: self.author, message: *message, request })
+            }
+            Write::Message { .. } => None,
+        }
+    }
+
+    /// Answers the sender of a post whose group failed.
+    fn fail(self) {
+        match self.write {
+            Write::Message { answer, .. } => drop(answer.send(Err(AppError::Internal))),
+            Write::Change { answer, .. } => drop(answer.send(Err(AppError::Internal))),
         }
     }
 }
 
+type WriteError = Box<dyn std::error::Error + Send + Sync>;
+/// What became of a group's messages and of its changes, in order.
+type Outcomes = (Vec<Appended>, Vec<Changed>);
 /// A committed group: its posts and what became of each.
-type Committed = (Vec<Post>, Result<Vec<Appended>, Box<dyn std::error::Error + Send + Sync>>);
+type Committed = (Vec<Post>, Result<Outcomes, WriteError>);
 
 /// `first` and every post that arrived meanwhile, up to a group's size.
 fn gather(first: Post, queue: &mut mpsc::Receiver<Post>, max: usize) -> Vec<Post> {
@@ -151,21 +193,23 @@ fn gather(first: Post, queue: &mut mpsc::Receiver<Post>, max: usize) -> Vec<Post
 }
 
 /// Publishes each committed group in order, then answers its senders: an
-/// acknowledged message is durable, and its room has it first.
+/// acknowledged message is durable, and its room has it first. A group's
+/// messages come first: their numbers precede its changes'.
 async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
     while let Some((group, outcomes)) = groups.recv().await {
-        let outcomes = match outcomes {
+        let (appended, changed) = match outcomes {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::error!(%error, posts = group.len(), "committing messages");
                 METRICS.errors.increment();
-                for post in group {
-                    let _ = post.reply.send(Err(AppError::Internal));
-                }
+                group.into_iter().for_each(Post::fail);
                 continue;
             }
         };
-        for (post, outcome) in group.into_iter().zip(outcomes) {
+        let (messages, changes): (Vec<_>, Vec<_>) =
+            group.into_iter().partition(|post| matches!(post.write, Write::Message { .. }));
+        for (post, outcome) in messages.into_iter().zip(appended) {
+            let Write::Message { answer: reply, .. } = post.write else { continue };
             let answer = match outcome {
                 Appended::New(message) => {
                     METRICS.messages.increment();
@@ -183,78 +227,16 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
                     }
                     Ok(message)
                 }
-                Appended::NotMember(Some(Visibility::Public)) => Err(AppError::Forbidden),
-                Appended::NotMember(_) => Err(AppError::NotFound),
-                Appended::Refused => Err(AppError::field(Field::Message, Problem::NotAccepting)),
+                refused => Err(refused.error().unwrap_or(AppError::Internal)),
             };
-            let _ = post.reply.send(answer);
+            let _ = reply.send(answer);
+        }
+        for (post, outcome) in changes.into_iter().zip(changed) {
+            let Write::Change { answer, .. } = post.write else { continue };
+            if let Ok(Some(change)) = &outcome {
+                hub.publish(change.room, &ServerFrame::Changed { change: change.clone() });
+            }
+            let _ = answer.send(outcome);
         }
     }
-}
-
-/// Posts a message and returns it once committed. Sending the same
-/// `client_id` again returns the original message.
-#[tracing::instrument(skip_all, fields(author = %author, room = %room))]
-pub async fn post(
-    state: &AppState,
-    author: UserId,
-    room: RoomId,
-    client_id: ClientId,
-    body: &str,
-) -> Result<Message, AppError> {
-    let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
-    write(state, room, author, client_id, body.as_str().to_owned(), None).await
-}
-
-/// Records an event in the room's timeline, authored by `actor` (a member).
-#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, subject = %subject))]
-pub async fn post_event(
-    state: &AppState,
-    actor: UserId,
-    room: RoomId,
-    event: &'static str,
-    subject: UserId,
-) -> Result<Message, AppError> {
-    let client_id = ClientId::generated();
-    write(state, room, actor, client_id, String::new(), Some((event, subject))).await
-}
-
-async fn write(
-    state: &AppState,
-    room: RoomId,
-    author: UserId,
-    client_id: ClientId,
-    body: String,
-    event: Option<(&'static str, UserId)>,
-) -> Result<Message, AppError> {
-    let (reply, answer) = oneshot::channel();
-    let post = Post { room, author, client_id, body, event, reply };
-    state.writer.posts.send(post).await.or_internal("queueing a message")?;
-    answer.await.or_internal("waiting for a commit")?
-}
-
-/// The page of messages before `before` (the newest page without it).
-#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
-pub async fn history(
-    state: &AppState,
-    viewer: UserId,
-    room: RoomId,
-    before: Option<Seq>,
-) -> Result<HistoryPage, AppError> {
-    rooms::readable(state, viewer, room).await?;
-    state.store.history_page(room, before).await.or_internal("reading history")
-}
-
-/// What a resuming client missed after `after`: `None` when it is beyond
-/// the resume limit and the client must reload the room.
-#[tracing::instrument(skip_all, fields(room = %room))]
-pub async fn missed(
-    state: &AppState,
-    room: RoomId,
-    after: Seq,
-    limit: usize,
-) -> Result<Option<Vec<Message>>, AppError> {
-    let messages =
-        state.store.messages_after(room, after, limit as i64 + 1).await.or_internal("catching up")?;
-    Ok((messages.len() <= limit).then_some(messages))
 }

@@ -1,0 +1,329 @@
+//! Messages and the changes made to them after they were sent: edits,
+//! deletions and reactions, each numbered in its room's sequence like a
+//! new message (see [`super::protocol`]), and the rules of who may make
+//! which.
+
+use super::{ClientId, PublicProfile, Role, RoomId, Seq, UserId};
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+
+/// The first line of a message, with its author's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePreview {
+    pub author: String,
+    pub text: String,
+}
+
+pub const PREVIEW_MAX: usize = 120;
+
+impl MessagePreview {
+    pub fn of(message: &Message) -> Self {
+        Self { author: message.author.shown_name().to_owned(), text: preview_text(&message.body) }
+    }
+}
+
+/// The body shortened to one line of at most [`PREVIEW_MAX`] characters.
+pub fn preview_text(body: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > PREVIEW_MAX {
+        let mut cut: String = line.chars().take(PREVIEW_MAX - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        line
+    }
+}
+
+/// A message as delivered to clients, in its current state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub room: RoomId,
+    pub seq: Seq,
+    pub author: PublicProfile,
+    /// What the author wrote (Markdown); empty once deleted.
+    pub body: String,
+    /// `body` rendered to HTML by the server and sanitized (see
+    /// `domain::markup`): what the browser shows. Empty for an event line
+    /// and a deleted message.
+    #[serde(default)]
+    pub html: String,
+    /// Commit time, ms since the epoch.
+    pub sent_at: i64,
+    /// The id its sender's tab gave it, so that the tab can match it with
+    /// the message it shows as pending.
+    pub client_id: ClientId,
+    /// Set for a line the room shows about itself ("Bob was removed by
+    /// Alice", with Alice as the author); `body` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<RoomEvent>,
+    /// When it was last edited, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    /// Deleted: shown as "message deleted", its text gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// The message this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Quote>,
+    /// Reactions, in the order they were first made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+#[cfg(test)]
+impl Message {
+    /// A text message for tests: number `seq` of room 1, by user `author`
+    /// ("user{author}"), sent at `sent_at`, with client id "c{seq}".
+    pub(crate) fn sample(seq: Seq, author: i64, sent_at: i64) -> Self {
+        Self {
+            room: RoomId(1),
+            seq,
+            author: PublicProfile {
+                id: UserId(author),
+                username: format!("user{author}"),
+                display_name: String::new(),
+                avatar_version: None,
+            },
+            body: format!("message {seq}"),
+            html: String::new(),
+            sent_at,
+            client_id: ClientId::parse(&format!("c{seq}")).expect("a client id"),
+            event: None,
+            edited_at: None,
+            deleted: false,
+            reply: None,
+            reactions: Vec::new(),
+        }
+    }
+}
+
+/// A short quote of the message a reply answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub seq: Seq,
+    /// The quoted message's author, as shown.
+    pub author: String,
+    /// Its first line (see [`preview_text`]); empty if it was deleted.
+    pub text: String,
+    pub deleted: bool,
+}
+
+/// Everyone who reacted to a message with one emoji.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    /// In the order they reacted.
+    pub people: Vec<Reactor>,
+}
+
+/// Someone who reacted, as shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reactor {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// Most distinct emoji on one message.
+pub const MAX_REACTIONS: usize = 20;
+
+/// Something that happened in a room, shown in its timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RoomEvent {
+    Removed { user: PublicProfile },
+    Banned { user: PublicProfile },
+}
+
+impl RoomEvent {
+    /// How each event is stored: the message's `kind`.
+    pub const REMOVED: &'static str = "removed";
+    pub const BANNED: &'static str = "banned";
+
+    pub fn subject(&self) -> &PublicProfile {
+        match self {
+            Self::Removed { user } | Self::Banned { user } => user,
+        }
+    }
+
+    /// Reads a stored event back, with its subject.
+    pub fn from_db(kind: &str, subject: PublicProfile) -> Option<Self> {
+        match kind {
+            Self::REMOVED => Some(Self::Removed { user: subject }),
+            Self::BANNED => Some(Self::Banned { user: subject }),
+            _ => None,
+        }
+    }
+}
+
+/// A committed change to message `message` of `room`, numbered `seq` in
+/// the room's sequence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub room: RoomId,
+    pub seq: Seq,
+    pub message: Seq,
+    pub what: ChangeKind,
+}
+
+/// What a change did. Replayed to a resuming client, an edit carries the
+/// message's current text, and any change of a message deleted since
+/// replays as [`ChangeKind::Deleted`]: applying a room's changes in order
+/// to any earlier state of a message gives its current state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum ChangeKind {
+    Edited { body: String, html: String, edited_at: i64 },
+    Deleted,
+    Reacted { emoji: String, by: Reactor, on: bool },
+}
+
+impl Message {
+    /// Applies a change to this message (idempotent: applying it twice
+    /// changes nothing more).
+    pub fn apply(&mut self, change: &ChangeKind) {
+        match change {
+            ChangeKind::Edited { body, html, edited_at } if !self.deleted => {
+                self.body.clone_from(body);
+                self.html.clone_from(html);
+                self.edited_at = Some(*edited_at);
+            }
+            ChangeKind::Edited { .. } => {}
+            ChangeKind::Deleted => {
+                self.body.clear();
+                self.html.clear();
+                self.deleted = true;
+                self.reactions.clear();
+            }
+            ChangeKind::Reacted { emoji, by, on } => {
+                let at = self.reactions.iter().position(|r| &r.emoji == emoji);
+                match (at, on) {
+                    (Some(at), true) => {
+                        let people = &mut self.reactions[at].people;
+                        if !people.iter().any(|p| p.id == by.id) {
+                            people.push(by.clone());
+                        }
+                    }
+                    (None, true) if !self.deleted => {
+                        self.reactions.push(Reaction { emoji: emoji.clone(), people: vec![by.clone()] });
+                    }
+                    (Some(at), false) => {
+                        self.reactions[at].people.retain(|p| p.id != by.id);
+                        if self.reactions[at].people.is_empty() {
+                            self.reactions.remove(at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Whether `user` reacted with `emoji`.
+    pub fn reacted(&self, user: UserId, emoji: &str) -> bool {
+        self.reactions.iter().any(|r| r.emoji == emoji && r.people.iter().any(|p| p.id == user))
+    }
+}
+
+/// A change someone asks for, once its input is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeRequest {
+    Edit { body: String, html: String },
+    Delete,
+    React { emoji: String, on: bool },
+}
+
+/// The message a change is about, as stored when the change commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub author: UserId,
+    /// An event line, which nobody changes.
+    pub event: bool,
+    pub deleted: bool,
+}
+
+impl ChangeRequest {
+    /// Who may make this change to `target`: its author edits it; its
+    /// author, and the room's owner and admins, delete it; any member
+    /// reacts to it. Nobody changes an event line or a deleted message
+    /// (that one is gone: not found). `role` is the actor's, a member.
+    pub fn allowed(&self, actor: UserId, role: Role, target: Target) -> Result<(), AppError> {
+        if target.deleted {
+            return Err(AppError::NotFound);
+        }
+        let mine = target.author == actor;
+        let allowed = !target.event
+            && match self {
+                Self::Edit { .. } => mine,
+                Self::Delete => mine || role >= Role::Admin,
+                Self::React { .. } => true,
+            };
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> Message {
+        Message::sample(4, 1, 0)
+    }
+
+    fn react(user: i64, emoji: &str, on: bool) -> ChangeKind {
+        ChangeKind::Reacted {
+            emoji: emoji.into(),
+            by: Reactor { id: UserId(user), name: format!("u{user}") },
+            on,
+        }
+    }
+
+    #[test]
+    fn changes_apply_once_whatever_their_repeats() {
+        let mut m = message();
+        for change in [react(2, "👍", true), react(2, "👍", true), react(3, "👍", true), react(3, "🎉", true)]
+        {
+            m.apply(&change);
+        }
+        let counts: Vec<_> = m.reactions.iter().map(|r| (r.emoji.as_str(), r.people.len())).collect();
+        assert_eq!(counts, [("👍", 2), ("🎉", 1)]);
+        m.apply(&react(3, "🎉", false));
+        m.apply(&react(3, "🎉", false));
+        assert_eq!(m.reactions.len(), 1);
+        assert!(m.reacted(UserId(2), "👍") && !m.reacted(UserId(3), "🎉"));
+        let edit = ChangeKind::Edited { body: "hey".into(), html: "<p>hey</p>".into(), edited_at: 9 };
+        m.apply(&edit);
+        assert_eq!((m.body.as_str(), m.edited_at), ("hey", Some(9)));
+        m.apply(&ChangeKind::Deleted);
+        m.apply(&edit);
+        m.apply(&react(2, "👍", true));
+        assert!(m.deleted && m.body.is_empty() && m.html.is_empty() && m.reactions.is_empty());
+    }
+
+    #[test]
+    fn authors_edit_and_moderators_delete() {
+        let target = Target { author: UserId(1), event: false, deleted: false };
+        let edit = ChangeRequest::Edit { body: "x".into(), html: "x".into() };
+        assert_eq!(edit.allowed(UserId(1), Role::Member, target), Ok(()));
+        assert_eq!(edit.allowed(UserId(2), Role::Owner, target), Err(AppError::Forbidden));
+        assert_eq!(ChangeRequest::Delete.allowed(UserId(2), Role::Member, target), Err(AppError::Forbidden));
+        assert_eq!(ChangeRequest::Delete.allowed(UserId(2), Role::Admin, target), Ok(()));
+        let react = ChangeRequest::React { emoji: "👍".into(), on: true };
+        assert_eq!(react.allowed(UserId(2), Role::Member, target), Ok(()));
+        let event = Target { event: true, ..target };
+        assert_eq!(ChangeRequest::Delete.allowed(UserId(1), Role::Owner, event), Err(AppError::Forbidden));
+        let gone = Target { deleted: true, ..target };
+        assert_eq!(react.allowed(UserId(1), Role::Member, gone), Err(AppError::NotFound));
+    }
+
+    #[test]
+    fn previews_are_one_short_line() {
+        assert_eq!(preview_text("a\n  b\tc"), "a b c");
+        let long = preview_text(&"x".repeat(500));
+        assert_eq!(long.chars().count(), PREVIEW_MAX);
+        assert!(long.ends_with('…'));
+    }
+}

@@ -1,0 +1,186 @@
+//! Messages: posting them, changing them (edits, deletions, reactions), and
+//! reading history. Every post and change goes through one writer
+//! ([`writer`]), which commits them in groups, numbers each in its room's
+//! sequence and publishes it.
+
+mod writer;
+
+pub use writer::MessageWriter;
+
+use super::{rooms, AppState, OrInternal};
+use crate::domain::{
+    markup, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId,
+};
+use crate::error::{AppError, Field, Problem};
+use crate::store::Changed;
+use tokio::sync::oneshot;
+use writer::{Post, Write};
+
+/// Posts a message, perhaps in reply to message `reply_to` of the same
+/// room, and returns it once committed. Sending the same `client_id`
+/// again returns the original message.
+#[tracing::instrument(skip_all, fields(author = %author, room = %room))]
+pub async fn post(
+    state: &AppState,
+    author: UserId,
+    room: RoomId,
+    client_id: ClientId,
+    body: &str,
+    reply_to: Option<Seq>,
+) -> Result<Message, AppError> {
+    let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
+    let reply = match reply_to {
+        // Read before the commit: whoever may post in the room may read it
+        // (the writer refuses anyone else, with the error they would get).
+        Some(seq) => Some(
+            state.store.quote(room, seq).await.or_internal("reading a quote")?.ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let html = markup::render(body.as_str());
+    let (answer, answered) = oneshot::channel();
+    let write =
+        Write::Message { client_id, body: body.as_str().to_owned(), html, reply, event: None, answer };
+    send(state, Post { room, author, write }).await?;
+    answered.await.or_internal("waiting for a commit")?
+}
+
+/// Records an event in the room's timeline, authored by `actor` (a member).
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, subject = %subject))]
+pub async fn post_event(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    event: &'static str,
+    subject: UserId,
+) -> Result<Message, AppError> {
+    let client_id = ClientId::generated();
+    let (answer, answered) = oneshot::channel();
+    let write = Write::Message {
+        client_id,
+        body: String::new(),
+        html: String::new(),
+        reply: None,
+        event: Some((event, subject)),
+        answer,
+    };
+    send(state, Post { room, author: actor, write }).await?;
+    answered.await.or_internal("waiting for a commit")?
+}
+
+/// Replaces the text of `actor`'s message `seq`: refused like a send when
+/// empty or too long.
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, seq))]
+pub async fn edit(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    seq: Seq,
+    body: &str,
+) -> Result<(), AppError> {
+    let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
+    let html = markup::render(body.as_str());
+    change(state, actor, room, seq, ChangeRequest::Edit { body: body.as_str().to_owned(), html }).await
+}
+
+/// Deletes message `seq`: its author, or the room's owner or an admin.
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, seq))]
+pub async fn delete(state: &AppState, actor: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
+    change(state, actor, room, seq, ChangeRequest::Delete).await
+}
+
+/// The longest emoji taken, in bytes (families and flags with their
+/// joiners and modifiers fit).
+const MAX_EMOJI_BYTES: usize = 64;
+
+/// Adds (`on`) or removes `actor`'s reaction `emoji` to message `seq`;
+/// doing it twice changes nothing more. Only a real emoji is taken.
+#[tracing::instrument(skip_all, fields(actor = %actor, room = %room, seq))]
+pub async fn react(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    seq: Seq,
+    emoji: &str,
+    on: bool,
+) -> Result<(), AppError> {
+    let emoji = emoji.trim();
+    let known = emoji.len() <= MAX_EMOJI_BYTES && emojis::get(emoji).is_some();
+    if !known {
+        return Err(AppError::field(Field::Emoji, Problem::NotAnEmoji));
+    }
+    change(state, actor, room, seq, ChangeRequest::React { emoji: emoji.to_owned(), on }).await
+}
+
+async fn change(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    message: Seq,
+    request: ChangeRequest,
+) -> Result<(), AppError> {
+    let (answer, answered) = oneshot::channel::<Changed>();
+    send(state, Post { room, author: actor, write: Write::Change { message, request, answer } }).await?;
+    answered.await.or_internal("waiting for a commit")?.map(drop)
+}
+
+async fn send(state: &AppState, post: Post) -> Result<(), AppError> {
+    state.writer.posts.send(post).await.or_internal("queueing a message")
+}
+
+/// The page of messages before `before` (the newest page without it).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
+pub async fn history(
+    state: &AppState,
+    viewer: UserId,
+    room: RoomId,
+    before: Option<Seq>,
+) -> Result<HistoryPage, AppError> {
+    rooms::readable(state, viewer, room).await?;
+    state.store.history_page(room, before).await.or_internal("reading history")
+}
+
+/// What a resuming client missed: messages and changes, each oldest first,
+/// together every number from the resume point through `upto`.
+pub struct Missed {
+    pub messages: Vec<Message>,
+    pub changes: Vec<Change>,
+    pub upto: Seq,
+}
+
+/// What a resuming client missed after `after`. `None` when there are more
+/// than `limit` messages and changes together and the client must reload
+/// the room.
+///
+/// Messages and changes are two reads: one committed between them shows
+/// in the second but not the first, leaving a hole. What follows a hole
+/// was committed after the caller subscribed, so it comes live: the
+/// answer stops before the first hole.
+#[tracing::instrument(skip_all, fields(room = %room))]
+pub async fn missed(
+    state: &AppState,
+    room: RoomId,
+    after: Seq,
+    limit: usize,
+) -> Result<Option<Missed>, AppError> {
+    let fetch = limit as i64 + 1;
+    let mut messages = state.store.messages_after(room, after, fetch).await.or_internal("catching up")?;
+    let mut changes = state.store.changes_after(room, after, fetch).await.or_internal("catching up")?;
+    if messages.len() + changes.len() > limit {
+        return Ok(None);
+    }
+    let mut seqs: Vec<Seq> = messages.iter().map(|m| m.seq).chain(changes.iter().map(|c| c.seq)).collect();
+    seqs.sort_unstable();
+    let upto = seqs.into_iter().take_while({
+        let mut next = after + 1;
+        move |&seq| {
+            let contiguous = seq == next;
+            next += 1;
+            contiguous
+        }
+    });
+    let upto = upto.last().unwrap_or(after);
+    messages.retain(|m| m.seq <= upto);
+    changes.retain(|c| c.seq <= upto);
+    Ok(Some(Missed { messages, changes, upto }))
+}

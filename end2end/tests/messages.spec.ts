@@ -1,0 +1,101 @@
+import { expect, test, type Page } from '@playwright/test';
+import { createRoom, open, person, say, searchAndJoin, uniqueName } from './helpers';
+
+/** The message whose text is `text`, as a list item. */
+function message(page: Page, text: string) {
+  return page.locator('.message-list > li.message').filter({ hasText: text });
+}
+
+/** Opens the actions of the message showing `text` and presses `action`. */
+async function act(page: Page, text: string, action: string) {
+  const item = message(page, text);
+  await item.hover();
+  await item.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: action }).click();
+}
+
+test('edits, deletions and reactions are seen live by the room', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Rich');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await searchAndJoin(bob.page, room);
+
+  await say(alice.page, room, 'I can tpyo');
+  await expect(message(bob.page, 'I can tpyo')).toBeVisible();
+
+  // Alice fixes her typo: Bob sees the new text, marked edited.
+  await act(alice.page, 'I can tpyo', 'Edit');
+  const editor = alice.page.getByRole('textbox', { name: 'Edit your message' });
+  await editor.fill('I can **type**');
+  await editor.press('Enter');
+  const fixed = message(bob.page, 'I can type');
+  await expect(fixed.locator('.message-text strong')).toHaveText('type');
+  await expect(fixed.getByText('edited')).toBeVisible();
+  await expect(bob.page.getByText('I can tpyo')).toHaveCount(0);
+
+  // Bob reacts; Alice sees the count with his name, and adds hers.
+  await act(bob.page, 'I can type', 'React');
+  await bob.page.getByRole('button', { name: 'React with 👍' }).click();
+  const thumbs = (page: Page, count: number, names: string) =>
+    message(page, 'I can type').getByRole('button', { name: `👍 ${count}: ${names}` });
+  await expect(thumbs(alice.page, 1, bob.name)).toBeVisible();
+  await thumbs(alice.page, 1, bob.name).click();
+  await expect(thumbs(bob.page, 2, `${bob.name}, ${alice.name}`)).toBeVisible();
+  await expect(thumbs(bob.page, 2, `${bob.name}, ${alice.name}`)).toHaveAttribute('aria-pressed', 'true');
+  // Pressing one's own reaction takes it back.
+  await thumbs(bob.page, 2, `${bob.name}, ${alice.name}`).click();
+  await expect(thumbs(alice.page, 1, alice.name)).toBeVisible();
+
+  // Bob answers her message: the reply quotes it.
+  await act(bob.page, 'I can type', 'Reply');
+  await expect(bob.page.getByText(`Replying to ${alice.name}`)).toBeVisible();
+  await say(bob.page, room, 'Indeed you can');
+  const reply = message(alice.page, 'Indeed you can');
+  await expect(reply.getByRole('button', { name: `Go to the message from ${alice.name}` })).toBeVisible();
+
+  // Alice deletes her message: gone for Bob, and his reply says so.
+  await act(alice.page, 'I can type', 'Delete');
+  await alice.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(bob.page.getByText('I can type')).toHaveCount(0);
+  await expect(bob.page.locator('.message-list').getByText('Message deleted').first()).toBeVisible();
+  await expect(message(bob.page, 'Indeed you can').getByText('Message deleted')).toBeVisible();
+
+  // Bob may not edit or delete Alice's messages: no such actions.
+  await say(alice.page, room, 'Mine alone');
+  const hers = message(bob.page, 'Mine alone');
+  await hers.hover();
+  await expect(hers.getByRole('button', { name: 'Edit' })).toHaveCount(0);
+  await expect(hers.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('formatting renders and nothing in a message runs', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Format');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await searchAndJoin(bob.page, room);
+  let dialogs = 0;
+  bob.page.on('dialog', async (dialog) => {
+    dialogs += 1;
+    await dialog.dismiss();
+  });
+  await say(alice.page, room, '**bold** _it_ ~~old~~ `code` <script>alert(1)</script>');
+  const item = message(bob.page, 'bold');
+  await expect(item.locator('.message-text strong')).toHaveText('bold');
+  await expect(item.locator('em')).toHaveText('it');
+  await expect(item.locator('del')).toHaveText('old');
+  await expect(item.locator('code')).toHaveText('code');
+  await expect(item.getByText('<script>alert(1)</script>')).toBeVisible();
+  await expect(bob.page.locator('.message-list script')).toHaveCount(0);
+  await say(alice.page, room, '[docs](javascript:alert(2)) and [site](https://example.com)');
+  await expect(message(bob.page, 'docs').getByRole('link', { name: 'site' })).toHaveAttribute('rel', 'noopener noreferrer nofollow');
+  await expect(message(bob.page, 'docs').locator('a[href^="javascript"]')).toHaveCount(0);
+  expect(dialogs).toBe(0);
+  await alice.context.close();
+  await bob.context.close();
+});
