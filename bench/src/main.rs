@@ -392,6 +392,7 @@ async fn traffic(
             room: *room,
             client_id: ClientId::parse(&format!("{run}-{i}")).map_err(|p| format!("client id: {p:?}"))?,
             body: format!("t:{}", now_micros()),
+            reply_to: None,
         };
         sink.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
         counters.sent.fetch_add(1, Ordering::Relaxed);
