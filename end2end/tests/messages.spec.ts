@@ -99,3 +99,38 @@ test('formatting renders and nothing in a message runs', async ({ browser }) => 
   await alice.context.close();
   await bob.context.close();
 });
+
+test('a mention is completed from the members and marks the room for the one named', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Mentions');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await searchAndJoin(bob.page, room);
+  await open(bob.page, '/');
+
+  // Alice types "@bo": Bob is offered; Enter picks him.
+  const composer = alice.page.getByRole('textbox', { name: `Message ${room}` });
+  await expect(alice.page.getByRole('complementary', { name: 'Members' }).getByText(bob.name)).toBeVisible();
+  await composer.pressSequentially('thanks @' + bob.name.slice(0, 4));
+  const option = alice.page.getByRole('listbox', { name: 'Mention someone' }).getByRole('option', { name: new RegExp(bob.name) });
+  await expect(option).toBeVisible();
+  await composer.press('Enter');
+  await expect(composer).toHaveValue(`thanks @${bob.name} `);
+  await composer.pressSequentially('for the review');
+  await composer.press('Enter');
+  await expect(message(alice.page, 'for the review').locator('.mention')).toHaveText(`@${bob.name}`);
+
+  // Bob, elsewhere, sees the room marked for him, live, in the list and the side bar.
+  const row = bob.page.getByRole('region', { name: 'My rooms' }).getByRole('listitem').filter({ hasText: room });
+  await expect(row.getByLabel('1 mention of you')).toBeVisible();
+  await expect(bob.page.getByRole('navigation').getByLabel('1 mention of you')).toBeVisible();
+  await row.getByRole('link').click();
+  const mine = message(bob.page, 'for the review');
+  await expect(mine).toHaveClass(/mentions-me/);
+  await open(bob.page, '/');
+  await expect(row.getByLabel('1 mention of you')).toHaveCount(0);
+
+  await alice.context.close();
+  await bob.context.close();
+});

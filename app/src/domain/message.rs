@@ -68,6 +68,9 @@ pub struct Message {
     /// Reactions, in the order they were first made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// The members of the room it mentions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 #[cfg(test)]
@@ -93,6 +96,7 @@ impl Message {
             deleted: false,
             reply: None,
             reactions: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 }
@@ -121,6 +125,41 @@ pub struct Reaction {
 pub struct Reactor {
     pub id: UserId,
     pub name: String,
+}
+
+/// Most people one message mentions.
+pub const MAX_MENTIONS: usize = 20;
+
+/// The usernames a message's text mentions as `@username`, as their
+/// unique keys (see [`super::Username::key`]), each once, in order, at most
+/// [`MAX_MENTIONS`]. A mention starts a word; a `.` or `-` ending it ends
+/// the sentence, not the name.
+pub fn mentioned(body: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (at, _) in body.match_indices('@') {
+        let Some(username) = mention_at(body, at).and_then(|name| super::Username::parse(name).ok()) else {
+            continue;
+        };
+        let key = username.key();
+        if !keys.contains(&key) && keys.len() < MAX_MENTIONS {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The name an `@` at byte `at` of `text` mentions, if it starts a word
+/// (not an email address's).
+pub fn mention_at(text: &str, at: usize) -> Option<&str> {
+    let before = text[..at].chars().next_back();
+    if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '@' | '/')) {
+        return None;
+    }
+    let rest = text.get(at + 1..)?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end_matches(['.', '-'])).filter(|name| !name.is_empty())
 }
 
 /// Most distinct emoji on one message.
@@ -172,9 +211,19 @@ pub struct Change {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ChangeKind {
-    Edited { body: String, html: String, edited_at: i64 },
+    Edited {
+        body: String,
+        html: String,
+        edited_at: i64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<UserId>,
+    },
     Deleted,
-    Reacted { emoji: String, by: Reactor, on: bool },
+    Reacted {
+        emoji: String,
+        by: Reactor,
+        on: bool,
+    },
 }
 
 impl Message {
@@ -182,10 +231,11 @@ impl Message {
     /// changes nothing more).
     pub fn apply(&mut self, change: &ChangeKind) {
         match change {
-            ChangeKind::Edited { body, html, edited_at } if !self.deleted => {
+            ChangeKind::Edited { body, html, edited_at, mentions } if !self.deleted => {
                 self.body.clone_from(body);
                 self.html.clone_from(html);
                 self.edited_at = Some(*edited_at);
+                self.mentions.clone_from(mentions);
             }
             ChangeKind::Edited { .. } => {}
             ChangeKind::Deleted => {
@@ -193,6 +243,7 @@ impl Message {
                 self.html.clear();
                 self.deleted = true;
                 self.reactions.clear();
+                self.mentions.clear();
             }
             ChangeKind::Reacted { emoji, by, on } => {
                 let at = self.reactions.iter().position(|r| &r.emoji == emoji);
@@ -227,7 +278,7 @@ impl Message {
 /// A change someone asks for, once its input is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChangeRequest {
-    Edit { body: String, html: String },
+    Edit { body: String, html: String, mentions: Vec<UserId> },
     Delete,
     React { emoji: String, on: bool },
 }
@@ -294,7 +345,12 @@ mod tests {
         m.apply(&react(3, "🎉", false));
         assert_eq!(m.reactions.len(), 1);
         assert!(m.reacted(UserId(2), "👍") && !m.reacted(UserId(3), "🎉"));
-        let edit = ChangeKind::Edited { body: "hey".into(), html: "<p>hey</p>".into(), edited_at: 9 };
+        let edit = ChangeKind::Edited {
+            body: "hey".into(),
+            html: "<p>hey</p>".into(),
+            edited_at: 9,
+            mentions: vec![],
+        };
         m.apply(&edit);
         assert_eq!((m.body.as_str(), m.edited_at), ("hey", Some(9)));
         m.apply(&ChangeKind::Deleted);
@@ -306,7 +362,7 @@ mod tests {
     #[test]
     fn authors_edit_and_moderators_delete() {
         let target = Target { author: UserId(1), event: false, deleted: false };
-        let edit = ChangeRequest::Edit { body: "x".into(), html: "x".into() };
+        let edit = ChangeRequest::Edit { body: "x".into(), html: "x".into(), mentions: vec![] };
         assert_eq!(edit.allowed(UserId(1), Role::Member, target), Ok(()));
         assert_eq!(edit.allowed(UserId(2), Role::Owner, target), Err(AppError::Forbidden));
         assert_eq!(ChangeRequest::Delete.allowed(UserId(2), Role::Member, target), Err(AppError::Forbidden));
@@ -317,6 +373,15 @@ mod tests {
         assert_eq!(ChangeRequest::Delete.allowed(UserId(1), Role::Owner, event), Err(AppError::Forbidden));
         let gone = Target { deleted: true, ..target };
         assert_eq!(react.allowed(UserId(1), Role::Member, gone), Err(AppError::NotFound));
+    }
+
+    #[test]
+    fn mentions_are_usernames_that_start_a_word() {
+        assert_eq!(mentioned("hi @Bob, and @alice.smith. @bob again"), ["bob", "alice.smith"]);
+        assert_eq!(mentioned("mail me@example.com or @x or @@carol"), Vec::<String>::new());
+        assert_eq!(mentioned("(@dave) @eve- `@frank`"), ["dave", "eve", "frank"]);
+        let many: String = (0..30).map(|n| format!("@user{n} ")).collect();
+        assert_eq!(mentioned(&many).len(), MAX_MENTIONS);
     }
 
     #[test]

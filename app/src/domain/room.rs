@@ -266,6 +266,9 @@ pub struct RoomSummary {
     /// member): the first unread message comes after it.
     #[serde(default)]
     pub read_through: Seq,
+    /// How many of the unread messages mention the viewer.
+    #[serde(default)]
+    pub mentions: i64,
     /// The viewer's role, if a member.
     pub role: Option<Role>,
     /// For a direct conversation, the other person (its `name` is empty).

@@ -33,7 +33,8 @@ pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<R
 /// rooms are never announced.
 pub(super) fn announce_public(state: &AppState, summary: &RoomSummary) {
     if summary.visibility == Visibility::Public {
-        let outsiders_view = RoomSummary { role: None, unread: 0, read_through: 0, ..summary.clone() };
+        let outsiders_view =
+            RoomSummary { role: None, unread: 0, read_through: 0, mentions: 0, ..summary.clone() };
         state.hub.publish_directory(&ServerFrame::PublicRoomChanged { room: outsiders_view });
     }
 }

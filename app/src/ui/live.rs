@@ -168,6 +168,7 @@ impl Live {
         self.rooms.update(|rooms| {
             if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == room) {
                 summary.unread = 0;
+                summary.mentions = 0;
             }
         });
     }
@@ -188,6 +189,9 @@ impl Live {
                     summary.last_message = Some(MessagePreview::of(message));
                     if !mine && !open {
                         summary.unread += 1;
+                        if self.me.get_value().is_some_and(|me| message.mentions.contains(&me)) {
+                            summary.mentions += 1;
+                        }
                     }
                     sort_by_activity(rooms);
                 });
@@ -233,6 +237,9 @@ impl Live {
             ServerFrame::RoomRead { room, seq } => self.rooms.update(|rooms| {
                 if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == *room) {
                     summary.unread = (summary.last_seq - seq).clamp(0, summary.unread);
+                    if summary.unread == 0 {
+                        summary.mentions = 0;
+                    }
                 }
             }),
             _ => {}

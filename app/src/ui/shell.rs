@@ -153,7 +153,7 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
         <ul class="nav-rooms">
             <For
                 each=rooms
-                key=|room| (room.id, room.unread, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version))
+                key=|room| (room.id, room.unread, room.mentions, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version))
                 let(room)
             >
                 {
@@ -162,7 +162,7 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
                         let href = href.clone();
                         move || location.pathname.get() == href
                     };
-                    let unread = room.unread;
+                    let (unread, mentions) = (room.unread, room.mentions);
                     let online = room.peer_online;
                     let leading = match room.peer.clone() {
                         Some(profile) => view! {
@@ -180,15 +180,28 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
                             <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
                                 {leading}
                                 <span class="nav-room-name">{room.title().to_owned()}</span>
-                                {(unread > 0).then(|| view! {
-                                    <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
-                                })}
+                                <UnreadBadges unread mentions />
                             </A>
                         </li>
                     }
                 }
             </For>
         </ul>
+    }
+}
+
+/// A room's unread count, and its mentions of the reader apart (they
+/// matter more): hidden at zero.
+#[component]
+pub fn UnreadBadges(unread: i64, mentions: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        {(mentions > 0).then(|| view! {
+            <span class="badge mention" aria-label=move || (i18n.t().mention_count)(mentions)>"@"{mentions}</span>
+        })}
+        {(unread > 0).then(|| view! {
+            <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
+        })}
     }
 }
 

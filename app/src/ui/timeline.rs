@@ -229,7 +229,12 @@ mod tests {
         let mut timeline = Timeline::new(vec![message(5, "a"), message(6, "b")], true, 7);
         assert_eq!(timeline.last_seq(), Some(7));
         assert!(!timeline.would_leave_gap(8));
-        let edit = ChangeKind::Edited { body: "new".into(), html: "<p>new</p>".into(), edited_at: 1 };
+        let edit = ChangeKind::Edited {
+            body: "new".into(),
+            html: "<p>new</p>".into(),
+            edited_at: 1,
+            mentions: vec![],
+        };
         timeline.apply(&Change { room: RoomId(1), seq: 8, message: 5, what: edit });
         timeline.apply(&Change { room: RoomId(1), seq: 9, message: 2, what: ChangeKind::Deleted });
         assert_eq!(timeline.message(5).map(|m| m.body.as_str()), Some("new"));

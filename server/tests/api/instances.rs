@@ -94,6 +94,7 @@ async fn an_sqlite_path_with_spaces_and_dots_is_one_database() {
         body: "hello",
         html: "",
         reply: None,
+        mentions: &[],
         event: None,
     };
     let (outcomes, _) = store.message_log().unwrap().append(&[message], &[]).unwrap();

@@ -112,7 +112,7 @@ async fn edits_deletions_and_reactions_arrive_live_in_order_and_history_is_curre
         seen.push((change.seq, change.message, change.what));
     }
     let edited_at = match &seen[0].2 {
-        ChangeKind::Edited { body, html, edited_at } => {
+        ChangeKind::Edited { body, html, edited_at, .. } => {
             assert_eq!((body.as_str(), html.as_str()), ("hello _there_", "<p>hello <em>there</em></p>\n"));
             *edited_at
         }
@@ -326,4 +326,51 @@ async fn another_instance_sees_edits_deletions_and_reactions() {
         });
     }
     assert_eq!(kinds, ["hi all", "🎉", "deleted"]);
+}
+
+/// How many unread mentions `browser`'s user has in their first room.
+async fn mentions_of(browser: &Browser) -> i64 {
+    browser.ok("my_rooms", &[]).await[0]["mentions"].as_i64().expect("a count")
+}
+
+#[tokio::test]
+async fn mentions_of_members_are_marked_and_counted_until_read() {
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let carol = user(&server, "carol").await;
+    let room = alice.create_room("Calls", "public").await;
+    bob.join_room(room).await;
+
+    // Carol is not in the room: her name stays plain and nobody is told.
+    let r = room.to_string();
+    let posted =
+        alice.ok("post_message", &[("room", &r), ("client_id", "a1"), ("body", "hey @Bob and @carol")]).await;
+    assert_eq!(posted["html"], "<p>hey <span class=\"mention\">@Bob</span> and @carol</p>\n");
+    assert_eq!(posted["mentions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mentions_of(&bob).await, 1);
+    assert_eq!(carol.ok("my_rooms", &[]).await.as_array().map(Vec::len), Some(0));
+
+    // An edit that drops the mention takes it back; one that adds it counts.
+    let seq = posted["seq"].as_i64().expect("a seq");
+    assert_eq!(edit(&alice, room, seq, "hey all").await.status, StatusCode::OK);
+    assert_eq!(mentions_of(&bob).await, 0);
+    assert_eq!(edit(&alice, room, seq, "hey @bob!").await.status, StatusCode::OK);
+    assert_eq!(mentions_of(&bob).await, 1);
+    assert_eq!(alice.history(room).await[0].mentions.len(), 1);
+
+    // Reading the room clears it.
+    let mut socket = bob.socket().await;
+    socket.subscribe(room, Some(0)).await;
+    socket.send(&ClientFrame::Read { room: RoomId(room), seq: seq + 2 }).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while mentions_of(&bob).await != 0 {
+        assert!(std::time::Instant::now() < deadline, "the read mark clears the mention");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A deleted message's mention is gone too.
+    let again = alice.post(room, "a2", "@bob once more").await;
+    assert_eq!(mentions_of(&bob).await, 1);
+    assert_eq!(delete(&alice, room, again).await.status, StatusCode::OK);
+    assert_eq!(mentions_of(&bob).await, 0);
 }

@@ -231,6 +231,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         body,
         html: "",
         reply: None,
+        mentions: &[],
         event: None,
     };
     let group = [
@@ -277,6 +278,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         body: "",
         html: "",
         reply: None,
+        mentions: &[],
         event: Some(("removed", bob)),
     };
     let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];

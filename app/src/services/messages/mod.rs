@@ -9,7 +9,8 @@ pub use writer::MessageWriter;
 
 use super::{rooms, AppState, OrInternal};
 use crate::domain::{
-    markup, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody, RoomId, Seq, UserId,
+    markup, mentioned, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody, RoomId, Seq,
+    UserId,
 };
 use crate::error::{AppError, Field, Problem};
 use crate::store::Changed;
@@ -37,10 +38,10 @@ pub async fn post(
         ),
         None => None,
     };
-    let html = markup::render(body.as_str());
+    let (html, mentions) = render(state, room, body.as_str()).await?;
     let (answer, answered) = oneshot::channel();
-    let write =
-        Write::Message { client_id, body: body.as_str().to_owned(), html, reply, event: None, answer };
+    let body = body.as_str().to_owned();
+    let write = Write::Message { client_id, body, html, reply, mentions, event: None, answer };
     send(state, Post { room, author, write }).await?;
     answered.await.or_internal("waiting for a commit")?
 }
@@ -61,6 +62,7 @@ pub async fn post_event(
         body: String::new(),
         html: String::new(),
         reply: None,
+        mentions: Vec::new(),
         event: Some((event, subject)),
         answer,
     };
@@ -79,8 +81,22 @@ pub async fn edit(
     body: &str,
 ) -> Result<(), AppError> {
     let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
-    let html = markup::render(body.as_str());
-    change(state, actor, room, seq, ChangeRequest::Edit { body: body.as_str().to_owned(), html }).await
+    let (html, mentions) = render(state, room, body.as_str()).await?;
+    change(state, actor, room, seq, ChangeRequest::Edit { body: body.as_str().to_owned(), html, mentions })
+        .await
+}
+
+/// `body` as HTML, and the members of `room` it mentions: only they are
+/// marked and told, so a mention of anyone else reveals nothing.
+async fn render(state: &AppState, room: RoomId, body: &str) -> Result<(String, Vec<UserId>), AppError> {
+    let keys = mentioned(body);
+    let members = if keys.is_empty() {
+        Vec::new()
+    } else {
+        state.store.members_named(room, &keys).await.or_internal("finding mentions")?
+    };
+    let names: Vec<String> = members.iter().map(|(_, key)| key.clone()).collect();
+    Ok((markup::render(body, &names), members.into_iter().map(|(id, _)| id).collect()))
 }
 
 /// Deletes message `seq`: its author, or the room's owner or an admin.

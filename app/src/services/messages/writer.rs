@@ -45,6 +45,7 @@ pub(super) enum Write {
         body: String,
         html: String,
         reply: Option<Quote>,
+        mentions: Vec<UserId>,
         event: Option<(&'static str, UserId)>,
         answer: oneshot::Sender<Result<Message, AppError>>,
     },
@@ -142,13 +143,14 @@ fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::
 impl Post {
     fn new_message(&self) -> Option<NewMessage<'_>> {
         match &self.write {
-            Write::Message { client_id, body, html, reply, event, .. } => Some(NewMessage {
+            Write::Message { client_id, body, html, reply, mentions, event, .. } => Some(NewMessage {
                 room: self.room,
                 author: self.author,
                 client_id,
                 body,
                 html,
                 reply: reply.as_ref(),
+                mentions,
                 event: *event,
             }),
             Write::Change { .. } => None,

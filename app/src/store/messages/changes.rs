@@ -66,9 +66,12 @@ impl NewChange<'_> {
     /// The change as committed under `seq` at `now`, made by `actor`.
     pub(super) fn committed(&self, seq: Seq, now: i64, actor: Reactor) -> Change {
         let what = match self.request {
-            ChangeRequest::Edit { body, html } => {
-                ChangeKind::Edited { body: body.clone(), html: html.clone(), edited_at: now }
-            }
+            ChangeRequest::Edit { body, html, mentions } => ChangeKind::Edited {
+                body: body.clone(),
+                html: html.clone(),
+                edited_at: now,
+                mentions: mentions.clone(),
+            },
             ChangeRequest::Delete => ChangeKind::Deleted,
             ChangeRequest::React { emoji, on } => {
                 ChangeKind::Reacted { emoji: emoji.clone(), by: actor, on: *on }

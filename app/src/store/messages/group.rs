@@ -5,8 +5,9 @@ use crate::domain::{Message, PublicProfile, RoomEvent, RoomId, Seq, UserId};
 use std::collections::{BTreeMap, HashMap};
 
 /// A message row to insert: room, seq, author, client id, body, kind,
-/// subject, html, reply.
-type NewRow<'b> = (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>, &'b str, Option<Seq>);
+/// subject, html, reply, mentions.
+type NewRow<'b> =
+    (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>, &'b str, Option<Seq>, String);
 
 /// What appending a group decides, whatever the engine: which messages are
 /// resends, which are refused, the numbers each room gives the others,
@@ -111,7 +112,31 @@ impl<'b, 'a> Group<'b, 'a> {
                 let (kind, subject) =
                     new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
                 let reply = new.reply.map(|quote| quote.seq);
-                (new.room, seq, new.author, new.client_id.as_str(), new.body, kind, subject, new.html, reply)
+                let mentions = super::mention_list(new.mentions);
+                (
+                    new.room,
+                    seq,
+                    new.author,
+                    new.client_id.as_str(),
+                    new.body,
+                    kind,
+                    subject,
+                    new.html,
+                    reply,
+                    mentions,
+                )
+            })
+            .collect()
+    }
+
+    /// The mentions to count: (person, room, seq).
+    pub(super) fn mentions(&self) -> Vec<(UserId, RoomId, Seq)> {
+        self.accepted
+            .iter()
+            .zip(&self.seqs)
+            .flat_map(|(&index, &seq)| {
+                let new = &self.batch[index];
+                new.mentions.iter().map(move |&user| (user, new.room, seq))
             })
             .collect()
     }
@@ -162,6 +187,7 @@ impl<'b, 'a> Group<'b, 'a> {
                 deleted: false,
                 reply: new.reply.cloned(),
                 reactions: Vec::new(),
+                mentions: new.mentions.to_vec(),
             }));
         }
         Some(())

@@ -102,7 +102,7 @@ impl Store {
     ) -> Result<Vec<Change>, sqlx::Error> {
         let rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT c.seq, c.message_seq, c.kind, c.actor_id, u.username, u.display_name, c.emoji,
-                    c.changed_at, m.body, m.html, m.edited_at, m.deleted_at
+                    c.changed_at, m.body, m.html, m.edited_at, m.deleted_at, m.mentions
              FROM message_changes c JOIN users u ON u.id = c.actor_id
              LEFT JOIN messages m ON m.room_id = c.room_id AND m.seq = c.message_seq
              WHERE c.room_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
@@ -113,6 +113,26 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|row| row.change(room)).collect())
+    }
+
+    /// The members of `room` among the users whose username keys are
+    /// `keys`: their ids and keys.
+    pub async fn members_named(
+        &self,
+        room: RoomId,
+        keys: &[String],
+    ) -> Result<Vec<(UserId, String)>, sqlx::Error> {
+        let places: Vec<String> = (0..keys.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
+            "SELECT u.id, u.username_key FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.room_id = $1 AND u.username_key IN ({})",
+            places.join(", ")
+        );
+        let mut query = sqlx::query_as(&sql).bind(room);
+        for key in keys {
+            query = query.bind(key.as_str());
+        }
+        query.fetch_all(&self.pool).await
     }
 
     /// A short quote of message `seq` of `room`, for a reply to it.
@@ -149,6 +169,7 @@ struct ChangeRow {
     html: Option<String>,
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
+    mentions: Option<String>,
 }
 
 impl ChangeRow {
@@ -160,6 +181,7 @@ impl ChangeRow {
                 body: self.body.unwrap_or_default(),
                 html: self.html.unwrap_or_default(),
                 edited_at: self.edited_at.unwrap_or(self.changed_at),
+                mentions: super::mention_ids(&self.mentions.unwrap_or_default()),
             },
             (kind @ ("react" | "unreact"), Some(emoji)) => ChangeKind::Reacted {
                 emoji,

@@ -57,6 +57,7 @@ struct MessageRow {
     edited_at: Option<i64>,
     deleted_at: Option<i64>,
     reply_to: Option<Seq>,
+    mentions: String,
     subject_id: Option<UserId>,
     subject_username: Option<String>,
     subject_display_name: Option<String>,
@@ -88,7 +89,7 @@ impl MessageRow {
         };
         // Rows written before messages were rendered at commit.
         let html = if self.html.is_empty() && self.kind == "text" && self.deleted_at.is_none() {
-            markup::render(&self.body)
+            markup::render(&self.body, &[])
         } else {
             self.html
         };
@@ -110,6 +111,7 @@ impl MessageRow {
             deleted: self.deleted_at.is_some(),
             reply,
             reactions: Vec::new(),
+            mentions: mention_ids(&self.mentions),
         }
     }
 }
@@ -118,7 +120,7 @@ impl MessageRow {
 /// answers (reactions are read apart, see `history`).
 const MESSAGE_SELECT: &str = "
     SELECT m.room_id, m.seq, m.author_id, u.username, u.display_name, u.avatar_version,
-           m.client_id, m.body, m.html, m.sent_at, m.kind, m.edited_at, m.deleted_at, m.reply_to,
+           m.client_id, m.body, m.html, m.sent_at, m.kind, m.edited_at, m.deleted_at, m.reply_to, m.mentions,
            s.id AS subject_id, s.username AS subject_username,
            s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version,
            qu.username AS quote_username, qu.display_name AS quote_display_name,
@@ -137,6 +139,8 @@ pub struct NewMessage<'a> {
     pub html: &'a str,
     /// The message it answers, in the same room.
     pub reply: Option<&'a Quote>,
+    /// The members it mentions.
+    pub mentions: &'a [UserId],
     /// For an event line: its kind and subject (the body is then empty).
     pub event: Option<(&'static str, UserId)>,
 }
@@ -153,6 +157,15 @@ pub enum Appended {
     /// A direct conversation whose other member does not take the author's
     /// messages (blocked, or friends only).
     Refused,
+}
+
+/// How `messages.mentions` lists ids: "1,7".
+fn mention_list(ids: &[UserId]) -> String {
+    ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn mention_ids(list: &str) -> Vec<UserId> {
+    list.split(',').filter_map(|id| id.parse().ok()).map(UserId).collect()
 }
 
 impl Appended {

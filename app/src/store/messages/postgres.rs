@@ -149,12 +149,17 @@ impl PgMessageLog {
             let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
                 "WITH inserted AS (
                      INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                           html, reply_to)
+                                           html, reply_to, mentions)
                      SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
                             value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT),
-                            value ->> 7, CAST(value ->> 8 AS BIGINT)
+                            value ->> 7, CAST(value ->> 8 AS BIGINT), value ->> 9
                      FROM ",
                 pg_elements!(1),
+                "), counted AS (
+                     INSERT INTO mentions (user_id, room_id, seq)
+                     SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT)
+                     FROM ",
+                pg_elements!(5),
                 "), marked AS (
                      UPDATE memberships SET last_read_seq = c.seq
                      FROM (SELECT CAST(value ->> 0 AS BIGINT) AS room, CAST(value ->> 1 AS BIGINT) AS member,
@@ -172,6 +177,7 @@ impl PgMessageLog {
             .bind(now)
             .bind(pg_json(&group.read_marks())?)
             .bind(pg_json(&group.people())?)
+            .bind(pg_json(&group.mentions())?)
             .fetch_all(&mut *tx)
             .await?;
             let profiles = rows
@@ -244,8 +250,8 @@ async fn apply_changes(
             outcomes.push(Err(crate::error::AppError::NotFound));
             continue;
         };
-        let stored: Option<(UserId, String, Option<i64>, String)> = sqlx::query_as(
-            "SELECT author_id, kind, deleted_at, body FROM messages WHERE room_id = $1 AND seq = $2",
+        let stored: Option<(UserId, String, Option<i64>, String, String)> = sqlx::query_as(
+            "SELECT author_id, kind, deleted_at, body, mentions FROM messages WHERE room_id = $1 AND seq = $2",
         )
         .bind(change.room)
         .bind(change.message)
@@ -268,9 +274,12 @@ async fn apply_changes(
             }
             _ => (false, 0),
         };
-        let (target, body) = stored.map_or((None, String::new()), |(author, kind, deleted_at, body)| {
-            (Some(changes::target(author, &kind, deleted_at)), body)
-        });
+        let (target, body, mentioned) = stored.map_or(
+            (None, String::new(), String::new()),
+            |(author, kind, deleted_at, body, mentioned)| {
+                (Some(changes::target(author, &kind, deleted_at)), body, mentioned)
+            },
+        );
         match change.decide(&Read { access, target, body, reacted, distinct }) {
             Decision::Refuse(error) => outcomes.push(Err(error)),
             Decision::Nothing => outcomes.push(Ok(None)),
@@ -282,22 +291,52 @@ async fn apply_changes(
                 .fetch_one(&mut **tx)
                 .await?;
                 let (room, message, actor) = (change.room, change.message, change.actor);
+                let before: Vec<_> =
+                    super::mention_ids(&mentioned).into_iter().map(|user| (user, room, message)).collect();
                 let applied = match change.request {
-                    ChangeRequest::Edit { body, html } => sqlx::query(
-                        "UPDATE messages SET body = $3, html = $4, edited_at = $5 WHERE room_id = $1 AND seq = $2",
-                    )
+                    ChangeRequest::Edit { body, html, mentions } => {
+                        // Only what changed: a statement's parts do not see one
+                        // another's rows.
+                        let after: Vec<_> = mentions.iter().map(|&user| (user, room, message)).collect();
+                        let removed: Vec<_> = before.iter().filter(|m| !after.contains(m)).collect();
+                        let added: Vec<_> = after.iter().filter(|m| !before.contains(m)).collect();
+                        sqlx::query(concat!(
+                            "WITH forgotten AS (DELETE FROM mentions WHERE (user_id, room_id, seq) IN (
+                                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
+                                        CAST(value ->> 2 AS BIGINT) FROM ",
+                            pg_elements!(7),
+                            ")), counted AS (
+                                 INSERT INTO mentions (user_id, room_id, seq)
+                                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
+                                        CAST(value ->> 2 AS BIGINT) FROM ",
+                            pg_elements!(8),
+                            ")
+                             UPDATE messages SET body = $3, html = $4, edited_at = $5, mentions = $6
+                             WHERE room_id = $1 AND seq = $2"
+                        ))
+                        .bind(room)
+                        .bind(message)
+                        .bind(body.as_str())
+                        .bind(html.as_str())
+                        .bind(now)
+                        .bind(super::mention_list(mentions))
+                        .bind(pg_json(&removed)?)
+                        .bind(pg_json(&added)?)
+                    }
+                    ChangeRequest::Delete => sqlx::query(concat!(
+                        "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2),
+                              forgotten AS (DELETE FROM mentions WHERE (user_id, room_id, seq) IN (
+                                 SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
+                                        CAST(value ->> 2 AS BIGINT) FROM ",
+                        pg_elements!(4),
+                        "))
+                         UPDATE messages SET body = '', html = '', mentions = '', deleted_at = $3
+                         WHERE room_id = $1 AND seq = $2"
+                    ))
                     .bind(room)
                     .bind(message)
-                    .bind(body.as_str())
-                    .bind(html.as_str())
-                    .bind(now),
-                    ChangeRequest::Delete => sqlx::query(
-                        "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2)
-                         UPDATE messages SET body = '', html = '', deleted_at = $3 WHERE room_id = $1 AND seq = $2",
-                    )
-                    .bind(room)
-                    .bind(message)
-                    .bind(now),
+                    .bind(now)
+                    .bind(pg_json(&before)?),
                     ChangeRequest::React { emoji, on: true } => sqlx::query(
                         "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
                          VALUES ($1, $2, $3, $4, $5)",

@@ -28,6 +28,7 @@ impl MessageRow {
             edited_at: row.get("edited_at")?,
             deleted_at: row.get("deleted_at")?,
             reply_to: row.get("reply_to")?,
+            mentions: row.get("mentions")?,
             subject_id: row.get::<_, Option<i64>>("subject_id")?.map(UserId),
             subject_username: row.get("subject_username")?,
             subject_display_name: row.get("subject_display_name")?,
@@ -167,12 +168,16 @@ impl MessageLog {
 
             tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                       html, reply_to)
+                                       html, reply_to, mentions)
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6,
-                        value ->> 7, value ->> 8
+                        value ->> 7, value ->> 8, value ->> 9
                  FROM json_each(?1)",
             )?
             .execute(rusqlite::params![json(&group.rows())?, now])?;
+            let mentions = group.mentions();
+            if !mentions.is_empty() {
+                tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&mentions)?])?;
+            }
             tx.prepare_cached(
                 "WITH c(room, member, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
                  UPDATE memberships SET last_read_seq = c.seq
@@ -206,6 +211,29 @@ impl MessageLog {
     }
 }
 
+/// Counts mentions (`?1`: `[[person, room, seq]…]`).
+const INSERT_MENTIONS: &str = "INSERT INTO mentions (user_id, room_id, seq)
+     SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)";
+
+/// Stops counting the mentions of a change's message, `before` (as
+/// `messages.mentions` lists them).
+fn forget_mentions(
+    tx: &rusqlite::Transaction<'_>,
+    change: &NewChange<'_>,
+    before: &str,
+) -> rusqlite::Result<usize> {
+    if before.is_empty() {
+        return Ok(0);
+    }
+    let counted: Vec<_> =
+        super::mention_ids(before).into_iter().map(|user| (user, change.room, change.message)).collect();
+    tx.prepare_cached(
+        "DELETE FROM mentions WHERE (user_id, room_id, seq) IN
+             (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
+    )?
+    .execute([json(&counted)?])
+}
+
 /// Applies `changes` in order, each under its room's next number (after the
 /// group's messages).
 fn apply_changes(
@@ -231,13 +259,11 @@ fn apply_changes(
         let at = rusqlite::params![change.room.0, change.message];
         let stored = tx
             .prepare_cached(
-                "SELECT author_id, kind, deleted_at, body FROM messages WHERE room_id = ?1 AND seq = ?2",
+                "SELECT author_id, kind, deleted_at, body, mentions FROM messages WHERE room_id = ?1 AND seq = ?2",
             )?
             .query_row(at, |row| {
-                Ok((
-                    changes::target(UserId(row.get(0)?), &row.get::<_, String>(1)?, row.get(2)?),
-                    row.get(3)?,
-                ))
+                let target = changes::target(UserId(row.get(0)?), &row.get::<_, String>(1)?, row.get(2)?);
+                Ok((target, row.get::<_, String>(3)?, row.get::<_, String>(4)?))
             })
             .optional()?;
         let (reacted, distinct) = match change.request {
@@ -252,7 +278,10 @@ fn apply_changes(
             }
             _ => (false, 0),
         };
-        let (target, body) = stored.map_or((None, String::new()), |(target, body)| (Some(target), body));
+        let (target, body, mentioned) = stored
+            .map_or((None, String::new(), String::new()), |(target, body, mentioned)| {
+                (Some(target), body, mentioned)
+            });
         match change.decide(&Read { access, target, body, reacted, distinct }) {
             Decision::Refuse(error) => outcomes.push(Err(error)),
             Decision::Nothing => outcomes.push(Ok(None)),
@@ -264,16 +293,25 @@ fn apply_changes(
                     .query_row([change.room.0], |row| row.get(0))?;
                 let (room, message, actor) = (change.room.0, change.message, change.actor.0);
                 match change.request {
-                    ChangeRequest::Edit { body, html } => tx
-                        .prepare_cached(
-                            "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5 WHERE room_id = ?1 AND seq = ?2",
+                    ChangeRequest::Edit { body, html, mentions } => {
+                        forget_mentions(tx, change, &mentioned)?;
+                        let counted: Vec<_> = mentions.iter().map(|&user| (user, change.room, message)).collect();
+                        if !counted.is_empty() {
+                            tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&counted)?])?;
+                        }
+                        tx.prepare_cached(
+                            "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5, mentions = ?6
+                             WHERE room_id = ?1 AND seq = ?2",
                         )?
-                        .execute(rusqlite::params![room, message, body, html, now])?,
+                        .execute(rusqlite::params![room, message, body, html, now, super::mention_list(mentions)])?
+                    }
                     ChangeRequest::Delete => {
+                        forget_mentions(tx, change, &mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(rusqlite::params![room, message])?;
                         tx.prepare_cached(
-                            "UPDATE messages SET body = '', html = '', deleted_at = ?3 WHERE room_id = ?1 AND seq = ?2",
+                            "UPDATE messages SET body = '', html = '', mentions = '', deleted_at = ?3
+                             WHERE room_id = ?1 AND seq = ?2",
                         )?
                         .execute(rusqlite::params![room, message, now])?
                     }

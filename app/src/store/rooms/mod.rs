@@ -23,6 +23,7 @@ struct SummaryRow {
     last_activity: i64,
     role: Option<String>,
     unread: i64,
+    mentions: i64,
     read_through: Option<Seq>,
     last_username: Option<String>,
     last_display_name: Option<String>,
@@ -73,6 +74,7 @@ impl SummaryRow {
             last_message,
             unread: self.unread.max(0),
             read_through: self.read_through.unwrap_or(0),
+            mentions: self.mentions,
             role: self.role.as_deref().and_then(Role::from_db),
             peer,
             peer_online: false,
@@ -88,6 +90,8 @@ const SUMMARY_COLUMNS: &str = "
     (SELECT COUNT(*) FROM (SELECT 1 FROM messages x
                            WHERE x.room_id = r.id AND x.seq > m.last_read_seq AND x.author_id <> $1
                            LIMIT 1000) AS n) AS unread,
+    (SELECT COUNT(*) FROM mentions mn
+     WHERE mn.user_id = $1 AND mn.room_id = r.id AND mn.seq > m.last_read_seq) AS mentions,
     u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
     pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
     pu.avatar_version AS peer_avatar_version,

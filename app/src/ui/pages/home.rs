@@ -11,6 +11,7 @@ use crate::ui::form::{field_problem, first_error, form_error, FormError, SubmitB
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::session::use_session;
+use crate::ui::shell::UnreadBadges;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -137,9 +138,7 @@ fn RoomRow(room: RoomSummary) -> impl IntoView {
                     }}
                 </span>
             </A>
-            {(unread > 0).then(|| view! {
-                <span class="badge" aria-label=move || (i18n.t().unread_count)(unread)>{unread}</span>
-            })}
+            <UnreadBadges unread mentions=room.mentions />
         </li>
     }
 }

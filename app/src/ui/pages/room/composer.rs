@@ -39,6 +39,28 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
     let problem = RwSignal::new(None::<Problem>);
     let last_typing = StoredValue::new(0.0);
     let text = RwSignal::new(String::new());
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    // The mention being typed: where its `@` is, and the option chosen.
+    let mention = RwSignal::new(None::<MentionDraft>);
+    let options = Memo::new(move |_| match mention.get() {
+        Some(draft) => suggestions(&state, &draft.prefix),
+        None => Vec::new(),
+    });
+    let pick = move |username: String| {
+        let Some(draft) = mention.get_untracked() else { return };
+        let caret = draft.at + 1 + draft.prefix.len();
+        text.update(|text| {
+            if text.is_char_boundary(draft.at) && text.is_char_boundary(caret) && caret <= text.len() {
+                text.replace_range(draft.at..caret, &format!("@{username} "));
+            }
+        });
+        mention.set(None);
+        if let Some(input) = input.get_untracked() {
+            let _ = input.focus();
+            let caret = (draft.at + username.len() + 2) as u32;
+            let _ = input.set_selection_range(caret, caret);
+        }
+    };
     let submit = move || {
         let body = text.get_untracked();
         match MessageBody::parse(&body) {
@@ -48,12 +70,35 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
                 let reply_to = state.replying.get_untracked().map(|quote| quote.seq);
                 state.post(new_client_id(), body.as_str().to_owned(), reply_to);
                 state.replying.set(None);
+                mention.set(None);
                 text.set(String::new());
                 last_typing.set_value(0.0);
             }
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let choices = options.get_untracked();
+        if let Some(draft) = mention.get_untracked().filter(|_| !choices.is_empty()) {
+            let chosen = draft.chosen.min(choices.len() - 1);
+            match ev.key().as_str() {
+                "ArrowDown" | "ArrowUp" => {
+                    ev.prevent_default();
+                    let step = if ev.key() == "ArrowDown" { 1 } else { choices.len() - 1 };
+                    mention.set(Some(MentionDraft { chosen: (chosen + step) % choices.len(), ..draft }));
+                    return;
+                }
+                "Enter" | "Tab" if !ev.is_composing() => {
+                    ev.prevent_default();
+                    pick(choices[chosen].0.clone());
+                    return;
+                }
+                "Escape" => {
+                    mention.set(None);
+                    return;
+                }
+                _ => {}
+            }
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
@@ -63,6 +108,9 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
     };
     let on_input = move |ev: leptos::ev::Event| {
         text.set(event_target_value(&ev));
+        let caret = input.get_untracked().and_then(|input| input.selection_start().ok().flatten());
+        let draft = caret.and_then(|caret| text.with_untracked(|text| mention_draft(text, caret as usize)));
+        mention.set(draft);
         if problem.get_untracked().is_some() {
             problem.set(MessageBody::parse(&text.get_untracked()).err());
         }
@@ -87,7 +135,27 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
                         </div>
                     })}
                     <label for="composer-input" class="visually-hidden">{label}</label>
-                    <textarea id="composer-input" rows="1" placeholder=label
+                    {move || (!options.get().is_empty()).then(|| {
+                        let chosen = mention.get().map_or(0, |draft| draft.chosen);
+                        view! {
+                            <ul class="mention-options" id="mention-options" role="listbox" aria-label=t!(i18n, mention_someone)>
+                                {options.get().into_iter().enumerate().map(|(n, (username, name))| {
+                                    let chosen = n == chosen.min(options.get_untracked().len() - 1);
+                                    let picked = username.clone();
+                                    view! {
+                                        <li role="option" id=format!("mention-option-{n}") aria-selected=chosen.to_string()
+                                            on:mousedown=move |ev| { ev.prevent_default(); pick(picked.clone()); }>
+                                            <strong>"@"{username}</strong>
+                                            <span class="muted">{name}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }
+                    })}
+                    <textarea id="composer-input" rows="1" placeholder=label node_ref=input
+                        aria-autocomplete="list" aria-controls="mention-options"
+                        aria-expanded=move || (!options.get().is_empty()).to_string()
                         aria-describedby="composer-hint composer-error"
                         aria-invalid=move || problem.get().is_some().to_string()
                         prop:value=move || text.get()
@@ -103,5 +171,75 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
         } else {
             view! { <p class="join-hint muted">{t!(i18n, join_to_chat)}</p> }.into_any()
         }}
+    }
+}
+
+/// A mention being typed: the `@` at byte `at`, the name so far, and
+/// which suggestion is chosen.
+#[derive(Clone, Debug, PartialEq)]
+struct MentionDraft {
+    at: usize,
+    prefix: String,
+    chosen: usize,
+}
+
+/// The mention the caret (a UTF-16 offset, as the browser gives it) is at
+/// the end of, if any: an `@` that starts a word, then name characters.
+fn mention_draft(text: &str, caret_utf16: usize) -> Option<MentionDraft> {
+    let mut units = 0;
+    let caret = text.char_indices().map(|(at, c)| {
+        let before = units;
+        units += c.len_utf16();
+        (at, before)
+    });
+    let caret = caret
+        .take_while(|&(_, before)| before < caret_utf16)
+        .last()
+        .map_or(0, |(at, _)| at + text[at..].chars().next().map_or(0, char::len_utf8));
+    let before = &text[..caret];
+    let at = before.rfind('@')?;
+    let prefix = &before[at + 1..];
+    let name_so_far = prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let starts_word =
+        before[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
+    (name_so_far && starts_word && prefix.len() <= crate::domain::USERNAME_MAX).then(|| MentionDraft {
+        at,
+        prefix: prefix.to_owned(),
+        chosen: 0,
+    })
+}
+
+/// The room's members whose username or name starts with `prefix`: their
+/// usernames and shown names, at most six, the reader left out.
+fn suggestions(state: &RoomState, prefix: &str) -> Vec<(String, String)> {
+    let prefix = prefix.to_lowercase();
+    state.members.with(|members| {
+        members
+            .iter()
+            .map(|member| &member.profile)
+            .filter(|profile| Some(profile.id) != state.me)
+            .filter(|profile| {
+                profile.username.to_lowercase().starts_with(&prefix)
+                    || profile.display_name.to_lowercase().starts_with(&prefix)
+            })
+            .take(6)
+            .map(|profile| (profile.username.clone(), profile.shown_name().to_owned()))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mention_draft;
+
+    #[test]
+    fn the_mention_being_typed_is_found_before_the_caret() {
+        let draft = |text: &str| mention_draft(text, text.encode_utf16().count()).map(|d| (d.at, d.prefix));
+        assert_eq!(draft("hi @bo"), Some((3, "bo".into())));
+        assert_eq!(draft("@"), Some((0, String::new())));
+        assert_eq!(draft("é @al"), Some((3, "al".into())));
+        assert_eq!(draft("mail@bo"), None);
+        assert_eq!(draft("@bob and"), None);
+        assert_eq!(mention_draft("@bob and", 4).map(|d| d.prefix), Some("bob".into()));
     }
 }

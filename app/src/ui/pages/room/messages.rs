@@ -177,8 +177,9 @@ fn message_view(state: RoomState, continued: bool, message: Message) -> AnyView 
     });
     let avatar = (!continued).then(|| view! { <Avatar profile=message.author.clone() size="sm" /> });
     let seq = message.seq;
+    let mentions_me = state.me.is_some_and(|me| message.mentions.contains(&me));
     view! {
-        <li class="message" class:continued=continued data-seq=seq id=format!("message-{seq}")>
+        <li class="message" class:continued=continued class:mentions-me=mentions_me data-seq=seq id=format!("message-{seq}")>
             <div class="message-avatar">{avatar}</div>
             <div class="message-main">
                 {header}

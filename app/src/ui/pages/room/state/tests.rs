@@ -35,6 +35,7 @@ fn model() -> RoomModel {
         last_message: None,
         unread: 0,
         read_through: 2,
+        mentions: 0,
         role: Some(Role::Member),
         peer: None,
         peer_online: false,
