@@ -26,6 +26,7 @@ pub enum Field {
     Topic,
     Message,
     Emoji,
+    Search,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.

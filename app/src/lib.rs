@@ -27,7 +27,7 @@ use leptos_router::{path, SsrMode};
 use ui::head::DocumentTitle;
 use ui::pages::{
     auth::LoginPage, auth::RegisterPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
-    profile::ProfilePage, room::RoomPage, user::UserPage,
+    profile::ProfilePage, room::RoomPage, search::SearchPage, user::UserPage,
 };
 use ui::shell::AppShell;
 
@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rooms/:id") view=RoomPage />
                     <Route path=path!("u/:username") view=UserPage />
                     <Route path=path!("friends") view=FriendsPage />
+                    <Route path=path!("search") view=SearchPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -134,3 +134,37 @@ test('a mention is completed from the members and marks the room for the one nam
   await alice.context.close();
   await bob.context.close();
 });
+
+test('search finds a message and opens it in its room', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Archive');
+  await createRoom(alice.page, room);
+  const word = uniqueName('zebra').replace(/_/g, '');
+  await say(alice.page, room, `The ${word} crossing is on **Friday**`);
+  await expect(message(alice.page, word)).toBeVisible();
+  for (let i = 0; i < 60; i++) {
+    await alice.page.request.post('/api/post_message', {
+      form: { room: alice.page.url().split('/').pop()!, client_id: `filler-${word}-${i}`, body: `filler ${i}` },
+    });
+  }
+
+  // Bob, not even a member, searches from the header.
+  await open(bob.page, '/');
+  await bob.page.getByRole('link', { name: 'Search messages' }).click();
+  await bob.page.getByRole('searchbox', { name: 'Search messages' }).fill(word);
+  await bob.page.getByRole('button', { name: 'Search', exact: true }).click();
+  const results = bob.page.getByRole('list', { name: 'Results' });
+  await expect(results.getByRole('listitem')).toHaveCount(1);
+  await expect(results.locator('mark')).toHaveText(word);
+  await expect(results.getByText(room)).toBeVisible();
+
+  // The result opens the room at the message, loading older history.
+  await results.getByRole('link').click();
+  await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  await expect(message(bob.page, word)).toBeInViewport();
+  await expect(bob.page.getByRole('region', { name: room }).getByText('filler 59')).toBeVisible();
+
+  await alice.context.close();
+  await bob.context.close();
+});

@@ -1,7 +1,9 @@
 //! Rooms: listing, browsing, creating, joining, leaving, opening, history,
 //! and posting (the WebSocket's `send` frame calls the same service).
 
-use crate::domain::{ClientId, HistoryPage, Message, RoomId, RoomSummary, RoomView, Seq, Visibility};
+use crate::domain::{
+    ClientId, HistoryPage, Message, RoomId, RoomSummary, RoomView, SearchCursor, SearchPage, Seq, Visibility,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -104,4 +106,17 @@ pub async fn react(room: RoomId, seq: Seq, emoji: String, on: bool) -> Result<()
     let state = state()?;
     let (_, user) = require_user().await?;
     messages::react(&state, user.id, room, seq, &emoji, on).await
+}
+
+/// Messages with every word of `query`, newest first: in `room` if given,
+/// else in every room the user can read; `before` continues a page.
+#[server(endpoint = "search")]
+pub async fn search_messages(
+    query: String,
+    room: Option<RoomId>,
+    before: Option<SearchCursor>,
+) -> Result<SearchPage, AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    crate::services::search::search(&state, user.id, &query, room, before).await
 }

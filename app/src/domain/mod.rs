@@ -10,6 +10,7 @@ pub mod markup;
 mod message;
 pub mod protocol;
 mod room;
+mod search;
 mod social;
 
 pub use account::*;
@@ -17,6 +18,7 @@ pub use linkify::*;
 pub use local_path::LocalPath;
 pub use message::*;
 pub use room::*;
+pub use search::*;
 pub use social::*;
 
 use crate::error::Problem;

@@ -26,6 +26,8 @@ pub enum Action {
     Post,
     /// Editing or deleting a message, adding or removing a reaction.
     Change,
+    /// Searching messages (a costlier read).
+    Search,
     CreateRoom,
     /// Joining, leaving, accepting or declining an invitation.
     Membership,
@@ -50,10 +52,11 @@ fn quota(rate: Rate) -> Quota {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Register,
         Action::Post,
         Action::Change,
+        Action::Search,
         Action::CreateRoom,
         Action::Membership,
         Action::FriendRequest,
@@ -69,6 +72,7 @@ impl Action {
             "register" => Self::Register,
             "post_message" => Self::Post,
             "edit_message" | "delete_message" | "react" => Self::Change,
+            "search" => Self::Search,
             "create_room" | "direct" => Self::CreateRoom,
             "join_room" | "leave_room" | "invitation_accept" | "invitation_decline" => Self::Membership,
             "friend_request" => Self::FriendRequest,
@@ -86,6 +90,7 @@ impl Action {
             Self::Register => (5, 60_000),
             Self::Post => (120, 33),
             Self::Change => (60, 250),
+            Self::Search => (30, 500),
             Self::CreateRoom => (10, 30_000),
             Self::Membership => (60, 1_000),
             Self::FriendRequest => (20, 30_000),

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod moderation;
 pub mod passwords;
 pub mod rooms;
+pub mod search;
 pub mod sign_in_throttle;
 pub mod social;
 

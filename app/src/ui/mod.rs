@@ -8,4 +8,5 @@ pub mod pages;
 pub mod person;
 pub mod session;
 pub mod shell;
+pub mod time;
 pub mod timeline;

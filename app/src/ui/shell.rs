@@ -70,6 +70,11 @@ fn Layout() -> impl IntoView {
                 {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
                     <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
                 })}
+                <A href="/search" attr:class="icon-button" attr:aria-label=t!(i18n, search_messages)>
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <path d="M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
+                </A>
                 <A href="/friends" attr:class="icon-button badge-holder"
                     attr:aria-label=move || (i18n.t().friends_link)(live.pending.with(|p| p.friend_requests))>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">

@@ -60,6 +60,8 @@ enum Op {
     DeleteOthers,
     /// React to the owner's message.
     React,
+    /// Search the room.
+    Search,
 }
 
 struct People {
@@ -173,6 +175,7 @@ async fn run(
             let args = vec![("room", r.clone()), ("seq", seq), ("emoji", "👍".into()), ("on", "true".into())];
             call("react", args).await
         }
+        Op::Search => call("search", vec![("query", "hello".into()), ("room", r.clone())]).await,
         Op::FriendRequest => {
             let status = call("friend_request", vec![("username", "owner".into())]).await;
             if status == StatusCode::OK {
@@ -210,7 +213,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     let owner_only = [401, 404, 404, 403, 404, 404, 403, 200];
     let public = visibility == "public";
     match op {
-        Op::Open | Op::History | Op::Subscribe | Op::Join if public => {
+        Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Search if public => {
             [401, 200, 200, 200, 200, 403, 200, 200]
         }
         Op::Post | Op::Leave | Op::React if public => [401, 403, 403, 200, 403, 403, 200, 200],
@@ -221,7 +224,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         Op::DeleteOthers if public => [401, 403, 403, 403, 403, 403, 200, 200],
         Op::DeleteOthers => moderators,
         Op::Invite | Op::ListInvitations if public => [401, 403, 403, 200, 403, 403, 200, 200],
-        Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Post | Op::Leave => readers,
+        Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Post | Op::Leave | Op::Search => readers,
         Op::Invite | Op::ListInvitations => moderators,
         // Only the inviter or a moderator may revoke; the owner invited.
         Op::Revoke => {
@@ -248,7 +251,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     }
 }
 
-const OPS: [Op; 27] = [
+const OPS: [Op; 28] = [
     Op::Open,
     Op::History,
     Op::Post,
@@ -276,6 +279,7 @@ const OPS: [Op; 27] = [
     Op::EditOthers,
     Op::DeleteOthers,
     Op::React,
+    Op::Search,
 ];
 
 #[tokio::test]

@@ -374,3 +374,94 @@ async fn mentions_of_members_are_marked_and_counted_until_read() {
     assert_eq!(delete(&alice, room, again).await.status, StatusCode::OK);
     assert_eq!(mentions_of(&bob).await, 0);
 }
+
+async fn search(browser: &Browser, query: &str, room: Option<i64>) -> crate::support::Reply {
+    let room = room.map(|room| room.to_string());
+    let mut args = vec![("query", query)];
+    if let Some(room) = &room {
+        args.push(("room", room.as_str()));
+    }
+    browser.call("search", &args).await
+}
+
+/// The numbers of the messages a search found, in order.
+fn found(reply: &crate::support::Reply) -> Vec<i64> {
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
+    reply.json["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| hit["seq"].as_i64().expect("a seq"))
+        .collect()
+}
+
+#[tokio::test]
+async fn search_finds_current_text_in_readable_rooms_only() {
+    let server = TestServer::start_unlimited().await;
+    let alice = user(&server, "alice").await;
+    let bob = user(&server, "bob").await;
+    let open = alice.create_room("Open", "public").await;
+    let hidden = alice.create_room("Hidden", "private").await;
+    let greeting = alice.post(open, "a1", "Bonjour à l'élève <script>x</script>").await;
+    let secret = alice.post(hidden, "a2", "secret élève plans").await;
+
+    // Bob reads the public room (not even a member); never the private one.
+    assert_eq!(found(&search(&bob, "élève", None).await), [greeting]);
+    assert_eq!(found(&search(&alice, "ÉLÈVE", None).await).len(), 2);
+    assert_eq!(found(&search(&bob, "plans", None).await), Vec::<i64>::new());
+    assert_eq!(search(&bob, "plans", Some(hidden)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(found(&search(&alice, "plans", Some(hidden)).await), [secret]);
+    let hit = &search(&bob, "bonj", None).await.json["hits"][0];
+    assert_eq!(hit["room_name"], "Open");
+    assert_eq!(hit["snippet"], "<mark>Bonjour</mark> à l'élève &lt;script&gt;x&lt;/script&gt;");
+    if std::env::var(crate::support::POSTGRES_ENV).is_err() {
+        // SQLite folds diacritics, so French is found as typed on any keyboard.
+        assert_eq!(found(&search(&bob, "eleve", None).await), [greeting]);
+    }
+
+    // Edits and deletions are searched as they now are.
+    assert_eq!(edit(&alice, open, greeting, "Salut tout le monde").await.status, StatusCode::OK);
+    assert_eq!(found(&search(&bob, "bonjour", None).await), Vec::<i64>::new());
+    assert_eq!(found(&search(&bob, "salut", None).await), [greeting]);
+    assert_eq!(delete(&alice, open, greeting).await.status, StatusCode::OK);
+    assert_eq!(found(&search(&bob, "salut", None).await), Vec::<i64>::new());
+
+    let empty = search(&bob, " ?! ", None).await;
+    assert_eq!(empty.problem("search").as_deref(), Some("required"));
+}
+
+#[tokio::test]
+async fn search_pages_go_from_newest_to_oldest() {
+    let server = TestServer::start_unlimited().await;
+    let alice = user(&server, "alice").await;
+    let first = alice.create_room("Orchard", "public").await;
+    let second = alice.create_room("Grove", "public").await;
+    let mut posted = Vec::new();
+    for i in 0..25 {
+        let room = if i % 2 == 0 { first } else { second };
+        posted.push((room, alice.post(room, &format!("p{i}"), &format!("apple number {i}")).await));
+    }
+    let page = search(&alice, "apple", None).await;
+    let newest: Vec<(i64, i64)> = posted.iter().rev().take(20).copied().collect();
+    let got: Vec<(i64, i64)> = page.json["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| (hit["room"].as_i64().expect("a room"), hit["seq"].as_i64().expect("a seq")))
+        .collect();
+    assert_eq!(got, newest);
+    let next = &page.json["next"];
+    let rest = alice
+        .call(
+            "search",
+            &[
+                ("query", "apple"),
+                ("before[sent_at]", &next["sent_at"].to_string()),
+                ("before[room]", &next["room"].to_string()),
+                ("before[seq]", &next["seq"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(found(&rest).len(), 5);
+    assert!(rest.json["next"].is_null());
+}

@@ -29,6 +29,7 @@ mod changes;
 mod group;
 mod history;
 mod postgres;
+mod search;
 mod sqlite;
 
 pub use changes::{Changed, NewChange};
@@ -157,6 +158,11 @@ pub enum Appended {
     /// A direct conversation whose other member does not take the author's
     /// messages (blocked, or friends only).
     Refused,
+}
+
+/// The rowid of message `seq` of `room` in SQLite's search index.
+pub(crate) fn search_rowid(room: RoomId, seq: Seq) -> i64 {
+    (room.0 << 40) | seq
 }
 
 /// How `messages.mentions` lists ids: "1,7".

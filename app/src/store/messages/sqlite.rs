@@ -166,6 +166,7 @@ impl MessageLog {
             drop(bump);
             group.number(&counts, &last).ok_or_else(missing)?;
 
+            let rows = json(&group.rows())?;
             tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
                                        html, reply_to, mentions)
@@ -173,7 +174,13 @@ impl MessageLog {
                         value ->> 7, value ->> 8, value ->> 9
                  FROM json_each(?1)",
             )?
-            .execute(rusqlite::params![json(&group.rows())?, now])?;
+            .execute(rusqlite::params![rows, now])?;
+            // Searchable in the same transaction (see `search`).
+            tx.prepare_cached(
+                "INSERT INTO message_search (rowid, body)
+                 SELECT ((value ->> 0) << 40) | (value ->> 1), value ->> 4 FROM json_each(?1) WHERE value ->> 5 = 'text'",
+            )?
+            .execute([&rows])?;
             let mentions = group.mentions();
             if !mentions.is_empty() {
                 tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&mentions)?])?;
@@ -303,12 +310,16 @@ fn apply_changes(
                             "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5, mentions = ?6
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
-                        .execute(rusqlite::params![room, message, body, html, now, super::mention_list(mentions)])?
+                        .execute(rusqlite::params![room, message, body, html, now, super::mention_list(mentions)])?;
+                        tx.prepare_cached("UPDATE message_search SET body = ?2 WHERE rowid = ?1")?
+                            .execute(rusqlite::params![super::search_rowid(change.room, message), body])?
                     }
                     ChangeRequest::Delete => {
                         forget_mentions(tx, change, &mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(rusqlite::params![room, message])?;
+                        tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?
+                            .execute([super::search_rowid(change.room, message)])?;
                         tx.prepare_cached(
                             "UPDATE messages SET body = '', html = '', mentions = '', deleted_at = ?3
                              WHERE room_id = ?1 AND seq = ?2",

@@ -6,4 +6,5 @@ pub mod home;
 pub mod not_found;
 pub mod profile;
 pub mod room;
+pub mod search;
 pub mod user;

@@ -58,6 +58,11 @@ pub(super) fn RoomHeader(state: RoomState) -> impl IntoView {
                 {(!direct).then(|| view! {
                     <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
                 })}
+                <a class="icon-button" href=format!("/search?room={}", state.id.0) aria-label=move || i18n.t().search_room>
+                    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                        <path d="M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
+                </a>
                 <button type="button" class="button subtle small members-toggle"
                     aria-controls="members-panel"
                     aria-expanded=move || state.show_members.get().to_string()

@@ -8,6 +8,7 @@ use crate::domain::{Message, MessageBody, Quote, Reaction, Role, Seq};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
+use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 
 /// The reactions offered in one click.
@@ -47,7 +48,7 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
     }
     let quote = message.reply.clone().map(|quote| view! { <QuoteView state quote /> });
     let edited = message.edited_at.map(|ms| {
-        view! { <p class="edited muted">{t!(i18n, edited)} " " <super::messages::LocalTime ms /></p> }
+        view! { <p class="edited muted">{t!(i18n, edited)} " " <LocalTime ms /></p> }
     });
     let reactions = message.reactions.clone();
     let me = state.me;

@@ -21,7 +21,7 @@ use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use state::RoomState;
 
 #[component]
@@ -57,6 +57,11 @@ fn Room(opened: RoomView) -> impl IntoView {
     let me = use_session().current_untracked().map(|account| account.id);
     let name = opened.room.title().to_owned();
     let state = RoomState::open(opened, use_live(), me);
+    // Opened from a search result or a link to one message: show it.
+    let at = use_query_map().with_untracked(|q| q.get("at").and_then(|seq| seq.parse().ok()));
+    if let Some(seq) = at {
+        Effect::new(move |_| state.show_message(seq));
+    }
     let navigate = use_navigate();
     let lost = Memo::new(move |_| state.model.with(|m| m.lost));
     Effect::new(move |_| {
