@@ -71,8 +71,11 @@ struct Options {
     concurrency: usize,
     /// Sign in seeded users from `seed{N}` on instead of registering.
     seeded: Option<usize>,
-    /// The room the history scenario reads.
+    /// The room the history scenario reads (and the search scenario
+    /// searches, if given).
     room: Option<RoomId>,
+    /// What the search scenario searches for.
+    query: String,
     /// Local addresses 127.0.0.1… to spread connections over.
     sources: u8,
 }
@@ -92,6 +95,7 @@ impl Options {
             concurrency: 32,
             seeded: None,
             room: None,
+            query: "apple".into(),
             sources: 1,
         };
         let mut args = std::env::args().skip(1);
@@ -110,6 +114,7 @@ impl Options {
                 "--concurrency" => options.concurrency = value()?.parse()?,
                 "--seeded" => options.seeded = Some(value()?.parse()?),
                 "--room" => options.room = Some(RoomId(value()?.parse()?)),
+                "--query" => options.query = value()?,
                 "--sources" => options.sources = value()?.parse::<u8>()?.max(1),
                 "--help" | "-h" => {
                     println!("{}", include_str!("usage.txt"));
@@ -118,7 +123,7 @@ impl Options {
                 other => return Err(format!("unknown flag {other} (see --help)").into()),
             }
         }
-        if !["fanout", "rooms", "durable", "idle", "history"].contains(&options.scenario.as_str()) {
+        if !["fanout", "rooms", "durable", "idle", "history", "search"].contains(&options.scenario.as_str()) {
             return Err(format!("unknown scenario {}", options.scenario).into());
         }
         if options.scenario == "durable" {
@@ -176,7 +181,15 @@ async fn main() -> Result<(), Error> {
     };
     let registered_in = started.elapsed();
     if let (Some(room), "history") = (options.room, options.scenario.as_str()) {
-        return report(&options, registered_in, Duration::ZERO, 1, history(&options, &http, cookies, room).await?);
+        let args = vec![("room", room.0.to_string()), ("before", i64::MAX.to_string())];
+        let read = Read { endpoint: "room_history", args, items: "messages", full: app::domain::HISTORY_PAGE };
+        return report(&options, registered_in, Duration::ZERO, 1, reads(&options, &http, cookies, read).await?);
+    }
+    if options.scenario == "search" {
+        let mut args = vec![("query", options.query.clone())];
+        args.extend(options.room.map(|room| ("room", room.0.to_string())));
+        let read = Read { endpoint: "search", args, items: "hits", full: app::domain::SEARCH_PAGE };
+        return report(&options, registered_in, Duration::ZERO, 1, reads(&options, &http, cookies, read).await?);
     }
 
     // Rooms: one for fan-out, groups of `room_size` otherwise; the first
@@ -283,7 +296,7 @@ fn table(files: &[String]) -> Result<(), Error> {
             continue;
         }
         let results = &run["results"];
-        let history = run["scenario"] == "history";
+        let history = run["scenario"] == "history" || run["scenario"] == "search";
         let name = file.rsplit('/').next().unwrap_or(file).trim_end_matches(".json");
         if history {
             round_trips.push((name, quantiles(&results["page_latency_ms"]), run["clients"].clone()));
@@ -551,28 +564,38 @@ async fn hold(args: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The history scenario: each client reads the newest page of `room` over
-/// HTTP, again and again, for the duration.
-async fn history(
+/// A read the history and search scenarios repeat: a server function, its
+/// arguments, the list its answer holds and how long a full page is.
+struct Read {
+    endpoint: &'static str,
+    args: Vec<(&'static str, String)>,
+    items: &'static str,
+    full: usize,
+}
+
+/// The history and search scenarios: each client makes `read` over HTTP
+/// (the newest page of a room, or the first page of a search), again and
+/// again, for the duration.
+async fn reads(
     options: &Options,
     http: &reqwest::Client,
     cookies: Vec<String>,
-    room: RoomId,
+    read: Read,
 ) -> Result<(serde_json::Value, Option<ProcessStats>), Error> {
+    let read = Arc::new(read);
     let server_before = options.server_pid.and_then(process_stats);
     let started = Instant::now();
     let deadline = started + options.duration;
     let readers: Vec<_> = cookies
         .into_iter()
         .map(|cookie| {
-            let (http, url) = (http.clone(), options.url.clone());
+            let (http, url, asked_for) = (http.clone(), options.url.clone(), read.clone());
             tokio::spawn(async move {
                 let mut read = Reads::default();
-                let args = [("room", room.0.to_string()), ("before", i64::MAX.to_string())];
-                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let args: Vec<(&str, &str)> = asked_for.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 while Instant::now() < deadline {
                     let asked = Instant::now();
-                    let Ok(response) = call(&http, &url, &cookie, "room_history", &args).await else {
+                    let Ok(response) = call(&http, &url, &cookie, asked_for.endpoint, &args).await else {
                         read.errors += 1;
                         continue;
                     };
@@ -589,8 +612,8 @@ async fn history(
                         None => read.untimed += 1,
                     }
                     read.pages += 1;
-                    let count = page["messages"].as_array().map_or(0, Vec::len);
-                    read.short_pages += u64::from(count != app::domain::HISTORY_PAGE);
+                    let count = page[asked_for.items].as_array().map_or(0, Vec::len);
+                    read.short_pages += u64::from(count != asked_for.full);
                 }
                 read
             })

@@ -28,11 +28,15 @@ pub struct SeedOptions {
     pub database: String,
     pub users: usize,
     pub history: i64,
+    /// Rooms of `room_messages` messages each, for searches across rooms.
+    pub rooms: usize,
+    pub room_messages: i64,
 }
 
 impl SeedOptions {
     pub fn parse(args: &[String]) -> Result<Self, Error> {
-        let mut options = SeedOptions { database: String::new(), users: 1000, history: 0 };
+        let mut options =
+            SeedOptions { database: String::new(), users: 1000, history: 0, rooms: 0, room_messages: 1000 };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
@@ -40,6 +44,8 @@ impl SeedOptions {
                 "--database" => options.database = value()?,
                 "--users" => options.users = value()?.parse()?,
                 "--history" => options.history = value()?.parse()?,
+                "--rooms" => options.rooms = value()?.parse()?,
+                "--room-messages" => options.room_messages = value()?.parse()?,
                 other => return Err(format!("seed: unknown flag {other} (see --help)").into()),
             }
         }
@@ -92,42 +98,104 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
         for user in ids.iter().skip(1).take(HISTORY_MEMBERS - 1) {
             store.join_room(id, *user).await?;
         }
-        // Straight into the table, in chunks, authored by the members in
-        // turn: the server's writer would take minutes for this.
-        let pool = store.pool();
-        let mut from = 1;
-        while from <= options.history {
-            let to = (from + CHUNK - 1).min(options.history);
-            sqlx::query(
-                "WITH RECURSIVE n(seq) AS (SELECT $1 UNION ALL SELECT seq + 1 FROM n WHERE seq < $2)
-                 INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at)
-                 SELECT $3, seq, $4 + seq % $5,
-                        'seed-' || seq, 'Seeded message number ' || seq || ', with some words after it.',
-                        $6 FROM n",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(id)
-            .bind(first)
-            .bind(members as i64)
-            .bind(app::store::now_millis())
-            .execute(pool)
-            .await?;
-            from = to + 1;
-        }
-        sqlx::query("UPDATE rooms SET last_seq = $2 WHERE id = $1").bind(id).bind(options.history).execute(pool).await?;
-        if store.engine() == app::store::Engine::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
-        }
+        fill(&store, id, first, members as i64, options.history).await?;
         room = Some(id);
+    }
+    let mut search_rooms = Vec::new();
+    if options.rooms > 0 {
+        let owner = *ids.first().ok_or("--rooms needs at least one user")?;
+        let members = ids.len().min(HISTORY_MEMBERS);
+        for n in 0..options.rooms {
+            let name = RoomName::parse(&format!("search {n}")).map_err(|p| format!("{p:?}"))?;
+            let id = store.create_room(owner, name.as_str(), &name.key(), "", Visibility::Public).await?;
+            for user in ids.iter().skip(1).take(members - 1) {
+                store.join_room(id, *user).await?;
+            }
+            fill(&store, id, owner.0, members as i64, options.room_messages).await?;
+            search_rooms.push(id);
+        }
+    }
+    if store.engine() == app::store::Engine::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await?;
     }
     let result = json!({
         "users": ids.len(),
+        "search_rooms": search_rooms.len(),
         "users_in_s": users_in.as_secs_f64(),
         "history_room": room,
         "history_messages": options.history,
         "seeded_in_s": started.elapsed().as_secs_f64(),
     });
     println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+/// Words the seeded messages are made of, one picked per message by its
+/// number: a search for one finds about one message in `WORDS.len()`.
+const WORDS: [&str; 16] = [
+    "apple", "river", "garden", "window", "planet", "coffee", "music", "winter",
+    "bridge", "forest", "silver", "rocket", "harbor", "meadow", "canyon", "violet",
+];
+
+/// `count` messages in room `room`, straight into the tables in chunks,
+/// authored by the `members` users from `first` in turn, as the writer
+/// would store them: searchable, every fifth with reactions, every
+/// seventh a reply. The server's writer would take minutes for this.
+async fn fill(store: &Store, room: app::domain::RoomId, first: i64, members: i64, count: i64) -> Result<(), Error> {
+    let pool = store.pool();
+    let words = WORDS.iter().enumerate().map(|(n, w)| format!("WHEN {n} THEN '{w}'")).collect::<Vec<_>>().join(" ");
+    let mut from = 1;
+    while from <= count {
+        let to = (from + CHUNK - 1).min(count);
+        sqlx::query(&format!(
+            "WITH RECURSIVE n(seq) AS (SELECT $1 UNION ALL SELECT seq + 1 FROM n WHERE seq < $2)
+             INSERT INTO messages (room_id, seq, author_id, client_id, body, html, sent_at, reply_to)
+             SELECT $3, seq, $4 + seq % $5, 'seed-' || $3 || '-' || seq,
+                    'Seeded message number ' || seq || ' about the ' || (CASE seq % 16 {words} END) || ', with some words after it.',
+                    '<p>Seeded message number ' || seq || ', with some words after it.</p>',
+                    $6 + seq, CASE WHEN seq % 7 = 0 AND seq > 3 THEN seq - 3 END FROM n"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(room)
+        .bind(first)
+        .bind(members)
+        .bind(app::store::now_millis() - count)
+        .execute(pool)
+        .await?;
+        for (emoji, offset) in [("👍", 0), ("🎉", 1), ("❤️", 2)] {
+            sqlx::query(
+                "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
+                 SELECT room_id, seq, $4, $5 + (seq + $6) % $7, sent_at FROM messages
+                 WHERE room_id = $1 AND seq BETWEEN $2 AND $3 AND seq % 5 = 0",
+            )
+            .bind(room)
+            .bind(from)
+            .bind(to)
+            .bind(emoji)
+            .bind(first)
+            .bind(offset)
+            .bind(members)
+            .execute(pool)
+            .await?;
+        }
+        if store.engine() == app::store::Engine::Sqlite {
+            sqlx::query(
+                "INSERT INTO message_search (rowid, body)
+                 SELECT (room_id << 40) | seq, body FROM messages WHERE room_id = $1 AND seq BETWEEN $2 AND $3",
+            )
+            .bind(room)
+            .bind(from)
+            .bind(to)
+            .execute(pool)
+            .await?;
+        }
+        from = to + 1;
+    }
+    sqlx::query("UPDATE rooms SET last_seq = $2, last_message_seq = $2 WHERE id = $1")
+        .bind(room)
+        .bind(count)
+        .execute(pool)
+        .await?;
     Ok(())
 }

@@ -45,6 +45,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// `body` as safe HTML, with the usernames of `mentions` (their keys, see
 /// [`super::mentioned`]) marked.
 pub fn render(body: &str, mentions: &[String]) -> String {
+    if is_plain(body) {
+        return format!("<p>{body}</p>\n");
+    }
     let mut in_code_block = false;
     let events = Parser::new_ext(body, Options::ENABLE_STRIKETHROUGH).flat_map(|event| {
         let events: Vec<Event<'_>> = match event {
@@ -73,6 +76,16 @@ pub fn render(body: &str, mentions: &[String]) -> String {
     let mut html = String::with_capacity(body.len() * 2);
     pulldown_cmark::html::push_html(&mut html, events);
     SANITIZER.clean(&html).to_string()
+}
+
+/// Whether `body` is one line of words and plain punctuation that Markdown
+/// leaves as it is and HTML needs no escape for: its rendering is then
+/// known without the parser and the sanitizer (a test checks both agree),
+/// which the commonest messages do not need.
+fn is_plain(body: &str) -> bool {
+    !body.starts_with(|c: char| c.is_ascii_digit())
+        && !body.contains("://")
+        && body.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | ',' | '.' | '?' | ';' | ':'))
 }
 
 /// A text event with its `http(s)://` addresses as links and its mentions
@@ -128,6 +141,7 @@ fn mark_mentions(text: &str, mentions: &[String], events: &mut Vec<Event<'_>>) {
 #[cfg(test)]
 mod tests {
     use super::render;
+    use pulldown_cmark::Parser;
 
     fn render_plain(body: &str) -> String {
         render(body, &[])
@@ -159,6 +173,27 @@ mod tests {
         );
         assert_eq!(render_plain("[x](javascript:alert(1))"), "<p><a ".to_owned() + rel + ">x</a></p>\n");
         assert_eq!(render_plain("`https://a.example`"), "<p><code>https://a.example</code></p>\n");
+    }
+
+    #[test]
+    fn plain_lines_render_as_the_parser_would() {
+        for body in ["hello world", "Ça va, Élodie? Oui; très bien.", "t:1764691200000", "a  b", "x"] {
+            assert_eq!(
+                render(body, &[]),
+                super::SANITIZER
+                    .clean(&{
+                        let mut html = String::new();
+                        pulldown_cmark::html::push_html(&mut html, Parser::new(body));
+                        html
+                    })
+                    .to_string(),
+                "{body:?}"
+            );
+        }
+        assert!(super::is_plain("t:1764691200000"));
+        for marked in ["1. one", "a_b", "@bob", "see https://a.example", "**b**", "a\nb", "<i>"] {
+            assert!(!super::is_plain(marked), "{marked:?}");
+        }
     }
 
     #[test]

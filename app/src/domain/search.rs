@@ -11,7 +11,7 @@ pub const MAX_SEARCH_WORD: usize = 64;
 pub const SEARCH_PAGE: usize = 20;
 
 /// The words of a search: letters and digits, lowercased; every word must
-/// be found, the last one (or any) as the start of a word.
+/// be found, as a whole word.
 pub fn search_words(query: &str) -> Result<Vec<String>, Problem> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
