@@ -28,11 +28,19 @@ pub const DISPLAY_NAME_MAX: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Username(String);
 
+/// Whether `c` may be part of a username (see [`Username`]).
+pub fn is_username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 impl Username {
     pub fn parse(input: &str) -> Result<Self, Problem> {
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
-        let name =
-            super::parse_name(input, (USERNAME_MIN, USERNAME_MAX), allowed, Problem::UsernameCharacters)?;
+        let name = super::parse_name(
+            input,
+            (USERNAME_MIN, USERNAME_MAX),
+            is_username_char,
+            Problem::UsernameCharacters,
+        )?;
         Ok(Self(name.to_owned()))
     }
 
@@ -265,6 +273,16 @@ pub struct PublicProfile {
     pub username: String,
     pub display_name: String,
     pub avatar_version: Option<i64>,
+}
+
+/// What a person is called on screen, from names read apart from a
+/// profile: as [`PublicProfile::shown_name`].
+pub fn shown_name(username: String, display_name: String) -> String {
+    if display_name.is_empty() {
+        username
+    } else {
+        display_name
+    }
 }
 
 impl PublicProfile {

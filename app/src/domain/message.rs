@@ -112,6 +112,13 @@ pub struct Quote {
     pub deleted: bool,
 }
 
+impl Quote {
+    /// Message `seq` by `author` (as shown), whose text is `body`.
+    pub fn of(seq: Seq, author: String, body: &str, deleted: bool) -> Self {
+        Self { seq, author, text: preview_text(body), deleted }
+    }
+}
+
 /// Everyone who reacted to a message with one emoji.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
@@ -156,9 +163,7 @@ pub fn mention_at(text: &str, at: usize) -> Option<&str> {
         return None;
     }
     let rest = text.get(at + 1..)?;
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| !super::is_username_char(c)).unwrap_or(rest.len());
     Some(rest[..end].trim_end_matches(['.', '-'])).filter(|name| !name.is_empty())
 }
 
@@ -269,6 +274,16 @@ impl Message {
         }
     }
 
+    /// This message as a change's target.
+    pub fn target(&self) -> Target {
+        Target { author: self.author.id, event: self.event.is_some(), deleted: self.deleted }
+    }
+
+    /// A short quote of this message, for a reply to it.
+    pub fn quote(&self) -> Quote {
+        Quote::of(self.seq, self.author.shown_name().to_owned(), &self.body, self.deleted)
+    }
+
     /// Whether `user` reacted with `emoji`.
     pub fn reacted(&self, user: UserId, emoji: &str) -> bool {
         self.reactions.iter().any(|r| r.emoji == emoji && r.people.iter().any(|p| p.id == user))
@@ -292,27 +307,50 @@ pub struct Target {
     pub deleted: bool,
 }
 
-impl ChangeRequest {
+/// A kind of change, as the rule of who may make it sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeAction {
+    Edit,
+    Delete,
+    React,
+}
+
+impl ChangeAction {
     /// Who may make this change to `target`: its author edits it; its
     /// author, and the room's owner and admins, delete it; any member
     /// reacts to it. Nobody changes an event line or a deleted message
     /// (that one is gone: not found). `role` is the actor's, a member.
-    pub fn allowed(&self, actor: UserId, role: Role, target: Target) -> Result<(), AppError> {
+    pub fn allowed(self, actor: UserId, role: Role, target: Target) -> Result<(), AppError> {
         if target.deleted {
             return Err(AppError::NotFound);
         }
         let mine = target.author == actor;
         let allowed = !target.event
             && match self {
-                Self::Edit { .. } => mine,
+                Self::Edit => mine,
                 Self::Delete => mine || role >= Role::Admin,
-                Self::React { .. } => true,
+                Self::React => true,
             };
         if allowed {
             Ok(())
         } else {
             Err(AppError::Forbidden)
         }
+    }
+}
+
+impl ChangeRequest {
+    pub fn action(&self) -> ChangeAction {
+        match self {
+            Self::Edit { .. } => ChangeAction::Edit,
+            Self::Delete => ChangeAction::Delete,
+            Self::React { .. } => ChangeAction::React,
+        }
+    }
+
+    /// Whether `actor` may make this change (see [`ChangeAction::allowed`]).
+    pub fn allowed(&self, actor: UserId, role: Role, target: Target) -> Result<(), AppError> {
+        self.action().allowed(actor, role, target)
     }
 }
 

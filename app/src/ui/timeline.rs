@@ -4,7 +4,7 @@
 //! page, older pages, catch-up after a reconnect, live messages and
 //! changes, acknowledgements) merges here.
 
-use crate::domain::{preview_text, Change, ChangeKind, ClientId, Message, Seq};
+use crate::domain::{Change, ChangeKind, ClientId, Message, Seq};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -95,12 +95,10 @@ impl Timeline {
         self.messages[at].apply(&change.what);
         // The replies held quote it as it now is.
         if matches!(change.what, ChangeKind::Edited { .. } | ChangeKind::Deleted) {
-            let original = &self.messages[at];
-            let (text, deleted) = (preview_text(&original.body), original.deleted);
+            let now = self.messages[at].quote();
             for reply in &mut self.messages[at + 1..] {
                 if let Some(quote) = reply.reply.as_mut().filter(|quote| quote.seq == change.message) {
-                    quote.text.clone_from(&text);
-                    quote.deleted = deleted;
+                    quote.clone_from(&now);
                 }
             }
         }

@@ -13,7 +13,6 @@ use crate::domain::{
     UserId,
 };
 use crate::error::{AppError, Field, Problem};
-use crate::store::Changed;
 use tokio::sync::oneshot;
 use writer::{Post, Write};
 
@@ -39,11 +38,17 @@ pub async fn post(
         None => None,
     };
     let (html, mentions) = render(state, room, body.as_str()).await?;
-    let (answer, answered) = oneshot::channel();
     let body = body.as_str().to_owned();
-    let write = Write::Message { client_id, body, html, reply, mentions, event: None, answer };
-    send(state, Post { room, author, write }).await?;
-    answered.await.or_internal("waiting for a commit")?
+    commit(state, room, author, |answer| Write::Message {
+        client_id,
+        body,
+        html,
+        reply,
+        mentions,
+        event: None,
+        answer,
+    })
+    .await
 }
 
 /// Records an event in the room's timeline, authored by `actor` (a member).
@@ -56,8 +61,7 @@ pub async fn post_event(
     subject: UserId,
 ) -> Result<Message, AppError> {
     let client_id = ClientId::generated();
-    let (answer, answered) = oneshot::channel();
-    let write = Write::Message {
+    commit(state, room, actor, |answer| Write::Message {
         client_id,
         body: String::new(),
         html: String::new(),
@@ -65,9 +69,8 @@ pub async fn post_event(
         mentions: Vec::new(),
         event: Some((event, subject)),
         answer,
-    };
-    send(state, Post { room, author: actor, write }).await?;
-    answered.await.or_internal("waiting for a commit")?
+    })
+    .await
 }
 
 /// Replaces the text of `actor`'s message `seq`: refused like a send when
@@ -135,13 +138,21 @@ async fn change(
     message: Seq,
     request: ChangeRequest,
 ) -> Result<(), AppError> {
-    let (answer, answered) = oneshot::channel::<Changed>();
-    send(state, Post { room, author: actor, write: Write::Change { message, request, answer } }).await?;
-    answered.await.or_internal("waiting for a commit")?.map(drop)
+    commit(state, room, actor, |answer| Write::Change { message, request, answer }).await.map(drop)
 }
 
-async fn send(state: &AppState, post: Post) -> Result<(), AppError> {
-    state.writer.posts.send(post).await.or_internal("queueing a message")
+/// Hands the writer what `write` makes of the answer's sender, and waits
+/// for the answer: once committed, or refused.
+async fn commit<T>(
+    state: &AppState,
+    room: RoomId,
+    author: UserId,
+    write: impl FnOnce(oneshot::Sender<Result<T, AppError>>) -> Write,
+) -> Result<T, AppError> {
+    let (answer, answered) = oneshot::channel();
+    let post = Post { room, author, write: write(answer) };
+    state.writer.posts.send(post).await.or_internal("queueing a message")?;
+    answered.await.or_internal("waiting for a commit")?
 }
 
 /// The page of messages before `before` (the newest page without it).

@@ -22,14 +22,32 @@ pub type Changed = Result<Option<Change>, AppError>;
 pub(super) struct Read<'r> {
     /// The actor's standing in the room (see [`Access::refusal`]).
     pub access: &'r Access,
-    pub target: Option<Target>,
-    /// The target's current body, for an edit to compare with.
-    pub body: String,
+    /// The message, if it exists.
+    pub stored: Option<Stored>,
     /// For a reaction: whether the actor has it already, and how many
     /// distinct emoji the message has.
     pub reacted: bool,
     pub distinct: usize,
 }
+
+/// A change's message as stored.
+pub(super) struct Stored {
+    pub target: Target,
+    /// Its current body, for an edit to compare with.
+    pub body: String,
+    /// Whom it mentions, as `messages.mentions` lists them.
+    pub mentions: String,
+}
+
+impl Stored {
+    /// The message by `author`, of `kind`, perhaps deleted.
+    pub fn new(author: UserId, kind: &str, deleted_at: Option<i64>, body: String, mentions: String) -> Self {
+        Self { target: target(author, kind, deleted_at), body, mentions }
+    }
+}
+
+/// A mention to count or forget: (person, room, seq).
+pub(super) type MentionRow = (UserId, RoomId, Seq);
 
 /// What to write for a change.
 pub(super) enum Decision {
@@ -47,14 +65,14 @@ impl NewChange<'_> {
         if let Some(error) = read.access.refusal().and_then(|refusal| refusal.error()) {
             return Decision::Refuse(error);
         }
-        let (Some(target), Some(role)) = (read.target, read.access.role()) else {
+        let (Some(stored), Some(role)) = (&read.stored, read.access.role()) else {
             return Decision::Refuse(AppError::NotFound);
         };
-        if let Err(error) = self.request.allowed(self.actor, role, target) {
+        if let Err(error) = self.request.allowed(self.actor, role, stored.target) {
             return Decision::Refuse(error);
         }
         match self.request {
-            ChangeRequest::Edit { body, .. } if *body == read.body => Decision::Nothing,
+            ChangeRequest::Edit { body, .. } if *body == stored.body => Decision::Nothing,
             ChangeRequest::React { on, .. } if *on == read.reacted => Decision::Nothing,
             ChangeRequest::React { on: true, .. } if read.distinct >= MAX_REACTIONS => Decision::Refuse(
                 AppError::field(Field::Emoji, Problem::TooManyReactions { max: MAX_REACTIONS }),
@@ -80,6 +98,26 @@ impl NewChange<'_> {
         Change { room: self.room, seq, message: self.message, what }
     }
 
+    /// The mentions to forget and to count when the change applies to a
+    /// message that mentioned `before`: only what changes (an edit's
+    /// mentions against its old ones; all of them for a deletion).
+    pub(super) fn mention_rows(&self, before: &str) -> (Vec<MentionRow>, Vec<MentionRow>) {
+        let rows = |users: Vec<UserId>| -> Vec<MentionRow> {
+            users.into_iter().map(|user| (user, self.room, self.message)).collect()
+        };
+        let before = rows(super::mention_ids(before));
+        match self.request {
+            ChangeRequest::Edit { mentions, .. } => {
+                let after = rows(mentions.clone());
+                let forget = before.iter().filter(|row| !after.contains(row)).copied().collect();
+                let count = after.into_iter().filter(|row| !before.contains(row)).collect();
+                (forget, count)
+            }
+            ChangeRequest::Delete => (before, Vec::new()),
+            ChangeRequest::React { .. } => (Vec::new(), Vec::new()),
+        }
+    }
+
     /// How the change is recorded in `message_changes`: its kind and emoji.
     pub(super) fn record(&self) -> (&'static str, Option<&str>) {
         match self.request {
@@ -93,11 +131,11 @@ impl NewChange<'_> {
 
 /// A stored message as a change's [`Target`]: its author, kind and
 /// whether it is deleted.
-pub(super) fn target(author: UserId, kind: &str, deleted_at: Option<i64>) -> Target {
+fn target(author: UserId, kind: &str, deleted_at: Option<i64>) -> Target {
     Target { author, event: kind != "text", deleted: deleted_at.is_some() }
 }
 
 /// A reactor as shown: their display name, or their username.
 pub(super) fn reactor(id: UserId, username: String, display_name: String) -> Reactor {
-    Reactor { id, name: if display_name.is_empty() { username } else { display_name } }
+    Reactor { id, name: crate::domain::shown_name(username, display_name) }
 }

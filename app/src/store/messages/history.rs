@@ -5,8 +5,7 @@
 use super::changes::reactor;
 use super::{MessageRow, MESSAGE_SELECT};
 use crate::domain::{
-    preview_text, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId,
-    HISTORY_PAGE,
+    shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId, HISTORY_PAGE,
 };
 use crate::store::Store;
 
@@ -146,11 +145,8 @@ impl Store {
         .bind(seq)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(username, display_name, body, deleted_at)| Quote {
-            seq,
-            author: if display_name.is_empty() { username } else { display_name },
-            text: preview_text(&body),
-            deleted: deleted_at.is_some(),
+        Ok(row.map(|(username, display_name, body, deleted_at)| {
+            Quote::of(seq, shown_name(username, display_name), &body, deleted_at.is_some())
         }))
     }
 }

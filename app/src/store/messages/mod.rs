@@ -37,7 +37,7 @@ pub use postgres::PgMessageLog;
 pub use sqlite::MessageLog;
 
 use crate::domain::{
-    markup, preview_text, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq, UserId,
+    markup, shown_name, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq, UserId,
     Visibility,
 };
 use crate::error::{AppError, Field, Problem};
@@ -80,12 +80,12 @@ impl MessageRow {
             _ => None,
         };
         let reply = match (self.reply_to, self.quote_username, self.quote_display_name, self.quote_body) {
-            (Some(seq), Some(username), Some(display_name), Some(body)) => Some(Quote {
+            (Some(seq), Some(username), Some(display_name), Some(body)) => Some(Quote::of(
                 seq,
-                author: if display_name.is_empty() { username } else { display_name },
-                text: preview_text(&body),
-                deleted: self.quote_deleted_at.is_some(),
-            }),
+                shown_name(username, display_name),
+                &body,
+                self.quote_deleted_at.is_some(),
+            )),
             _ => None,
         };
         // Rows written before messages were rendered at commit.

@@ -1,7 +1,7 @@
 //! The PostgreSQL message writer: the same group commit, safe with
 //! several instances writing at once.
 
-use super::changes::{self, Changed, Decision, NewChange, Read};
+use super::changes::{self, Changed, Decision, NewChange, Read, Stored};
 use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
@@ -274,13 +274,11 @@ async fn apply_changes(
             }
             _ => (false, 0),
         };
-        let (target, body, mentioned) = stored.map_or(
-            (None, String::new(), String::new()),
-            |(author, kind, deleted_at, body, mentioned)| {
-                (Some(changes::target(author, &kind, deleted_at)), body, mentioned)
-            },
-        );
-        match change.decide(&Read { access, target, body, reacted, distinct }) {
+        let stored = stored.map(|(author, kind, deleted_at, body, mentions)| {
+            Stored::new(author, &kind, deleted_at, body, mentions)
+        });
+        let read = Read { access, stored, reacted, distinct };
+        match change.decide(&read) {
             Decision::Refuse(error) => outcomes.push(Err(error)),
             Decision::Nothing => outcomes.push(Ok(None)),
             Decision::Apply => {
@@ -291,15 +289,12 @@ async fn apply_changes(
                 .fetch_one(&mut **tx)
                 .await?;
                 let (room, message, actor) = (change.room, change.message, change.actor);
-                let before: Vec<_> =
-                    super::mention_ids(&mentioned).into_iter().map(|user| (user, room, message)).collect();
+                // Only what changes: a statement's parts do not see one
+                // another's rows.
+                let mentioned = read.stored.as_ref().map_or("", |stored| stored.mentions.as_str());
+                let (forget, count) = change.mention_rows(mentioned);
                 let applied = match change.request {
                     ChangeRequest::Edit { body, html, mentions } => {
-                        // Only what changed: a statement's parts do not see one
-                        // another's rows.
-                        let after: Vec<_> = mentions.iter().map(|&user| (user, room, message)).collect();
-                        let removed: Vec<_> = before.iter().filter(|m| !after.contains(m)).collect();
-                        let added: Vec<_> = after.iter().filter(|m| !before.contains(m)).collect();
                         sqlx::query(concat!(
                             "WITH forgotten AS (DELETE FROM mentions WHERE (user_id, room_id, seq) IN (
                                  SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
@@ -320,8 +315,8 @@ async fn apply_changes(
                         .bind(html.as_str())
                         .bind(now)
                         .bind(super::mention_list(mentions))
-                        .bind(pg_json(&removed)?)
-                        .bind(pg_json(&added)?)
+                        .bind(pg_json(&forget)?)
+                        .bind(pg_json(&count)?)
                     }
                     ChangeRequest::Delete => sqlx::query(concat!(
                         "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2),
@@ -336,7 +331,7 @@ async fn apply_changes(
                     .bind(room)
                     .bind(message)
                     .bind(now)
-                    .bind(pg_json(&before)?),
+                    .bind(pg_json(&forget)?),
                     ChangeRequest::React { emoji, on: true } => sqlx::query(
                         "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
                          VALUES ($1, $2, $3, $4, $5)",

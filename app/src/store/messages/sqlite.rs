@@ -1,7 +1,7 @@
 //! The SQLite message writer: its own connection, called directly from the
 //! writer's thread.
 
-use super::changes::{self, Changed, Decision, NewChange, Read};
+use super::changes::{self, Changed, Decision, NewChange, Read, Stored};
 use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
@@ -222,23 +222,25 @@ impl MessageLog {
 const INSERT_MENTIONS: &str = "INSERT INTO mentions (user_id, room_id, seq)
      SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)";
 
-/// Stops counting the mentions of a change's message, `before` (as
-/// `messages.mentions` lists them).
-fn forget_mentions(
+/// Forgets and counts what a change does to its message's mentions (see
+/// [`NewChange::mention_rows`]).
+fn update_mentions(
     tx: &rusqlite::Transaction<'_>,
     change: &NewChange<'_>,
     before: &str,
-) -> rusqlite::Result<usize> {
-    if before.is_empty() {
-        return Ok(0);
+) -> rusqlite::Result<()> {
+    let (forget, count) = change.mention_rows(before);
+    if !forget.is_empty() {
+        tx.prepare_cached(
+            "DELETE FROM mentions WHERE (user_id, room_id, seq) IN
+                 (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
+        )?
+        .execute([json(&forget)?])?;
     }
-    let counted: Vec<_> =
-        super::mention_ids(before).into_iter().map(|user| (user, change.room, change.message)).collect();
-    tx.prepare_cached(
-        "DELETE FROM mentions WHERE (user_id, room_id, seq) IN
-             (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
-    )?
-    .execute([json(&counted)?])
+    if !count.is_empty() {
+        tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&count)?])?;
+    }
+    Ok(())
 }
 
 /// Applies `changes` in order, each under its room's next number (after the
@@ -269,8 +271,8 @@ fn apply_changes(
                 "SELECT author_id, kind, deleted_at, body, mentions FROM messages WHERE room_id = ?1 AND seq = ?2",
             )?
             .query_row(at, |row| {
-                let target = changes::target(UserId(row.get(0)?), &row.get::<_, String>(1)?, row.get(2)?);
-                Ok((target, row.get::<_, String>(3)?, row.get::<_, String>(4)?))
+                let kind: String = row.get(1)?;
+                Ok(Stored::new(UserId(row.get(0)?), &kind, row.get(2)?, row.get(3)?, row.get(4)?))
             })
             .optional()?;
         let (reacted, distinct) = match change.request {
@@ -285,11 +287,8 @@ fn apply_changes(
             }
             _ => (false, 0),
         };
-        let (target, body, mentioned) = stored
-            .map_or((None, String::new(), String::new()), |(target, body, mentioned)| {
-                (Some(target), body, mentioned)
-            });
-        match change.decide(&Read { access, target, body, reacted, distinct }) {
+        let read = Read { access, stored, reacted, distinct };
+        match change.decide(&read) {
             Decision::Refuse(error) => outcomes.push(Err(error)),
             Decision::Nothing => outcomes.push(Ok(None)),
             Decision::Apply => {
@@ -299,13 +298,10 @@ fn apply_changes(
                     )?
                     .query_row([change.room.0], |row| row.get(0))?;
                 let (room, message, actor) = (change.room.0, change.message, change.actor.0);
+                let mentioned = read.stored.as_ref().map_or("", |stored| stored.mentions.as_str());
                 match change.request {
                     ChangeRequest::Edit { body, html, mentions } => {
-                        forget_mentions(tx, change, &mentioned)?;
-                        let counted: Vec<_> = mentions.iter().map(|&user| (user, change.room, message)).collect();
-                        if !counted.is_empty() {
-                            tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&counted)?])?;
-                        }
+                        update_mentions(tx, change, mentioned)?;
                         tx.prepare_cached(
                             "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5, mentions = ?6
                              WHERE room_id = ?1 AND seq = ?2",
@@ -315,7 +311,7 @@ fn apply_changes(
                             .execute(rusqlite::params![super::search_rowid(change.room, message), body])?
                     }
                     ChangeRequest::Delete => {
-                        forget_mentions(tx, change, &mentioned)?;
+                        update_mentions(tx, change, mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(rusqlite::params![room, message])?;
                         tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?

@@ -6,7 +6,8 @@ mod changes;
 pub use changes::{Departure, Removed};
 
 use crate::domain::{
-    preview_text, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
+    preview_text, shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId,
+    Visibility,
 };
 use crate::store::{classify, now_millis, Store, StoreError};
 use sqlx::{Any, Transaction};
@@ -52,8 +53,7 @@ impl SummaryRow {
     fn standing(self) -> Standing {
         let last_message = match (self.last_username, self.last_display_name, self.last_body) {
             (Some(username), Some(display_name), Some(body)) => {
-                let author = if display_name.is_empty() { username } else { display_name };
-                Some(MessagePreview { author, text: preview_text(&body) })
+                Some(MessagePreview { author: shown_name(username, display_name), text: preview_text(&body) })
             }
             _ => None,
         };

@@ -199,7 +199,7 @@ fn mention_draft(text: &str, caret_utf16: usize) -> Option<MentionDraft> {
     let before = &text[..caret];
     let at = before.rfind('@')?;
     let prefix = &before[at + 1..];
-    let name_so_far = prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let name_so_far = prefix.chars().all(crate::domain::is_username_char);
     let starts_word =
         before[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || "([{\"'".contains(c));
     (name_so_far && starts_word && prefix.len() <= crate::domain::USERNAME_MAX).then(|| MentionDraft {

@@ -4,7 +4,7 @@
 
 use super::state::RoomState;
 use crate::api::{delete_message, edit_message, react};
-use crate::domain::{Message, MessageBody, Quote, Reaction, Role, Seq};
+use crate::domain::{ChangeAction, Message, MessageBody, Quote, Reaction, Seq};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
@@ -30,18 +30,17 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
     let picking = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let (room, seq) = (message.room, message.seq);
-    let mine = state.me == Some(message.author.id);
-    let may_delete = move || mine || state.role().is_some_and(|role| role >= Role::Admin);
-    let member = move || state.role().is_some();
-    let run = move |call: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>>>>| {
-        leptos::task::spawn_local(async move {
-            let outcome = call.await;
-            error.set(outcome.err());
-        });
+    // The actions offered are the ones the rule allows (the server
+    // checks it again).
+    let target = message.target();
+    let may = move |action: ChangeAction| match (state.me, state.role()) {
+        (Some(me), Some(role)) => action.allowed(me, role, target).is_ok(),
+        _ => false,
     };
+    let member = move || state.role().is_some();
     let toggle = move |emoji: String, on: bool| {
         picking.set(false);
-        run(Box::pin(async move { react(room, seq, emoji, on).await }));
+        report(error, react(room, seq, emoji, on));
     };
     if message.deleted {
         return view! { <p class="message-text deleted muted">{t!(i18n, message_deleted)}</p> }.into_any();
@@ -65,7 +64,7 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
                     <p>{t!(i18n, delete_confirm)}</p>
                     <button type="button" class="button danger small" on:click=move |_| {
                         mode.set(Mode::Reading);
-                        run(Box::pin(async move { delete_message(room, seq).await }));
+                        report(error, delete_message(room, seq));
                     }>{t!(i18n, delete_message)}</button>
                     <button type="button" class="button subtle small" on:click=move |_| mode.set(Mode::Reading)>
                         {t!(i18n, cancel)}
@@ -94,13 +93,13 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
                 </button>
                 <button type="button" class="icon-button" aria-label=t!(i18n, reply)
                     on:click=move |_| state.reply_to(seq)><Icon path="M9 14 4 9l5-5M4 9h11a5 5 0 0 1 5 5v6" /></button>
-                {mine.then(|| view! {
+                {may(ChangeAction::Edit).then(|| view! {
                     <button type="button" class="icon-button" aria-label=t!(i18n, edit)
                         on:click=move |_| mode.set(Mode::Editing)>
                         <Icon path="M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z" />
                     </button>
                 })}
-                {may_delete().then(|| view! {
+                {may(ChangeAction::Delete).then(|| view! {
                     <button type="button" class="icon-button" aria-label=t!(i18n, delete_message)
                         on:click=move |_| mode.set(Mode::ConfirmingDelete)>
                         <Icon path="M3 6h18M8 6V4h8v2M19 6l-1 14H6L5 6M10 11v6M14 11v6" />
@@ -111,6 +110,14 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
         {move || picking.get().then(|| view! { <EmojiPicker pick=move |emoji| toggle(emoji, true) /> })}
     }
     .into_any()
+}
+
+/// Runs `call` and shows its error, if any, in `error`.
+fn report(
+    error: RwSignal<Option<AppError>>,
+    call: impl std::future::Future<Output = Result<(), AppError>> + 'static,
+) {
+    leptos::task::spawn_local(async move { error.set(call.await.err()) });
 }
 
 /// A line icon drawn from one SVG path, in the text's colour.

@@ -10,9 +10,7 @@ pub(super) use model::RoomModel;
 
 use crate::api::{open_room, room_history};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{
-    preview_text, ClientId, Member, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId,
-};
+use crate::domain::{ClientId, Member, Message, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId};
 use crate::ui::live::Live;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
@@ -166,14 +164,7 @@ impl RoomState {
 
     /// Makes the composer's next message a reply to message `seq`.
     pub(super) fn reply_to(self, seq: Seq) {
-        let quote = self.model.with_untracked(|m| {
-            m.timeline.message(seq).map(|message| Quote {
-                seq,
-                author: message.author.shown_name().to_owned(),
-                text: preview_text(&message.body),
-                deleted: message.deleted,
-            })
-        });
+        let quote = self.model.with_untracked(|m| m.timeline.message(seq).map(Message::quote));
         self.replying.set(quote);
         focus_by_id("composer-input");
     }
