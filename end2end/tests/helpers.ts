@@ -7,10 +7,27 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
-/** Loads a page and waits until the app is interactive. */
+/**
+ * Loads a page and waits until the app is interactive. A page that does not
+ * hydrate fails here with what went wrong (errors it threw, requests that
+ * failed), not after the test's whole timeout.
+ */
 export async function open(page: Page, path: string) {
-  await page.goto(path);
-  await page.locator('html[data-hydrated]').waitFor();
+  const problems: string[] = [];
+  const onError = (error: Error) => problems.push(`page error: ${error.message}`);
+  const onFailed = (request: { url(): string; failure(): { errorText: string } | null }) =>
+    problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
+  page.on('pageerror', onError);
+  page.on('requestfailed', onFailed);
+  try {
+    await page.goto(path);
+    await page.locator('html[data-hydrated]').waitFor({ timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`${path} did not become interactive: ${problems.join('; ') || 'no error seen'}\n${error}`);
+  } finally {
+    page.off('pageerror', onError);
+    page.off('requestfailed', onFailed);
+  }
 }
 
 export async function register(page: Page, username: string, password = PASSWORD) {
