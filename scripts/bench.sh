@@ -8,7 +8,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$SALON_ROOT/scripts/setup.sh" --test
 cd "$SALON_ROOT"
 say "Building Salon and salon-bench (release)"
-cargo leptos build --release
+# --precompress: the front end is compressed once here, at brotli's and
+# gzip's best settings, and served as such (never compressed per request).
+cargo leptos build --release --precompress
 cargo build --release --package bench
 bench="$CARGO_TARGET_DIR/release/salon-bench"
 

@@ -8,6 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$SALON_ROOT/scripts/setup.sh"
 cd "$SALON_ROOT"
 say "Building Salon (release)"
-cargo leptos build --release
+# --precompress: the front end is compressed once here, at brotli's and
+# gzip's best settings, and served as such (never compressed per request).
+cargo leptos build --release --precompress
 say "Starting Salon"
 exec "$CARGO_TARGET_DIR/release/salon" --site-root "$SALON_ROOT/target/site" "$@"

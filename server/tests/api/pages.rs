@@ -408,3 +408,52 @@ fn no_path_or_query_makes_the_server_fail() {
         .expect("every request answered without a server error");
     runtime.block_on(server.stop());
 }
+
+/// The built front end goes out as the build compressed it, never
+/// compressed per request: a `.br` or `.gz` beside a file is sent to a
+/// browser that accepts it, and a file without one is sent as it is.
+#[tokio::test]
+async fn built_assets_are_sent_as_compressed_at_build_time() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let script = "export const answer = 42;\n".repeat(100);
+    std::fs::write(pkg.join("salon.js"), &script).unwrap();
+    std::fs::write(pkg.join("salon.js.br"), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join("salon.js.gz"), b"gzip bytes").unwrap();
+    std::fs::write(pkg.join("salon.wasm"), vec![b'w'; 64 * 1024]).unwrap();
+    let root = site.path().to_path_buf();
+    let server = TestServer::start_configured(move |config| config.site_root = root).await;
+
+    let client = reqwest::Client::new();
+    let get = |path: &'static str, accept: &'static str| {
+        client
+            .get(format!("http://{}{path}", server.addr))
+            .header(reqwest::header::ACCEPT_ENCODING, accept)
+            .send()
+    };
+    let encoding = |response: &reqwest::Response| {
+        response.headers().get(reqwest::header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    let brotli = get("/pkg/salon.js", "gzip, deflate, br").await.unwrap();
+    assert_eq!(brotli.status(), StatusCode::OK);
+    assert_eq!(encoding(&brotli).as_deref(), Some("br"));
+    assert!(brotli.headers()[reqwest::header::CONTENT_TYPE].to_str().unwrap().contains("javascript"));
+    assert_eq!(brotli.bytes().await.unwrap().as_ref(), b"brotli bytes");
+
+    let gzip = get("/pkg/salon.js", "gzip").await.unwrap();
+    assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"gzip bytes");
+
+    let plain = get("/pkg/salon.js", "identity").await.unwrap();
+    assert_eq!(encoding(&plain), None);
+    assert_eq!(plain.text().await.unwrap(), script);
+
+    let wasm = get("/pkg/salon.wasm", "gzip, deflate, br").await.unwrap();
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(encoding(&wasm), None, "not compressed per request");
+    assert_eq!(wasm.bytes().await.unwrap().len(), 64 * 1024);
+
+    assert_eq!(get("/pkg/missing.js", "br").await.unwrap().status(), StatusCode::NOT_FOUND);
+}
