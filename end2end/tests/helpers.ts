@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page } from '@playwright/test';
+import { expect, type Browser, type Page, type Request } from '@playwright/test';
 
 export const PASSWORD = 'a long enough secret';
 
@@ -15,7 +15,7 @@ export function uniqueName(prefix: string): string {
 export async function open(page: Page, path: string) {
   const problems: string[] = [];
   const onError = (error: Error) => problems.push(`page error: ${error.message}`);
-  const onFailed = (request: { url(): string; failure(): { errorText: string } | null }) =>
+  const onFailed = (request: Request) =>
     problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
   page.on('pageerror', onError);
   page.on('requestfailed', onFailed);
