@@ -27,6 +27,7 @@ pub enum Field {
     Message,
     Emoji,
     Search,
+    Attachment,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -73,6 +74,16 @@ pub enum Problem {
     NotAnEmoji,
     /// The message has the most distinct reactions it may have.
     TooManyReactions {
+        max: usize,
+    },
+    /// A file over the server's limit.
+    FileTooLarge {
+        max_bytes: u64,
+    },
+    /// A file attached to a message that is not (or no longer) the
+    /// sender's unsent upload in that room.
+    AttachmentGone,
+    TooManyAttachments {
         max: usize,
     },
 }

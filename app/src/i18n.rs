@@ -251,6 +251,15 @@ pub struct Texts {
     pub admin: &'static str,
     pub message_label: fn(&str) -> String,
     pub composer_hint: &'static str,
+    pub attach_files: &'static str,
+    pub files_to_send: &'static str,
+    pub uploading_file: fn(&str) -> String,
+    pub cancel_upload: fn(&str) -> String,
+    pub remove_file: fn(&str) -> String,
+    pub wait_for_uploads: &'static str,
+    pub upload_failed: &'static str,
+    pub drop_to_attach: &'static str,
+    pub full_size: fn(&str) -> String,
     pub empty_message: &'static str,
     pub send: &'static str,
     pub not_sent: &'static str,
@@ -380,6 +389,9 @@ pub struct Texts {
     pub unsupported_image: &'static str,
     pub image_too_large: fn(usize) -> String,
     pub image_too_many_pixels: fn(u32) -> String,
+    pub file_too_large: fn(u64) -> String,
+    pub attachment_gone: &'static str,
+    pub too_many_attachments: fn(usize) -> String,
 }
 
 impl Texts {
@@ -411,6 +423,9 @@ impl Texts {
             Problem::NotAccepting => self.not_accepting.into(),
             Problem::NotAnEmoji => self.not_an_emoji.into(),
             Problem::TooManyReactions { max } => (self.too_many_reactions)(*max),
+            Problem::FileTooLarge { max_bytes } => (self.file_too_large)(max_bytes / (1024 * 1024)),
+            Problem::AttachmentGone => self.attachment_gone.into(),
+            Problem::TooManyAttachments { max } => (self.too_many_attachments)(*max),
         }
     }
 
@@ -531,6 +546,15 @@ pub static EN: Texts = Texts {
     admin: "Admin",
     message_label: |room| format!("Message {room}"),
     composer_hint: "Enter to send, Shift+Enter for a new line.",
+    attach_files: "Attach files",
+    files_to_send: "Files to send",
+    uploading_file: |name| format!("Uploading {name}"),
+    cancel_upload: |name| format!("Cancel upload of {name}"),
+    remove_file: |name| format!("Remove {name}"),
+    wait_for_uploads: "Wait until the files are uploaded.",
+    upload_failed: "The upload failed: check the connection and try again.",
+    drop_to_attach: "Drop files to attach them",
+    full_size: |name| format!("{name}, full size"),
     empty_message: "Write something first.",
     send: "Send",
     not_sent: "Not sent.",
@@ -594,6 +618,9 @@ pub static EN: Texts = Texts {
     wrong_password: "The current password is wrong.",
     unsupported_image: "Choose a PNG, JPEG, WebP or GIF image.",
     image_too_large: |mb| format!("The image is larger than {mb} MB."),
+    file_too_large: |mb| format!("The file is larger than {mb} MB."),
+    attachment_gone: "This file is no longer there: attach it again.",
+    too_many_attachments: |max| format!("A message can carry at most {max} files."),
     image_too_many_pixels: |mp| {
         format!(
             "The image is too large: at most {mp} megapixels (fewer with transparency), 8192 pixels a side."
@@ -762,6 +789,15 @@ pub static FR: Texts = Texts {
     admin: "Admin",
     message_label: |room| format!("Message dans {room}"),
     composer_hint: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne.",
+    attach_files: "Joindre des fichiers",
+    files_to_send: "Fichiers à envoyer",
+    uploading_file: |name| format!("Envoi de {name}"),
+    cancel_upload: |name| format!("Annuler l’envoi de {name}"),
+    remove_file: |name| format!("Retirer {name}"),
+    wait_for_uploads: "Attendez la fin de l’envoi des fichiers.",
+    upload_failed: "L’envoi a échoué : vérifiez la connexion et réessayez.",
+    drop_to_attach: "Déposez des fichiers pour les joindre",
+    full_size: |name| format!("{name}, en taille réelle"),
     empty_message: "Écrivez d’abord quelque chose.",
     send: "Envoyer",
     not_sent: "Non envoyé.",
@@ -825,6 +861,9 @@ pub static FR: Texts = Texts {
     wrong_password: "Le mot de passe actuel est incorrect.",
     unsupported_image: "Choisissez une image PNG, JPEG, WebP ou GIF.",
     image_too_large: |mb| format!("L’image dépasse {mb} Mo."),
+    file_too_large: |mb| format!("Le fichier dépasse {mb} Mo."),
+    attachment_gone: "Ce fichier n’est plus là : joignez-le à nouveau.",
+    too_many_attachments: |max| format!("Un message peut porter au plus {max} fichiers."),
     image_too_many_pixels: |mp| {
         format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")
     },

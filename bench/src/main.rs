@@ -406,6 +406,7 @@ async fn traffic(
             client_id: ClientId::parse(&format!("{run}-{i}")).map_err(|p| format!("client id: {p:?}"))?,
             body: format!("t:{}", now_micros()),
             reply_to: None,
+            attachments: Vec::new(),
         };
         sink.send(WsMessage::text(serde_json::to_string(&frame)?)).await?;
         counters.sent.fetch_add(1, Ordering::Relaxed);

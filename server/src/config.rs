@@ -54,6 +54,10 @@ pub struct Config {
     #[arg(long, env = "SALON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// The largest file a message may carry, in megabytes (MiB).
+    #[arg(long, env = "SALON_ATTACHMENT_MAX_MB", default_value_t = 25)]
+    pub attachment_max_mb: u64,
+
     /// Directory with the built front end (`pkg/`, icons, manifest).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -70,6 +74,16 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("salon.db").display()))
+    }
+
+    /// Where attachments are kept: under the data directory, whatever
+    /// the database (several instances share it, e.g. over NFS).
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    pub fn attachment_max_bytes(&self) -> u64 {
+        self.attachment_max_mb.saturating_mul(1024 * 1024)
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -89,6 +103,7 @@ impl Config {
             redis_channel: "salon".into(),
             rate_limits: true,
             log_format: LogFormat::Text,
+            attachment_max_mb: 25,
             site_root: PathBuf::from("target/site"),
         }
     }

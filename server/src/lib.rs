@@ -7,6 +7,7 @@
 //! integration tests call [`serve`] on port 0 with a fresh data directory.
 
 pub mod config;
+mod files;
 mod middleware;
 mod site;
 mod socket;
@@ -77,16 +78,15 @@ pub enum StartError {
 /// Opens the database, applies migrations, links to the other instances
 /// (with Redis) and builds the whole router.
 async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, AppState), StartError> {
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
-    }
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
     let store = Store::open(&config.database_url()).await?;
-    let state = AppState::new(
-        store.clone(),
-        app::services::Settings { secure_cookies: config.secure_cookies(), rate_limits: config.rate_limits },
-    )
-    .await?;
+    let settings = app::services::Settings {
+        secure_cookies: config.secure_cookies(),
+        rate_limits: config.rate_limits,
+        files: config.files_dir(),
+        attachment_max_bytes: config.attachment_max_bytes(),
+    };
+    let state = AppState::new(store.clone(), settings).await?;
     if let Some(url) = &config.redis_url {
         app::services::cluster::start(state.hub.clone(), url, &config.redis_channel)
             .map_err(StartError::Redis)?;
@@ -94,6 +94,7 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
 
     tokio::spawn(continuously_delete_expired(store.sessions()));
     tokio::spawn(continuously_forget_recovered(state.limits.clone()));
+    tokio::spawn(files::continuously_sweep(state.clone()));
     let sessions = SessionManagerLayer::new(store.sessions())
         .with_name("salon_session")
         .with_http_only(true)
@@ -118,6 +119,9 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
 
     let routes = Router::new()
         .route("/avatars/{user}/{version}", get(avatar))
+        .route(app::domain::UPLOAD_PATH, axum::routing::post(files::upload))
+        .route("/files/{id}", get(files::full))
+        .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -164,13 +168,15 @@ fn built_assets(dir: &std::path::Path) -> tower_http::services::ServeDir {
 /// What is compressed as it is sent: pages and answers, never the built
 /// front end, whose compressed copies are made once at build time (a
 /// release wasm compressed per request cost the server ≈ 145 ms of CPU per
-/// download, a debug one 2.6 s).
+/// download, a debug one 2.6 s), nor attachments (up to 25 MB each, often
+/// compressed already, and served in ranges).
 fn compressed_per_request() -> impl tower_http::compression::Predicate {
     use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
     DefaultPredicate::new()
         .and(NotForContentType::const_new("application/wasm"))
         .and(NotForContentType::const_new("text/javascript"))
         .and(NotForContentType::const_new("text/css"))
+        .and(NotForContentType::const_new(app::services::attachments::DOWNLOAD_TYPE))
 }
 
 /// Deletes expired sessions now and every hour.

@@ -17,12 +17,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The largest request body accepted, per route: avatars get room for a
-/// 5 MB image plus multipart framing, everything else is small forms.
+/// 5 MB image plus multipart framing, uploads are limited by their handler
+/// (to the configured size, `--attachment-max-mb`), everything else is
+/// small forms.
 pub fn body_limit_for(path: &str) -> usize {
-    if path == "/api/avatar" {
-        app::domain::AVATAR_MAX_BYTES + 64 * 1024
-    } else {
-        64 * 1024
+    match path {
+        "/api/avatar" => app::domain::AVATAR_MAX_BYTES + 64 * 1024,
+        app::domain::UPLOAD_PATH => usize::MAX,
+        _ => 64 * 1024,
     }
 }
 

@@ -2,7 +2,8 @@
 //! and posting (the WebSocket's `send` frame calls the same service).
 
 use crate::domain::{
-    ClientId, HistoryPage, Message, RoomId, RoomSummary, RoomView, SearchCursor, SearchPage, Seq, Visibility,
+    AttachmentId, ClientId, HistoryPage, Message, RoomId, RoomSummary, RoomView, SearchCursor, SearchPage,
+    Seq, Visibility,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -78,10 +79,12 @@ pub async fn post_message(
     client_id: ClientId,
     body: String,
     reply_to: Option<Seq>,
+    attachments: Option<Vec<AttachmentId>>,
 ) -> Result<Message, AppError> {
     let state = state()?;
     let (_, user) = require_user().await?;
-    messages::post(&state, user.id, room, client_id, &body, reply_to).await
+    let attachments = attachments.unwrap_or_default();
+    messages::post(&state, user.id, room, client_id, &body, reply_to, &attachments).await
 }
 
 /// Replaces the text of one's own message `seq`.

@@ -3,7 +3,7 @@
 //! new message (see [`super::protocol`]), and the rules of who may make
 //! which.
 
-use super::{ClientId, PublicProfile, Role, RoomId, Seq, UserId};
+use super::{Attachment, ClientId, PublicProfile, Role, RoomId, Seq, UserId};
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +18,21 @@ pub const PREVIEW_MAX: usize = 120;
 
 impl MessagePreview {
     pub fn of(message: &Message) -> Self {
-        Self { author: message.author.shown_name().to_owned(), text: preview_text(&message.body) }
+        Self {
+            author: message.author.shown_name().to_owned(),
+            text: preview_of(&message.body, &message.attachments),
+        }
     }
+}
+
+/// The first line of a message, or the names of its files when it has no
+/// text: "📎 sunset.png, notes.txt".
+pub fn preview_of(body: &str, attachments: &[Attachment]) -> String {
+    if body.trim().is_empty() && !attachments.is_empty() {
+        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+        return preview_text(&format!("📎 {}", names.join(", ")));
+    }
+    preview_text(body)
 }
 
 /// The body shortened to one line of at most [`PREVIEW_MAX`] characters.
@@ -71,6 +84,9 @@ pub struct Message {
     /// The members of the room it mentions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<UserId>,
+    /// Its files; gone with it when it is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 #[cfg(test)]
@@ -97,6 +113,7 @@ impl Message {
             reply: None,
             reactions: Vec::new(),
             mentions: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -249,6 +266,7 @@ impl Message {
                 self.deleted = true;
                 self.reactions.clear();
                 self.mentions.clear();
+                self.attachments.clear();
             }
             ChangeKind::Reacted { emoji, by, on } => {
                 let at = self.reactions.iter().position(|r| &r.emoji == emoji);
@@ -281,7 +299,8 @@ impl Message {
 
     /// A short quote of this message, for a reply to it.
     pub fn quote(&self) -> Quote {
-        Quote::of(self.seq, self.author.shown_name().to_owned(), &self.body, self.deleted)
+        let text = preview_of(&self.body, &self.attachments);
+        Quote::of(self.seq, self.author.shown_name().to_owned(), &text, self.deleted)
     }
 
     /// Whether `user` reacted with `emoji`.

@@ -3,6 +3,7 @@
 //! the same parsers for instant feedback; the server runs them again.
 
 mod account;
+mod attachment;
 mod linkify;
 mod local_path;
 #[cfg(feature = "ssr")]
@@ -14,6 +15,7 @@ mod search;
 mod social;
 
 pub use account::*;
+pub use attachment::*;
 pub use linkify::*;
 pub use local_path::LocalPath;
 pub use message::*;

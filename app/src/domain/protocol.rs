@@ -35,14 +35,17 @@
 //! fields, all optional in JSON; a client that knows none of them still
 //! works.
 
-use super::{Change, ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility};
+use super::{
+    AttachmentId, Change, ClientId, Member, Message, Removal, RoomId, RoomSummary, Seq, UserId, Visibility,
+};
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 pub const SOCKET_PATH: &str = "/ws";
 /// The largest client frame the server reads (a 4,000-character message,
-/// 4 bytes per character at worst, plus the envelope).
+/// 4 bytes per character at worst, plus the envelope and ten attachment
+/// ids).
 pub const MAX_CLIENT_FRAME: usize = 20 * 1024;
 /// How far behind a resuming client may be before it must reload the room.
 pub const RESUME_LIMIT: usize = 1000;
@@ -75,6 +78,10 @@ pub enum ClientFrame {
         /// The message this one answers, in the same room.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Seq>,
+        /// Files uploaded beforehand (at [`super::UPLOAD_PATH`]), at most
+        /// [`super::MAX_ATTACHMENTS`]; the text may then be empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<AttachmentId>,
     },
     /// The user is typing in `room`; sent at most every few seconds.
     Typing { room: RoomId },
@@ -92,6 +99,9 @@ pub enum ServerFrame {
     Hello {
         version: u32,
         user: UserId,
+        /// The largest file this server takes as an attachment, in bytes.
+        #[serde(default)]
+        max_upload: u64,
     },
     /// The answer to `Subscribe`: the messages and the changes after
     /// `after`, each oldest first (empty without `after`); live ones follow.

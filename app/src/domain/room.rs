@@ -78,6 +78,14 @@ impl RoomTopic {
 pub struct MessageBody(String);
 
 impl MessageBody {
+    /// The text of a message with files attached: it may be empty.
+    pub fn parse_beside_files(input: &str, files: usize) -> Result<Self, Problem> {
+        if files > 0 && input.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(input)
+    }
+
     pub fn parse(input: &str) -> Result<Self, Problem> {
         let body = input.trim_end();
         if body.trim().is_empty() {

@@ -6,8 +6,7 @@ use super::{images, AppState, OrInternal};
 use crate::domain::{UserId, AVATAR_MAX_BYTES, AVATAR_SIZE};
 use crate::error::{AppError, Field, Problem};
 use crate::store::UserRecord;
-use image::{imageops::FilterType, DynamicImage, ImageFormat};
-use std::io::Cursor;
+use image::{imageops::FilterType, DynamicImage};
 
 pub struct EncodedAvatar {
     pub content_type: &'static str,
@@ -42,22 +41,15 @@ fn encode(image: DynamicImage) -> Result<EncodedAvatar, Problem> {
     };
     let square = image.resize_to_fill(AVATAR_SIZE, AVATAR_SIZE, FilterType::Lanczos3);
     drop(image);
-    let mut bytes = Cursor::new(Vec::new());
-    let content_type = if square.color().has_alpha() && square.to_rgba8().pixels().any(|p| p[3] < 255) {
-        square.to_rgba8().write_to(&mut bytes, ImageFormat::Png).map_err(|_| Problem::UnsupportedImage)?;
-        "image/png"
-    } else {
-        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 88);
-        square.to_rgb8().write_with_encoder(encoder).map_err(|_| Problem::UnsupportedImage)?;
-        "image/jpeg"
-    };
-    Ok(EncodedAvatar { content_type, bytes: bytes.into_inner() })
+    let (content_type, bytes) = images::encode_compact(&square)?;
+    Ok(EncodedAvatar { content_type, bytes })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{Rgb, RgbImage, Rgba, RgbaImage};
+    use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+    use std::io::Cursor;
 
     fn encode_as(image: image::DynamicImage, format: ImageFormat) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());

@@ -1,5 +1,5 @@
-//! Receiving and decoding uploaded images (avatars now, attachments later)
-//! within a memory bound.
+//! Receiving and decoding uploaded images (avatars and attachments) within
+//! a memory bound.
 //!
 //! Two budgets, taken in this order and each only for its step, so that no
 //! burst of uploads grows the server by more than their sum (≈ 48 MiB):
@@ -15,7 +15,7 @@
 use crate::domain::{IMAGE_MAX_MEGAPIXELS, IMAGE_MAX_SIDE};
 use crate::error::{AppError, Problem};
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -78,22 +78,46 @@ pub async fn with_decoded<T: Send + 'static>(
     upload: Vec<u8>,
     work: impl FnOnce(DynamicImage) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
-    let format = image::guess_format(&upload).map_err(|_| Problem::UnsupportedImage)?;
-    if !FORMATS.contains(&format) {
-        return Err(Problem::UnsupportedImage);
-    }
-    let cost = decoded_bytes(&upload, format)? + DECODER_OVERHEAD;
+    let format = format_of(&upload).ok_or(Problem::UnsupportedImage)?;
+    let cost = decoded_bytes(Cursor::new(&upload), format)? + DECODER_OVERHEAD;
     let _share =
         DECODING.acquire_many(units(cost, DECODING_UNITS)?).await.map_err(|_| Problem::UnsupportedImage)?;
-    tokio::task::spawn_blocking(move || work(decode_now(&upload, format)?))
+    tokio::task::spawn_blocking(move || work(decode_now(Cursor::new(&upload), format)?))
         .await
         .map_err(|_| Problem::UnsupportedImage)?
 }
 
+/// The same for an image in the file at `path`, in `format`, read from
+/// disk rather than memory.
+pub async fn with_decoded_file<T: Send + 'static>(
+    path: std::path::PathBuf,
+    format: ImageFormat,
+    work: impl FnOnce(DynamicImage, ImageFormat) -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let open = |path: &std::path::Path| {
+        std::fs::File::open(path).map(BufReader::new).map_err(|_| Problem::UnsupportedImage)
+    };
+    let header = path.clone();
+    let cost = tokio::task::spawn_blocking(move || decoded_bytes(open(&header)?, format))
+        .await
+        .map_err(|_| Problem::UnsupportedImage)??
+        + DECODER_OVERHEAD;
+    let _share =
+        DECODING.acquire_many(units(cost, DECODING_UNITS)?).await.map_err(|_| Problem::UnsupportedImage)?;
+    tokio::task::spawn_blocking(move || work(decode_now(open(&path)?, format)?, format))
+        .await
+        .map_err(|_| Problem::UnsupportedImage)?
+}
+
+/// The format of an image Salon accepts, from its first bytes.
+pub fn format_of(head: &[u8]) -> Option<ImageFormat> {
+    image::guess_format(head).ok().filter(|format| FORMATS.contains(format))
+}
+
 /// What the image will take decoded, from its header; refused beyond the
 /// limits.
-fn decoded_bytes(upload: &[u8], format: ImageFormat) -> Result<u64, Problem> {
-    let decoder = reader(upload, format).into_decoder().map_err(problem)?;
+fn decoded_bytes<R: BufRead + Seek>(source: R, format: ImageFormat) -> Result<u64, Problem> {
+    let decoder = reader(source, format).into_decoder().map_err(problem)?;
     let (width, height) = decoder.dimensions();
     let bytes = decoder.total_bytes();
     if width > IMAGE_MAX_SIDE || height > IMAGE_MAX_SIDE || bytes > IMAGE_MAX_DECODED_BYTES {
@@ -102,18 +126,40 @@ fn decoded_bytes(upload: &[u8], format: ImageFormat) -> Result<u64, Problem> {
     Ok(bytes)
 }
 
-fn decode_now(upload: &[u8], format: ImageFormat) -> Result<DynamicImage, Problem> {
-    reader(upload, format).decode().map_err(problem)
+/// Decodes the image, turned as its metadata says it was taken (a phone
+/// photo's EXIF orientation), since the metadata goes when it is
+/// re-encoded.
+fn decode_now<R: BufRead + Seek>(source: R, format: ImageFormat) -> Result<DynamicImage, Problem> {
+    let mut decoder = reader(source, format).into_decoder().map_err(problem)?;
+    let orientation = decoder.orientation().map_err(problem)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(problem)?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
-fn reader(upload: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
-    let mut reader = ImageReader::with_format(Cursor::new(upload), format);
+fn reader<R: BufRead + Seek>(source: R, format: ImageFormat) -> ImageReader<R> {
+    let mut reader = ImageReader::with_format(source, format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(IMAGE_MAX_SIDE);
     limits.max_image_height = Some(IMAGE_MAX_SIDE);
     limits.max_alloc = Some(DECODE_BUDGET_BYTES);
     reader.limits(limits);
     reader
+}
+
+/// A small image encoded compactly: JPEG when opaque, PNG when it has
+/// transparency. Encoding drops every piece of metadata.
+pub fn encode_compact(image: &DynamicImage) -> Result<(&'static str, Vec<u8>), Problem> {
+    let mut bytes = Cursor::new(Vec::new());
+    let content_type = if image.color().has_alpha() && image.to_rgba8().pixels().any(|p| p[3] < 255) {
+        image.to_rgba8().write_to(&mut bytes, ImageFormat::Png).map_err(|_| Problem::UnsupportedImage)?;
+        "image/png"
+    } else {
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 88);
+        image.to_rgb8().write_with_encoder(encoder).map_err(|_| Problem::UnsupportedImage)?;
+        "image/jpeg"
+    };
+    Ok((content_type, bytes.into_inner()))
 }
 
 fn problem(error: ImageError) -> Problem {

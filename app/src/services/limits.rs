@@ -34,6 +34,8 @@ pub enum Action {
     FriendRequest,
     Invite,
     Avatar,
+    /// Uploading a file to attach.
+    Upload,
     /// Profile, password (a costly hash), direct-message policy.
     AccountChange,
     /// Anything else: reads, moderation, friends' answers.
@@ -52,7 +54,7 @@ fn quota(rate: Rate) -> Quota {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Register,
         Action::Post,
         Action::Change,
@@ -62,6 +64,7 @@ impl Action {
         Action::FriendRequest,
         Action::Invite,
         Action::Avatar,
+        Action::Upload,
         Action::AccountChange,
         Action::Other,
     ];
@@ -78,6 +81,7 @@ impl Action {
             "friend_request" => Self::FriendRequest,
             "invite" => Self::Invite,
             "avatar" => Self::Avatar,
+            "attachments" => Self::Upload,
             "profile" | "password" | "dm_policy" => Self::AccountChange,
             _ => Self::Other,
         }
@@ -96,6 +100,7 @@ impl Action {
             Self::FriendRequest => (20, 30_000),
             Self::Invite => (30, 10_000),
             Self::Avatar => (20, 30_000),
+            Self::Upload => (30, 2_000),
             Self::AccountChange => (10, 10_000),
             Self::Other => (300, 20),
         };

@@ -41,7 +41,9 @@ pub async fn open(
     let key = auth::existing_socket_key(session).await;
     let rooms = state.store.room_ids_of(user.id).await.or_internal("loading a socket's rooms")?;
     let friends = state.store.friend_ids_of(user.id).await.or_internal("loading a socket's friends")?;
-    let hello = encode(&ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id }).unwrap_or_default();
+    let hello =
+        ServerFrame::Hello { version: PROTOCOL_VERSION, user: user.id, max_upload: state.files.max_bytes };
+    let hello = encode(&hello).unwrap_or_default();
     let connection = state.hub.connect(user.id, key, &rooms, &friends, hello);
     // A removal that ran between the query above and the registration found
     // no socket to take out: check again now that the socket is registered.
@@ -73,12 +75,13 @@ impl Live {
                 self.unsubscribe(room).await;
                 Ok(())
             }
-            ClientFrame::Send { room, client_id, body, reply_to } => {
+            ClientFrame::Send { room, client_id, body, reply_to, attachments } => {
                 let state = &self.state;
                 // The same limit as posting over HTTP.
                 let posted = match state.limits.check(Action::Post, Some(self.user), None) {
                     Ok(()) => {
-                        messages::post(state, self.user, room, client_id.clone(), &body, reply_to).await
+                        let id = client_id.clone();
+                        messages::post(state, self.user, room, id, &body, reply_to, &attachments).await
                     }
                     Err(refused) => Err(refused),
                 };

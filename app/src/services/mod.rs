@@ -3,6 +3,7 @@
 //! and only here.
 
 pub mod accounts;
+pub mod attachments;
 pub mod auth;
 pub mod avatars;
 pub mod cluster;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub passwords: passwords::Passwords,
     pub hub: Arc<hub::Hub>,
     pub writer: messages::MessageWriter,
+    /// Where attachments are kept.
+    pub files: Arc<attachments::Files>,
 }
 
 impl AppState {
@@ -52,6 +55,8 @@ impl AppState {
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
         let writer = messages::MessageWriter::start(&store, hub.clone()).map_err(StartError::Writer)?;
+        let files = attachments::Files::open(settings.files, settings.attachment_max_bytes)
+            .map_err(StartError::Files)?;
         Ok(Self {
             store,
             sign_in_throttle: Arc::new(sign_in_throttle::SignInThrottle::default()),
@@ -61,6 +66,7 @@ impl AppState {
             passwords,
             hub,
             writer,
+            files: Arc::new(files),
         })
     }
 }
@@ -71,6 +77,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Abuse limits are applied ([`limits`]).
     pub rate_limits: bool,
+    /// The directory attachments are kept in.
+    pub files: std::path::PathBuf,
+    /// The largest attachment taken, in bytes.
+    pub attachment_max_bytes: u64,
 }
 
 /// Why the services cannot start.
@@ -82,6 +92,8 @@ pub enum StartError {
     Random,
     #[error("cannot start the message writer: {0}")]
     Writer(std::io::Error),
+    #[error("cannot open the attachments' directory: {0}")]
+    Files(std::io::Error),
 }
 
 /// Logs an unexpected failure with its cause and returns the error the user

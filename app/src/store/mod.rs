@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod attachments;
 mod invitations;
 mod messages;
 mod rooms;
@@ -23,6 +24,8 @@ mod sessions;
 mod social;
 mod users;
 
+pub use attachments::{NewAttachment, StoredAttachment};
+pub(crate) use messages::attachments_from_db;
 pub use messages::{Appended, Changed, MessageLog, NewChange, NewMessage, PgMessageLog};
 pub use rooms::{Departure, Removed, Standing};
 pub use sessions::Sessions;

@@ -60,6 +60,8 @@ pub struct Live {
     pub pending: RwSignal<Pending>,
     /// A room the user just lost, to tell them why.
     pub notice: RwSignal<Option<Notice>>,
+    /// The largest attachment the server takes (it says so on connecting).
+    pub max_upload: RwSignal<u64>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     me: StoredValue<Option<UserId>>,
     watchers: StoredValue<Vec<Watcher>>,
@@ -92,6 +94,7 @@ pub fn provide_live(me: Option<UserId>) -> Live {
         invitations_changed: RwSignal::new(0),
         pending: RwSignal::new(Pending::default()),
         notice: RwSignal::new(None),
+        max_upload: RwSignal::new(crate::domain::ATTACHMENT_MAX_BYTES),
         me: StoredValue::new(me),
         watchers: StoredValue::new(Vec::new()),
         next_watcher: StoredValue::new(0),
@@ -232,6 +235,7 @@ impl Live {
                     }
                 }
             }),
+            ServerFrame::Hello { max_upload, .. } if *max_upload > 0 => self.max_upload.set(*max_upload),
             ServerFrame::FriendsChanged => self.friends_changed.update(|n| *n += 1),
             ServerFrame::InvitationsChanged => self.invitations_changed.update(|n| *n += 1),
             ServerFrame::RoomRead { room, seq } => self.rooms.update(|rooms| {

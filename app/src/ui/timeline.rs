@@ -4,7 +4,7 @@
 //! page, older pages, catch-up after a reconnect, live messages and
 //! changes, acknowledgements) merges here.
 
-use crate::domain::{Change, ChangeKind, ClientId, Message, Seq};
+use crate::domain::{Attachment, Change, ChangeKind, ClientId, Message, Seq};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -12,6 +12,8 @@ pub struct Pending {
     pub body: String,
     /// The message it answers.
     pub reply_to: Option<Seq>,
+    /// The files it carries, uploaded already.
+    pub attachments: Vec<Attachment>,
     /// Given up on (refused, or no answer in time); the user can retry.
     pub failed: bool,
     /// How many times the user retried it: a timeout set for an earlier
@@ -116,8 +118,14 @@ impl Timeline {
         self.messages.binary_search_by_key(&seq, |m| m.seq).ok().map(|at| &self.messages[at])
     }
 
-    pub fn add_pending(&mut self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
-        self.pending.push(Pending { client_id, body, reply_to, failed: false, attempt: 0 });
+    pub fn add_pending(
+        &mut self,
+        client_id: ClientId,
+        body: String,
+        reply_to: Option<Seq>,
+        attachments: Vec<Attachment>,
+    ) {
+        self.pending.push(Pending { client_id, body, reply_to, attachments, failed: false, attempt: 0 });
     }
 
     pub fn fail(&mut self, client_id: &ClientId) {
@@ -187,7 +195,7 @@ mod tests {
     fn a_timeout_of_an_earlier_attempt_leaves_the_retry_pending() {
         let mut timeline = Timeline::default();
         let id = ClientId::parse("mine").unwrap();
-        timeline.add_pending(id.clone(), "hello".into(), None);
+        timeline.add_pending(id.clone(), "hello".into(), None, Vec::new());
         let first = timeline.attempt(&id).unwrap();
         timeline.fail(&id);
         assert!(timeline.retry(&id).is_some());
@@ -202,7 +210,7 @@ mod tests {
     fn an_acknowledged_message_replaces_its_pending_copy() {
         let mut timeline = Timeline::new(vec![message(1, "a")], false, 0);
         let id = ClientId::parse("mine").unwrap();
-        timeline.add_pending(id.clone(), "hello".into(), None);
+        timeline.add_pending(id.clone(), "hello".into(), None, Vec::new());
         timeline.fail(&id);
         assert_eq!(timeline.unsent().count(), 0);
         assert_eq!(timeline.retry(&id).map(|p| p.body), Some("hello".into()));

@@ -62,6 +62,10 @@ enum Op {
     React,
     /// Search the room.
     Search,
+    /// Upload a file to attach in the room.
+    Attach,
+    /// Fetch a file the owner sent in the room.
+    FetchAttachment,
 }
 
 struct People {
@@ -176,6 +180,20 @@ async fn run(
             call("react", args).await
         }
         Op::Search => call("search", vec![("query", "hello".into()), ("room", r.clone())]).await,
+        Op::Attach => browser.upload(room, "notes.txt", b"hello".to_vec()).await.status,
+        Op::FetchAttachment => {
+            let owner = people.browser(Owner);
+            let file = owner.upload(room, "notes.txt", b"hello".to_vec()).await;
+            let id = file.json["id"].as_str().expect("an uploaded file").to_owned();
+            let args = [
+                ("room", r.as_str()),
+                ("client_id", &format!("f{n}")),
+                ("body", ""),
+                ("attachments[0]", &id),
+            ];
+            owner.ok("post_message", &args).await;
+            browser.fetch(&format!("/files/{id}")).await.0
+        }
         Op::FriendRequest => {
             let status = call("friend_request", vec![("username", "owner".into())]).await;
             if status == StatusCode::OK {
@@ -216,7 +234,12 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Search if public => {
             [401, 200, 200, 200, 200, 403, 200, 200]
         }
-        Op::Post | Op::Leave | Op::React if public => [401, 403, 403, 200, 403, 403, 200, 200],
+        Op::Post | Op::Leave | Op::React | Op::Attach if public => [401, 403, 403, 200, 403, 403, 200, 200],
+        // Anyone who may read the room, and nobody else: not even told
+        // that the file exists.
+        Op::FetchAttachment if public => [404, 200, 200, 200, 200, 404, 200, 200],
+        Op::FetchAttachment => [404, 404, 404, 200, 404, 404, 200, 200],
+        Op::Attach => readers,
         Op::React => readers,
         // Only its author edits a message; moderators delete anyone's.
         Op::EditOthers if public => [401, 403, 403, 403, 403, 403, 403, 200],
@@ -251,7 +274,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     }
 }
 
-const OPS: [Op; 28] = [
+const OPS: [Op; 30] = [
     Op::Open,
     Op::History,
     Op::Post,
@@ -280,6 +303,8 @@ const OPS: [Op; 28] = [
     Op::DeleteOthers,
     Op::React,
     Op::Search,
+    Op::Attach,
+    Op::FetchAttachment,
 ];
 
 #[tokio::test]

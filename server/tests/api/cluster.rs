@@ -104,6 +104,7 @@ async fn users_on_two_instances_chat_live_both_ways() {
             client_id: client_id("a1"),
             body: "hi from A".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
     for socket in [&mut alice_here, &mut alice_there, &mut bob_socket] {
@@ -115,6 +116,7 @@ async fn users_on_two_instances_chat_live_both_ways() {
             client_id: client_id("b1"),
             body: "hi from B".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
     for socket in [&mut alice_here, &mut alice_there, &mut bob_socket] {

@@ -96,6 +96,7 @@ async fn an_sqlite_path_with_spaces_and_dots_is_one_database() {
         reply: None,
         mentions: &[],
         event: None,
+        attachments: &[],
     };
     let (outcomes, _) = store.message_log().unwrap().append(&[message], &[]).unwrap();
     assert!(matches!(&outcomes[0], Appended::New(m) if m.seq == 1), "{outcomes:?}");

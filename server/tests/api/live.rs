@@ -44,6 +44,7 @@ async fn two_members_see_each_others_messages_in_order() {
                 client_id: id(&format!("{name}{i}")),
                 body: format!("hello {i}"),
                 reply_to: None,
+                attachments: Vec::new(),
             })
             .await;
         let ack = sender
@@ -137,6 +138,7 @@ async fn outsiders_cannot_subscribe_to_a_private_room() {
             client_id: id("e1"),
             body: "let me in".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
     let error = eve_socket
@@ -168,6 +170,7 @@ async fn the_largest_message_arrives_over_the_socket() {
             client_id: id("long"),
             body: body.clone(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
     let acked = socket
@@ -193,6 +196,7 @@ async fn malformed_frames_are_ignored_and_floods_cut_off() {
             client_id: id("after-noise"),
             body: "still here".into(),
             reply_to: None,
+            attachments: Vec::new(),
         })
         .await;
     let acked = socket
@@ -226,6 +230,7 @@ async fn a_resent_client_id_creates_one_message() {
         client_id: id("retry-me"),
         body: "only once".into(),
         reply_to: None,
+        attachments: Vec::new(),
     };
     for _ in 0..3 {
         socket.send(&send).await;
@@ -450,6 +455,7 @@ async fn posting_is_limited_per_person_across_sockets_and_http() {
                 client_id: id(&format!("s{n}-{i}")),
                 body: "flood".into(),
                 reply_to: None,
+                attachments: Vec::new(),
             };
             socket.send(&frame).await;
         }

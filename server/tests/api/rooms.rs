@@ -233,6 +233,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         reply: None,
         mentions: &[],
         event: None,
+        attachments: &[],
     };
     let group = [
         new(first, alice, &c1, "one"),
@@ -252,6 +253,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
             Appended::Existing(m) => format!("existing {} #{} {}", m.room.0, m.seq, m.body),
             Appended::NotMember(visibility) => format!("not a member {visibility:?}"),
             Appended::Refused => "refused".into(),
+            Appended::AttachmentGone => "attachment gone".into(),
         })
         .collect();
     let (f, s) = (first.0, second.0);
@@ -280,6 +282,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
         reply: None,
         mentions: &[],
         event: Some(("removed", bob)),
+        attachments: &[],
     };
     let later = [new(first, alice, &c4, "two again"), new(first, alice, &c5, "three"), event];
     let outcomes = append(&store, &later).await;

@@ -9,16 +9,17 @@ pub use writer::MessageWriter;
 
 use super::{rooms, AppState, OrInternal};
 use crate::domain::{
-    markup, mentioned, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody, RoomId, Seq,
-    UserId,
+    markup, mentioned, AttachmentId, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody,
+    RoomId, Seq, UserId,
 };
 use crate::error::{AppError, Field, Problem};
 use tokio::sync::oneshot;
 use writer::{Post, Write};
 
 /// Posts a message, perhaps in reply to message `reply_to` of the same
-/// room, and returns it once committed. Sending the same `client_id`
-/// again returns the original message.
+/// room, perhaps carrying files uploaded beforehand (`attachments`, when
+/// the text may be empty), and returns it once committed. Sending the same
+/// `client_id` again returns the original message.
 #[tracing::instrument(skip_all, fields(author = %author, room = %room))]
 pub async fn post(
     state: &AppState,
@@ -27,8 +28,23 @@ pub async fn post(
     client_id: ClientId,
     body: &str,
     reply_to: Option<Seq>,
+    attachments: &[AttachmentId],
 ) -> Result<Message, AppError> {
-    let body = MessageBody::parse(body).map_err(|problem| AppError::field(Field::Message, problem))?;
+    let body = MessageBody::parse_beside_files(body, attachments.len())
+        .map_err(|problem| AppError::field(Field::Message, problem))?;
+    // Read before the commit, and claimed in it (see `attachments::unsent`);
+    // a resend claimed them already, and gets the original.
+    let attachments = match super::attachments::unsent(state, author, room, attachments).await {
+        Err(gone) => {
+            let resend =
+                state.store.sent_before(author, client_id.as_str()).await.or_internal("finding a resend")?;
+            if !resend {
+                return Err(gone);
+            }
+            Vec::new()
+        }
+        unsent => unsent?,
+    };
     let reply = match reply_to {
         // Read before the commit: whoever may post in the room may read it
         // (the writer refuses anyone else, with the error they would get).
@@ -46,6 +62,7 @@ pub async fn post(
         reply,
         mentions,
         event: None,
+        attachments,
         answer,
     })
     .await
@@ -68,6 +85,7 @@ pub async fn post_event(
         reply: None,
         mentions: Vec::new(),
         event: Some((event, subject)),
+        attachments: Vec::new(),
         answer,
     })
     .await
@@ -103,9 +121,15 @@ async fn render(state: &AppState, room: RoomId, body: &str) -> Result<(String, V
 }
 
 /// Deletes message `seq`: its author, or the room's owner or an admin.
+/// Its files go with it.
 #[tracing::instrument(skip_all, fields(actor = %actor, room = %room, seq))]
 pub async fn delete(state: &AppState, actor: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
-    change(state, actor, room, seq, ChangeRequest::Delete).await
+    // A sent message's attachments never change: these are the ones the
+    // deletion removes.
+    let files = super::attachments::files_of(state, room, seq).await?;
+    change(state, actor, room, seq, ChangeRequest::Delete).await?;
+    super::attachments::remove_unused(state, files).await;
+    Ok(())
 }
 
 /// The longest emoji taken, in bytes (families and flags with their

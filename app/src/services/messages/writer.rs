@@ -8,7 +8,7 @@
 //! only then answers each sender: an acknowledged message is durable.
 
 use crate::domain::protocol::ServerFrame;
-use crate::domain::{ChangeRequest, ClientId, Message, Quote, RoomId, Seq, UserId};
+use crate::domain::{Attachment, ChangeRequest, ClientId, Message, Quote, RoomId, Seq, UserId};
 use crate::error::AppError;
 use crate::services::hub::Hub;
 use crate::services::metrics::METRICS;
@@ -47,6 +47,8 @@ pub(super) enum Write {
         reply: Option<Quote>,
         mentions: Vec<UserId>,
         event: Option<(&'static str, UserId)>,
+        /// Checked: the author's unsent uploads in the room.
+        attachments: Vec<Attachment>,
         answer: oneshot::Sender<Result<Message, AppError>>,
     },
     Change {
@@ -143,16 +145,19 @@ fn write_groups(mut log: Log, mut queue: mpsc::Receiver<Post>, committed: mpsc::
 impl Post {
     fn new_message(&self) -> Option<NewMessage<'_>> {
         match &self.write {
-            Write::Message { client_id, body, html, reply, mentions, event, .. } => Some(NewMessage {
-                room: self.room,
-                author: self.author,
-                client_id,
-                body,
-                html,
-                reply: reply.as_ref(),
-                mentions,
-                event: *event,
-            }),
+            Write::Message { client_id, body, html, reply, mentions, event, attachments, .. } => {
+                Some(NewMessage {
+                    room: self.room,
+                    author: self.author,
+                    client_id,
+                    body,
+                    html,
+                    reply: reply.as_ref(),
+                    mentions,
+                    event: *event,
+                    attachments,
+                })
+            }
             Write::Change { .. } => None,
         }
     }

@@ -2,12 +2,12 @@
 
 use super::{Appended, NewMessage};
 use crate::domain::{Message, PublicProfile, RoomEvent, RoomId, Seq, UserId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A message row to insert: room, seq, author, client id, body, kind,
-/// subject, html, reply, mentions.
+/// subject, html, reply, mentions, attachments.
 type NewRow<'b> =
-    (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>, &'b str, Option<Seq>, String);
+    (RoomId, Seq, UserId, &'b str, &'b str, &'b str, Option<UserId>, &'b str, Option<Seq>, String, String);
 
 /// What appending a group decides, whatever the engine: which messages are
 /// resends, which are refused, the numbers each room gives the others,
@@ -74,6 +74,43 @@ impl<'b, 'a> Group<'b, 'a> {
         }
     }
 
+    /// The attachments the accepted messages carry.
+    pub(super) fn attachments(&self) -> Vec<&'b str> {
+        self.accepted.iter().flat_map(|&i| self.batch[i].attachments.iter().map(|a| a.id.as_str())).collect()
+    }
+
+    /// Refuses the messages carrying an attachment that is not an unsent
+    /// upload of their author in their room (`unsent`: uploader and room
+    /// of each one read in the transaction), or that an earlier message
+    /// of the group claims. This mirrors the rule of
+    /// `services::attachments::unsent`, checked before the commit.
+    pub(super) fn claim(&mut self, unsent: &HashMap<String, (RoomId, UserId)>) {
+        let mut taken: HashSet<&str> = HashSet::new();
+        let batch = self.batch;
+        let outcomes = &mut self.outcomes;
+        self.accepted.retain(|&index| {
+            let new = &batch[index];
+            let claimable = new.attachments.iter().all(|a| {
+                unsent.get(a.id.as_str()) == Some(&(new.room, new.author)) && taken.insert(a.id.as_str())
+            });
+            if !claimable {
+                outcomes[index] = Some(Appended::AttachmentGone);
+            }
+            claimable
+        });
+    }
+
+    /// The attachments to claim: id and the seq of the message claiming it.
+    pub(super) fn claims(&self) -> Vec<(&'b str, Seq)> {
+        self.accepted
+            .iter()
+            .zip(&self.seqs)
+            .flat_map(|(&index, &seq)| {
+                self.batch[index].attachments.iter().map(move |a| (a.id.as_str(), seq))
+            })
+            .collect()
+    }
+
     pub(super) fn has_accepted(&self) -> bool {
         !self.accepted.is_empty()
     }
@@ -113,6 +150,7 @@ impl<'b, 'a> Group<'b, 'a> {
                     new.event.map_or(("text", None), |(kind, subject)| (kind, Some(subject)));
                 let reply = new.reply.map(|quote| quote.seq);
                 let mentions = super::mention_list(new.mentions);
+                let attachments = super::attachments_to_db(new.attachments);
                 (
                     new.room,
                     seq,
@@ -124,6 +162,7 @@ impl<'b, 'a> Group<'b, 'a> {
                     new.html,
                     reply,
                     mentions,
+                    attachments,
                 )
             })
             .collect()
@@ -188,6 +227,7 @@ impl<'b, 'a> Group<'b, 'a> {
                 reply: new.reply.cloned(),
                 reactions: Vec::new(),
                 mentions: new.mentions.to_vec(),
+                attachments: new.attachments.to_vec(),
             }));
         }
         Some(())

@@ -5,7 +5,8 @@
 use super::changes::reactor;
 use super::{MessageRow, MESSAGE_SELECT};
 use crate::domain::{
-    shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId, HISTORY_PAGE,
+    preview_of, shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId,
+    HISTORY_PAGE,
 };
 use crate::store::Store;
 
@@ -136,8 +137,8 @@ impl Store {
 
     /// A short quote of message `seq` of `room`, for a reply to it.
     pub async fn quote(&self, room: RoomId, seq: Seq) -> Result<Option<Quote>, sqlx::Error> {
-        let row: Option<(String, String, String, Option<i64>)> = sqlx::query_as(
-            "SELECT u.username, u.display_name, m.body, m.deleted_at
+        let row: Option<(String, String, String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT u.username, u.display_name, m.body, m.deleted_at, m.attachments
              FROM messages m JOIN users u ON u.id = m.author_id
              WHERE m.room_id = $1 AND m.seq = $2 AND m.kind = 'text'",
         )
@@ -145,8 +146,9 @@ impl Store {
         .bind(seq)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(username, display_name, body, deleted_at)| {
-            Quote::of(seq, shown_name(username, display_name), &body, deleted_at.is_some())
+        Ok(row.map(|(username, display_name, body, deleted_at, files)| {
+            let text = preview_of(&body, &super::attachments_from_db(&files));
+            Quote::of(seq, shown_name(username, display_name), &text, deleted_at.is_some())
         }))
     }
 }

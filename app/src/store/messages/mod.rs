@@ -37,8 +37,8 @@ pub use postgres::PgMessageLog;
 pub use sqlite::MessageLog;
 
 use crate::domain::{
-    markup, shown_name, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq, UserId,
-    Visibility,
+    markup, preview_of, shown_name, Attachment, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq,
+    UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
 
@@ -67,6 +67,8 @@ struct MessageRow {
     quote_display_name: Option<String>,
     quote_body: Option<String>,
     quote_deleted_at: Option<i64>,
+    quote_attachments: Option<String>,
+    attachments: String,
 }
 
 impl MessageRow {
@@ -80,12 +82,15 @@ impl MessageRow {
             _ => None,
         };
         let reply = match (self.reply_to, self.quote_username, self.quote_display_name, self.quote_body) {
-            (Some(seq), Some(username), Some(display_name), Some(body)) => Some(Quote::of(
-                seq,
-                shown_name(username, display_name),
-                &body,
-                self.quote_deleted_at.is_some(),
-            )),
+            (Some(seq), Some(username), Some(display_name), Some(body)) => {
+                let files = attachments_from_db(self.quote_attachments.as_deref().unwrap_or_default());
+                Some(Quote::of(
+                    seq,
+                    shown_name(username, display_name),
+                    &preview_of(&body, &files),
+                    self.quote_deleted_at.is_some(),
+                ))
+            }
             _ => None,
         };
         // Rows written before messages were rendered at commit.
@@ -113,6 +118,7 @@ impl MessageRow {
             reply,
             reactions: Vec::new(),
             mentions: mention_ids(&self.mentions),
+            attachments: attachments_from_db(&self.attachments),
         }
     }
 }
@@ -122,10 +128,10 @@ impl MessageRow {
 const MESSAGE_SELECT: &str = "
     SELECT m.room_id, m.seq, m.author_id, u.username, u.display_name, u.avatar_version,
            m.client_id, m.body, m.html, m.sent_at, m.kind, m.edited_at, m.deleted_at, m.reply_to, m.mentions,
-           s.id AS subject_id, s.username AS subject_username,
+           m.attachments, s.id AS subject_id, s.username AS subject_username,
            s.display_name AS subject_display_name, s.avatar_version AS subject_avatar_version,
            qu.username AS quote_username, qu.display_name AS quote_display_name,
-           q.body AS quote_body, q.deleted_at AS quote_deleted_at
+           q.body AS quote_body, q.deleted_at AS quote_deleted_at, q.attachments AS quote_attachments
     FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN users s ON s.id = m.subject_id
     LEFT JOIN messages q ON q.room_id = m.room_id AND q.seq = m.reply_to
     LEFT JOIN users qu ON qu.id = q.author_id";
@@ -144,6 +150,9 @@ pub struct NewMessage<'a> {
     pub mentions: &'a [UserId],
     /// For an event line: its kind and subject (the body is then empty).
     pub event: Option<(&'static str, UserId)>,
+    /// The author's unsent uploads in the room that it carries, claimed
+    /// when it commits.
+    pub attachments: &'a [Attachment],
 }
 
 /// What became of one message of a batch.
@@ -158,6 +167,9 @@ pub enum Appended {
     /// A direct conversation whose other member does not take the author's
     /// messages (blocked, or friends only).
     Refused,
+    /// One of its attachments is not the author's unsent upload in the room
+    /// (any more): sent with another message meanwhile, or swept.
+    AttachmentGone,
 }
 
 /// The rowid of message `seq` of `room` in SQLite's search index.
@@ -168,6 +180,25 @@ pub(crate) fn search_rowid(room: RoomId, seq: Seq) -> i64 {
 /// How `messages.mentions` lists ids: "1,7".
 fn mention_list(ids: &[UserId]) -> String {
     ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// How `messages.attachments` lists a message's files: a JSON array, or
+/// nothing.
+fn attachments_to_db(attachments: &[Attachment]) -> String {
+    if attachments.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(attachments).unwrap_or_default()
+}
+
+pub(crate) fn attachments_from_db(stored: &str) -> Vec<Attachment> {
+    if stored.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_str(stored).unwrap_or_else(|error| {
+        tracing::error!(%error, "a message's attachments do not read back");
+        Vec::new()
+    })
 }
 
 fn mention_ids(list: &str) -> Vec<UserId> {
@@ -182,6 +213,7 @@ impl Appended {
             Self::NotMember(Some(Visibility::Public)) => Some(AppError::Forbidden),
             Self::NotMember(_) => Some(AppError::NotFound),
             Self::Refused => Some(AppError::field(Field::Message, Problem::NotAccepting)),
+            Self::AttachmentGone => Some(AppError::field(Field::Attachment, Problem::AttachmentGone)),
         }
     }
 }

@@ -103,6 +103,21 @@ impl PgMessageLog {
             .filter_map(|access| access.refusal().map(|refusal| ((access.room, access.author), refusal)))
             .collect();
         group.admit(&refusals);
+        let wanted = group.attachments();
+        if !wanted.is_empty() {
+            // Locked: another instance's group claiming one of them waits,
+            // then finds it claimed.
+            let unsent: Vec<(String, RoomId, UserId)> = sqlx::query_as(concat!(
+                "SELECT id, room_id, uploader_id FROM attachments
+                 WHERE message_seq IS NULL AND id IN (SELECT value #>> '{}' FROM ",
+                pg_elements!(1),
+                ") ORDER BY id FOR UPDATE"
+            ))
+            .bind(pg_json(&wanted)?)
+            .fetch_all(&mut *tx)
+            .await?;
+            group.claim(&unsent.into_iter().map(|(id, room, uploader)| (id, (room, uploader))).collect());
+        }
 
         // Every instance locks its rooms in the same order: groups wait for
         // one another rather than deadlock.
@@ -149,13 +164,18 @@ impl PgMessageLog {
             let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
                 "WITH inserted AS (
                      INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                           html, reply_to, mentions)
+                                           html, reply_to, mentions, attachments)
                      SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
                             value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT),
-                            value ->> 7, CAST(value ->> 8 AS BIGINT), value ->> 9
+                            value ->> 7, CAST(value ->> 8 AS BIGINT), value ->> 9, value ->> 10
                      FROM ",
                 pg_elements!(1),
-                "), counted AS (
+                "), claimed AS (
+                     UPDATE attachments SET message_seq = CAST(c.value ->> 1 AS BIGINT)
+                     FROM ",
+                pg_elements!(6),
+                " c WHERE attachments.id = c.value ->> 0
+                 ), counted AS (
                      INSERT INTO mentions (user_id, room_id, seq)
                      SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT)
                      FROM ",
@@ -178,6 +198,7 @@ impl PgMessageLog {
             .bind(pg_json(&group.read_marks())?)
             .bind(pg_json(&group.people())?)
             .bind(pg_json(&group.mentions())?)
+            .bind(pg_json(&group.claims())?)
             .fetch_all(&mut *tx)
             .await?;
             let profiles = rows
@@ -320,12 +341,13 @@ async fn apply_changes(
                     }
                     ChangeRequest::Delete => sqlx::query(concat!(
                         "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2),
+                              files AS (DELETE FROM attachments WHERE room_id = $1 AND message_seq = $2),
                               forgotten AS (DELETE FROM mentions WHERE (user_id, room_id, seq) IN (
                                  SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT),
                                         CAST(value ->> 2 AS BIGINT) FROM ",
                         pg_elements!(4),
                         "))
-                         UPDATE messages SET body = '', html = '', mentions = '', deleted_at = $3
+                         UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = $3
                          WHERE room_id = $1 AND seq = $2"
                     ))
                     .bind(room)

@@ -37,6 +37,8 @@ impl MessageRow {
             quote_display_name: row.get("quote_display_name")?,
             quote_body: row.get("quote_body")?,
             quote_deleted_at: row.get("quote_deleted_at")?,
+            quote_attachments: row.get("quote_attachments")?,
+            attachments: row.get("attachments")?,
         })
     }
 }
@@ -147,6 +149,19 @@ impl MessageLog {
             }
         }
         group.admit(&refusals);
+        let wanted = group.attachments();
+        if !wanted.is_empty() {
+            let unsent = tx
+                .prepare_cached(
+                    "SELECT id, room_id, uploader_id FROM attachments
+                     WHERE message_seq IS NULL AND id IN (SELECT value FROM json_each(?1))",
+                )?
+                .query_map([json(&wanted)?], |row| {
+                    Ok((row.get::<_, String>(0)?, (RoomId(row.get(1)?), UserId(row.get(2)?))))
+                })?
+                .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+            group.claim(&unsent);
+        }
 
         if group.has_accepted() {
             let counts = group.counts();
@@ -169,12 +184,20 @@ impl MessageLog {
             let rows = json(&group.rows())?;
             tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                       html, reply_to, mentions)
+                                       html, reply_to, mentions, attachments)
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6,
-                        value ->> 7, value ->> 8, value ->> 9
+                        value ->> 7, value ->> 8, value ->> 9, value ->> 10
                  FROM json_each(?1)",
             )?
             .execute(rusqlite::params![rows, now])?;
+            let claims = group.claims();
+            if !claims.is_empty() {
+                tx.prepare_cached(
+                    "WITH c(id, seq) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+                     UPDATE attachments SET message_seq = c.seq FROM c WHERE attachments.id = c.id",
+                )?
+                .execute([json(&claims)?])?;
+            }
             // Searchable in the same transaction (see `search`).
             tx.prepare_cached(
                 "INSERT INTO message_search (rowid, body)
@@ -316,8 +339,12 @@ fn apply_changes(
                             .execute(rusqlite::params![room, message])?;
                         tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?
                             .execute([super::search_rowid(change.room, message)])?;
+                        // Its files go once no attachment names them (see
+                        // `services::attachments`).
+                        tx.prepare_cached("DELETE FROM attachments WHERE room_id = ?1 AND message_seq = ?2")?
+                            .execute(rusqlite::params![room, message])?;
                         tx.prepare_cached(
-                            "UPDATE messages SET body = '', html = '', mentions = '', deleted_at = ?3
+                            "UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = ?3
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
                         .execute(rusqlite::params![room, message, now])?

@@ -6,8 +6,7 @@ mod changes;
 pub use changes::{Departure, Removed};
 
 use crate::domain::{
-    preview_text, shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId,
-    Visibility,
+    preview_of, shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
 use crate::store::{classify, now_millis, Store, StoreError};
 use sqlx::{Any, Transaction};
@@ -29,6 +28,7 @@ struct SummaryRow {
     last_username: Option<String>,
     last_display_name: Option<String>,
     last_body: Option<String>,
+    last_attachments: Option<String>,
     peer_id: Option<UserId>,
     peer_username: Option<String>,
     peer_display_name: Option<String>,
@@ -53,7 +53,12 @@ impl SummaryRow {
     fn standing(self) -> Standing {
         let last_message = match (self.last_username, self.last_display_name, self.last_body) {
             (Some(username), Some(display_name), Some(body)) => {
-                Some(MessagePreview { author: shown_name(username, display_name), text: preview_text(&body) })
+                let files =
+                    crate::store::attachments_from_db(self.last_attachments.as_deref().unwrap_or_default());
+                Some(MessagePreview {
+                    author: shown_name(username, display_name),
+                    text: preview_of(&body, &files),
+                })
             }
             _ => None,
         };
@@ -93,6 +98,7 @@ const SUMMARY_COLUMNS: &str = "
     (SELECT COUNT(*) FROM mentions mn
      WHERE mn.user_id = $1 AND mn.room_id = r.id AND mn.seq > m.last_read_seq) AS mentions,
     u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
+    msg.attachments AS last_attachments,
     pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
     pu.avatar_version AS peer_avatar_version,
     CAST(EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS INTEGER) AS banned,

@@ -360,6 +360,30 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Uploads a file to attach in `room`, as the composer does: the file
+    /// as the whole body.
+    pub async fn upload(&self, room: i64, name: &str, bytes: Vec<u8>) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{}", self.base, app::domain::UPLOAD_PATH))
+            .query(&[("room", room.to_string().as_str()), ("name", name)])
+            .header("origin", &self.base)
+            .body(bytes)
+            .send()
+            .await
+            .expect("request");
+        Reply::from(response).await
+    }
+
+    /// Fetches a file: its status, headers and bytes.
+    pub async fn fetch(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self.client.get(format!("{}{path}", self.base)).send().await.expect("request");
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.expect("body").to_vec())
+    }
+}
+
 pub const PASSWORD: &str = "a long enough secret";
 
 /// A PNG of the given size, in memory.

@@ -1,5 +1,6 @@
 //! Who is typing, and the composer.
 
+use super::attachments::{UploadTray, Uploads};
 use super::state::{now_ms, RoomState};
 use crate::domain::protocol::ClientFrame;
 use crate::domain::MessageBody;
@@ -40,6 +41,10 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
     let last_typing = StoredValue::new(0.0);
     let text = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Textarea>::new();
+    let uploads = Uploads::new(state.id);
+    // Sending was tried while files were still uploading.
+    let waiting = RwSignal::new(false);
+    let dropping = RwSignal::new(false);
     // The mention being typed: where its `@` is, and the option chosen.
     let mention = RwSignal::new(None::<MentionDraft>);
     let options = Memo::new(move |_| match mention.get() {
@@ -63,12 +68,19 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
     };
     let submit = move || {
         let body = text.get_untracked();
-        match MessageBody::parse(&body) {
+        if uploads.busy() {
+            waiting.set(true);
+            return;
+        }
+        waiting.set(false);
+        let files = uploads.done();
+        match MessageBody::parse_beside_files(&body, files.len()) {
             Err(refused) => problem.set(Some(refused)),
             Ok(body) => {
                 problem.set(None);
                 let reply_to = state.replying.get_untracked().map(|quote| quote.seq);
-                state.post(new_client_id(), body.as_str().to_owned(), reply_to);
+                state.post(new_client_id(), body.as_str().to_owned(), reply_to, files);
+                uploads.clear();
                 state.replying.set(None);
                 mention.set(None);
                 text.set(String::new());
@@ -112,7 +124,7 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
         let draft = caret.and_then(|caret| text.with_untracked(|text| mention_draft(text, caret as usize)));
         mention.set(draft);
         if problem.get_untracked().is_some() {
-            problem.set(MessageBody::parse(&text.get_untracked()).err());
+            problem.set(MessageBody::parse_beside_files(&text.get_untracked(), uploads.done().len()).err());
         }
         let now = now_ms();
         if now - last_typing.get_value() > TYPING_EVERY_MS {
@@ -121,11 +133,54 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
         }
     };
     let label = move || (i18n.t().message_label)(&state.summary.with(|s| s.title().to_owned()));
+    let add_files = move |files: Option<web_sys::FileList>| {
+        waiting.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(files) = files {
+            uploads.add(files, state.live.max_upload.get_untracked());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = files;
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(picker) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+            return;
+        };
+        add_files(picker.files());
+        // The same file can be picked again.
+        picker.set_value("");
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        let files = ev.clipboard_data().and_then(|data| data.files()).filter(|files| files.length() > 0);
+        if files.is_some() {
+            ev.prevent_default();
+            add_files(files);
+        }
+    };
+    let carries_files = |ev: &leptos::ev::DragEvent| {
+        ev.data_transfer().is_some_and(|data| data.types().includes(&"Files".into(), 0))
+    };
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        if carries_files(&ev) {
+            ev.prevent_default();
+            dropping.set(true);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        dropping.set(false);
+        if carries_files(&ev) {
+            ev.prevent_default();
+            add_files(ev.data_transfer().and_then(|data| data.files()));
+        }
+    };
     view! {
         {move || if state.summary.with(|s| s.role.is_some()) {
             view! {
-                <form class="composer" class:invalid=move || problem.get().is_some()
+                <form class="composer" class:invalid=move || problem.get().is_some() class:dropping=move || dropping.get()
+                    on:dragover=on_dragover on:dragleave=move |_| dropping.set(false) on:drop=on_drop
                     on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                    <p class="drop-hint" aria-hidden="true">{t!(i18n, drop_to_attach)}</p>
                     {move || state.replying.get().map(|quote| view! {
                         <div class="replying">
                             <span>{(i18n.t().replying_to)(&quote.author)}</span>
@@ -134,6 +189,7 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
                                 on:click=move |_| state.replying.set(None)>"×"</button>
                         </div>
                     })}
+                    <UploadTray uploads />
                     <label for="composer-input" class="visually-hidden">{label}</label>
                     {move || (!options.get().is_empty()).then(|| {
                         let chosen = mention.get().map_or(0, |draft| draft.chosen);
@@ -153,18 +209,31 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
                             </ul>
                         }
                     })}
+                    <label class="icon-button attach" title=t!(i18n, attach_files)>
+                        <input type="file" multiple class="visually-hidden" aria-label=t!(i18n, attach_files)
+                            on:change=on_pick />
+                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none"
+                            stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="m21 11-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7" />
+                        </svg>
+                    </label>
                     <textarea id="composer-input" rows="1" placeholder=label node_ref=input
                         aria-autocomplete="list" aria-controls="mention-options"
                         aria-expanded=move || (!options.get().is_empty()).to_string()
                         aria-describedby="composer-hint composer-error"
                         aria-invalid=move || problem.get().is_some().to_string()
                         prop:value=move || text.get()
-                        on:input=on_input on:keydown=on_keydown></textarea>
+                        on:input=on_input on:keydown=on_keydown on:paste=on_paste></textarea>
                     <button type="submit" class="button primary">{t!(i18n, send)}</button>
-                    <p id="composer-error" class="field-error" aria-live="polite">{move || problem.get().map(|p| match p {
-                        Problem::Required => i18n.t().empty_message.to_owned(),
-                        other => i18n.t().problem(&other),
-                    })}</p>
+                    <p id="composer-error" class="field-error" aria-live="polite">{move || {
+                        if waiting.get() {
+                            return Some(i18n.t().wait_for_uploads.to_owned());
+                        }
+                        problem.get().map(|p| match p {
+                            Problem::Required => i18n.t().empty_message.to_owned(),
+                            other => i18n.t().problem(&other),
+                        })
+                    }}</p>
                     <p id="composer-hint" class="hint">{t!(i18n, composer_hint)}</p>
                 </form>
             }.into_any()

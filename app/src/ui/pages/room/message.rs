@@ -2,6 +2,7 @@
 //! answers, its reactions, and what the reader may do with it (react,
 //! reply, edit, delete).
 
+use super::attachments::AttachmentList;
 use super::state::RoomState;
 use crate::api::{delete_message, edit_message, react};
 use crate::domain::{ChangeAction, Message, MessageBody, Quote, Reaction, Seq};
@@ -53,6 +54,7 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
     let me = state.me;
     let body = message.body.clone();
     let html = message.html.clone();
+    let attachments = message.attachments.clone();
     view! {
         {quote}
         {move || match mode.get() {
@@ -71,10 +73,12 @@ pub(super) fn MessageBodyView(state: RoomState, message: Message) -> impl IntoVi
                     </button>
                 </div>
             }.into_any(),
+            Mode::Reading if html.is_empty() => ().into_any(),
             Mode::Reading => view! {
                 <div class="message-text" inner_html=html.clone()></div>
             }.into_any(),
         }}
+        <AttachmentList attachments />
         {edited}
         {(!reactions.is_empty()).then(|| view! {
             <ul class="reactions">

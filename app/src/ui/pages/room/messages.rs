@@ -1,6 +1,7 @@
 //! The message list: messages grouped by author, room events, what is
 //! still being sent, and older history loading on scrolling up.
 
+use super::attachments::AttachmentList;
 use super::message::MessageBodyView;
 use super::state::RoomState;
 use crate::domain::{linkify, Message, PublicProfile, RoomEvent, Segment, Seq, UserId};
@@ -228,7 +229,8 @@ fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
                         view! { <span class="send-state">{t!(i18n, sending)}</span> }.into_any()
                     }}
                 </div>
-                <MessageText body=pending.body />
+                {(!pending.body.is_empty()).then(|| view! { <MessageText body=pending.body /> })}
+                <AttachmentList attachments=pending.attachments />
             </div>
         </li>
     }

@@ -5,6 +5,7 @@
 //! `RoomModel::apply` (`state/model.rs`).
 
 mod admin;
+mod attachments;
 mod composer;
 mod header;
 mod members;

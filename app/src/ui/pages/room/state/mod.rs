@@ -10,7 +10,9 @@ pub(super) use model::RoomModel;
 
 use crate::api::{open_room, room_history};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{ClientId, Member, Message, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId};
+use crate::domain::{
+    Attachment, ClientId, Member, Message, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId,
+};
 use crate::ui::live::Live;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
@@ -185,21 +187,25 @@ impl RoomState {
         });
     }
 
-    /// Adds a message to send, perhaps in reply to message `reply_to`, and
-    /// sends it.
-    pub(super) fn post(self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
-        self.model.update(|m| m.timeline.add_pending(client_id.clone(), body.clone(), reply_to));
-        self.send(client_id, body, reply_to);
+    /// Adds a message to send, perhaps in reply to message `reply_to`,
+    /// perhaps with files uploaded already, and sends it.
+    pub(super) fn post(
+        self,
+        client_id: ClientId,
+        body: String,
+        reply_to: Option<Seq>,
+        attachments: Vec<Attachment>,
+    ) {
+        self.model.update(|m| m.timeline.add_pending(client_id.clone(), body, reply_to, attachments));
+        if let Some(pending) = self.model.with_untracked(|m| m.timeline.pending().last().cloned()) {
+            self.send(pending);
+        }
     }
 
-    fn send(self, client_id: ClientId, body: String, reply_to: Option<Seq>) {
+    fn send(self, pending: Pending) {
+        let client_id = pending.client_id.clone();
         if self.model.with_untracked(|m| m.caught_up) {
-            self.live.send(&ClientFrame::Send {
-                room: self.id,
-                client_id: client_id.clone(),
-                body,
-                reply_to,
-            });
+            self.live.send(&send_frame(self.id, pending));
         }
         // No answer in time: let the user retry (a retry reuses the id, so
         // a late answer to the first attempt cannot make a copy).
@@ -216,7 +222,7 @@ impl RoomState {
     /// Sends a failed message again.
     pub(super) fn retry(self, client_id: ClientId) {
         if let Some(pending) = self.model.try_update(|m| m.timeline.retry(&client_id)).flatten() {
-            self.send(client_id, pending.body, pending.reply_to);
+            self.send(pending);
         }
     }
 
@@ -224,12 +230,7 @@ impl RoomState {
     fn send_unsent(self) {
         let unsent: Vec<Pending> = self.model.with_untracked(|m| m.timeline.unsent().cloned().collect());
         for pending in unsent {
-            self.live.send(&ClientFrame::Send {
-                room: self.id,
-                client_id: pending.client_id,
-                body: pending.body,
-                reply_to: pending.reply_to,
-            });
+            self.live.send(&send_frame(self.id, pending));
         }
     }
 
@@ -329,4 +330,15 @@ fn highlight(id: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
+}
+
+/// The frame that sends a pending message.
+fn send_frame(room: RoomId, pending: Pending) -> ClientFrame {
+    ClientFrame::Send {
+        room,
+        client_id: pending.client_id,
+        body: pending.body,
+        reply_to: pending.reply_to,
+        attachments: pending.attachments.into_iter().map(|attachment| attachment.id).collect(),
+    }
 }

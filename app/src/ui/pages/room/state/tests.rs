@@ -147,7 +147,7 @@ fn the_room_is_lost_when_removed_or_made_private_to_an_outsider() {
 #[test]
 fn reloading_keeps_what_is_still_being_sent() {
     let mut model = model();
-    model.timeline.add_pending(client_id("pending"), "hello".into(), None);
+    model.timeline.add_pending(client_id("pending"), "hello".into(), None, Vec::new());
     model.timeline.fail(&client_id("pending"));
     model.timeline.retry(&client_id("pending"));
     let opened = RoomView {
