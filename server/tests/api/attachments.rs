@@ -300,10 +300,7 @@ async fn uploads_never_sent_are_forgotten_with_their_files() {
     let old = uploaded(&alice.upload(room, "old.txt", b"forgotten".to_vec()).await);
     let (data_dir, temp, database) = server.stop().await;
     // A day and more ago (the sweep runs at start-up, then hourly).
-    let url = database.as_ref().map_or_else(
-        || format!("sqlite://{}", data_dir.join("salon.db").display()),
-        |database| database.url.clone().expect("a PostgreSQL URL"),
-    );
+    let url = database.as_ref().expect("the server's database").url_in(&data_dir);
     sqlx::any::install_default_drivers();
     let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("the database");
     sqlx::query("UPDATE attachments SET created_at = 0 WHERE id = $1")
