@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 pub struct MessagePreview {
     pub author: String,
     pub text: String,
+    /// The message's number, so that its edit or deletion updates this.
+    #[serde(default)]
+    pub seq: Seq,
+    /// Deleted since: shown as "message deleted".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 pub const PREVIEW_MAX: usize = 120;
@@ -21,6 +27,23 @@ impl MessagePreview {
         Self {
             author: message.author.shown_name().to_owned(),
             text: preview_of(&message.body, &message.attachments),
+            seq: message.seq,
+            deleted: message.deleted,
+        }
+    }
+
+    /// Follows a change of the message it previews.
+    pub fn apply(&mut self, change: &Change) {
+        if change.message != self.seq {
+            return;
+        }
+        match &change.what {
+            ChangeKind::Edited { body, .. } => self.text = preview_text(body),
+            ChangeKind::Deleted => {
+                self.text.clear();
+                self.deleted = true;
+            }
+            ChangeKind::Reacted { .. } => {}
         }
     }
 }
@@ -439,6 +462,33 @@ mod tests {
         assert_eq!(mentioned("(@dave) @eve- `@frank`"), ["dave", "eve", "frank"]);
         let many: String = (0..30).map(|n| format!("@user{n} ")).collect();
         assert_eq!(mentioned(&many).len(), MAX_MENTIONS);
+    }
+
+    #[test]
+    fn a_preview_follows_its_message_and_names_its_files() {
+        let mut message = message();
+        message.body.clear();
+        message.attachments = vec![Attachment {
+            id: super::super::AttachmentId::parse(&"a".repeat(32)).unwrap(),
+            name: "sunset.png".into(),
+            size: 1,
+            image: None,
+        }];
+        let mut preview = MessagePreview::of(&message);
+        assert_eq!(preview.text, "📎 sunset.png");
+        let change = |message, what| Change { room: RoomId(1), seq: 9, message, what };
+        let edit = ChangeKind::Edited {
+            body: "at last".into(),
+            html: String::new(),
+            edited_at: 1,
+            mentions: vec![],
+        };
+        preview.apply(&change(3, ChangeKind::Deleted));
+        assert!(!preview.deleted, "another message's change");
+        preview.apply(&change(4, edit));
+        assert_eq!(preview.text, "at last");
+        preview.apply(&change(4, ChangeKind::Deleted));
+        assert!(preview.deleted && preview.text.is_empty());
     }
 
     #[test]

@@ -199,10 +199,14 @@ impl Live {
                     sort_by_activity(rooms);
                 });
             }
-            // A change counts in the room's sequence, not as unread.
+            // A change counts in the room's sequence, not as unread; the
+            // preview follows its message.
             ServerFrame::Changed { change } => self.rooms.update(|rooms| {
                 if let Some(summary) = rooms.iter_mut().flatten().find(|r| r.id == change.room) {
                     summary.last_seq = summary.last_seq.max(change.seq);
+                    if let Some(preview) = &mut summary.last_message {
+                        preview.apply(change);
+                    }
                 }
             }),
             ServerFrame::RoomJoined { room } => self.rooms.update(|rooms| {

@@ -29,6 +29,8 @@ struct SummaryRow {
     last_display_name: Option<String>,
     last_body: Option<String>,
     last_attachments: Option<String>,
+    last_message_seq: Seq,
+    last_deleted_at: Option<i64>,
     peer_id: Option<UserId>,
     peer_username: Option<String>,
     peer_display_name: Option<String>,
@@ -58,6 +60,8 @@ impl SummaryRow {
                 Some(MessagePreview {
                     author: shown_name(username, display_name),
                     text: preview_of(&body, &files),
+                    seq: self.last_message_seq,
+                    deleted: self.last_deleted_at.is_some(),
                 })
             }
             _ => None,
@@ -98,7 +102,7 @@ const SUMMARY_COLUMNS: &str = "
     (SELECT COUNT(*) FROM mentions mn
      WHERE mn.user_id = $1 AND mn.room_id = r.id AND mn.seq > m.last_read_seq) AS mentions,
     u.username AS last_username, u.display_name AS last_display_name, msg.body AS last_body,
-    msg.attachments AS last_attachments,
+    msg.attachments AS last_attachments, r.last_message_seq, msg.deleted_at AS last_deleted_at,
     pu.id AS peer_id, pu.username AS peer_username, pu.display_name AS peer_display_name,
     pu.avatar_version AS peer_avatar_version,
     CAST(EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS INTEGER) AS banned,

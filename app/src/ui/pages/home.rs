@@ -133,6 +133,9 @@ fn RoomRow(room: RoomSummary) -> impl IntoView {
                 </span>
                 <span class="room-preview">
                     {match preview {
+                        Some(preview) if preview.deleted => view! {
+                            <strong>{preview.author}": "</strong><em>{t!(i18n, message_deleted)}</em>
+                        }.into_any(),
                         Some(preview) => view! { <strong>{preview.author}": "</strong>{preview.text} }.into_any(),
                         None => view! { <em>{t!(i18n, no_messages_preview)}</em> }.into_any(),
                     }}
