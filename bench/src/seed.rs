@@ -133,17 +133,24 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
 /// Words the seeded messages are made of, one picked per message by its
 /// number: a search for one finds about one message in `WORDS.len()`.
 const WORDS: [&str; 16] = [
-    "apple", "river", "garden", "window", "planet", "coffee", "music", "winter",
-    "bridge", "forest", "silver", "rocket", "harbor", "meadow", "canyon", "violet",
+    "apple", "river", "garden", "window", "planet", "coffee", "music", "winter", "bridge", "forest",
+    "silver", "rocket", "harbor", "meadow", "canyon", "violet",
 ];
 
 /// `count` messages in room `room`, straight into the tables in chunks,
 /// authored by the `members` users from `first` in turn, as the writer
 /// would store them: searchable, every fifth with reactions, every
 /// seventh a reply. The server's writer would take minutes for this.
-async fn fill(store: &Store, room: app::domain::RoomId, first: i64, members: i64, count: i64) -> Result<(), Error> {
+async fn fill(
+    store: &Store,
+    room: app::domain::RoomId,
+    first: i64,
+    members: i64,
+    count: i64,
+) -> Result<(), Error> {
     let pool = store.pool();
-    let words = WORDS.iter().enumerate().map(|(n, w)| format!("WHEN {n} THEN '{w}'")).collect::<Vec<_>>().join(" ");
+    let words =
+        WORDS.iter().enumerate().map(|(n, w)| format!("WHEN {n} THEN '{w}'")).collect::<Vec<_>>().join(" ");
     let mut from = 1;
     while from <= count {
         let to = (from + CHUNK - 1).min(count);
@@ -180,9 +187,24 @@ async fn fill(store: &Store, room: app::domain::RoomId, first: i64, members: i64
             .await?;
         }
         if store.engine() == app::store::Engine::Sqlite {
+            // Search ids in commit order, as the message writer gives them.
+            let searched: i64 = sqlx::query_scalar(
+                "SELECT COALESCE((SELECT search_id FROM messages WHERE search_id IS NOT NULL
+                                  ORDER BY search_id DESC LIMIT 1), 0)",
+            )
+            .fetch_one(pool)
+            .await?;
+            sqlx::query("UPDATE messages SET search_id = seq - $2 + 1 + $4 WHERE room_id = $1 AND seq BETWEEN $2 AND $3")
+                .bind(room)
+                .bind(from)
+                .bind(to)
+                .bind(searched)
+                .execute(pool)
+                .await?;
             sqlx::query(
-                "INSERT INTO message_search (rowid, body)
-                 SELECT (room_id << 40) | seq, body FROM messages WHERE room_id = $1 AND seq BETWEEN $2 AND $3",
+                "INSERT INTO message_search (rowid, body, room)
+                 SELECT search_id, body, 'r' || room_id FROM messages
+                 WHERE room_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY search_id",
             )
             .bind(room)
             .bind(from)

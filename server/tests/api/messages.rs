@@ -425,6 +425,28 @@ async fn search_finds_current_text_in_readable_rooms_only() {
     assert_eq!(found(&search(&bob, "salut", None).await), [greeting]);
     assert_eq!(delete(&alice, open, greeting).await.status, StatusCode::OK);
     assert_eq!(found(&search(&bob, "salut", None).await), Vec::<i64>::new());
+    // A room's token is not a word of its messages.
+    assert_eq!(found(&search(&alice, &format!("r{hidden}"), None).await), Vec::<i64>::new());
+    // SQLite's index holds the searched messages, once each (PostgreSQL
+    // indexes the body itself and numbers nothing).
+    let mut db = server.database().await;
+    let numbered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE search_id IS NOT NULL")
+        .fetch_one(&mut db)
+        .await
+        .expect("counting");
+    if std::env::var(crate::support::POSTGRES_ENV).is_err() {
+        let indexed: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM message_search")
+            .fetch_all(&mut db)
+            .await
+            .expect("reading the index");
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT search_id FROM messages WHERE search_id IS NOT NULL")
+            .fetch_all(&mut db)
+            .await
+            .expect("reading search ids");
+        assert_eq!((indexed, numbered), (ids, 1), "the secret only");
+    } else {
+        assert_eq!(numbered, 0);
+    }
 
     let empty = search(&bob, " ?! ", None).await;
     assert_eq!(empty.problem("search").as_deref(), Some("required"));

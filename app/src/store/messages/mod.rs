@@ -172,11 +172,6 @@ pub enum Appended {
     AttachmentGone,
 }
 
-/// The rowid of message `seq` of `room` in SQLite's search index.
-pub(crate) fn search_rowid(room: RoomId, seq: Seq) -> i64 {
-    (room.0 << 40) | seq
-}
-
 /// How `messages.mentions` lists ids: "1,7".
 fn mention_list(ids: &[UserId]) -> String {
     ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(",")

@@ -182,14 +182,30 @@ impl MessageLog {
             group.number(&counts, &last).ok_or_else(missing)?;
 
             let rows = json(&group.rows())?;
+            // Each text message takes the next search ids, in the group's
+            // order (see the migration `0010_search_order`): the index only
+            // grows at its end.
+            let searched: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE((SELECT search_id FROM messages WHERE search_id IS NOT NULL
+                                      ORDER BY search_id DESC LIMIT 1), 0)",
+                )?
+                .query_row([], |row| row.get(0))?;
             tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                       html, reply_to, mentions, attachments)
+                                       html, reply_to, mentions, attachments, search_id)
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6,
-                        value ->> 7, value ->> 8, value ->> 9, value ->> 10
+                        value ->> 7, value ->> 8, value ->> 9, value ->> 10,
+                        CASE WHEN value ->> 5 = 'text' THEN ?3 + key + 1 END
                  FROM json_each(?1)",
             )?
-            .execute(rusqlite::params![rows, now])?;
+            .execute(rusqlite::params![rows, now, searched])?;
+            // Searchable in the same transaction (see `search`).
+            tx.prepare_cached(
+                "INSERT INTO message_search (rowid, body, room)
+                 SELECT ?2 + key + 1, value ->> 4, 'r' || (value ->> 0) FROM json_each(?1) WHERE value ->> 5 = 'text'",
+            )?
+            .execute(rusqlite::params![rows, searched])?;
             let claims = group.claims();
             if !claims.is_empty() {
                 tx.prepare_cached(
@@ -198,12 +214,6 @@ impl MessageLog {
                 )?
                 .execute([json(&claims)?])?;
             }
-            // Searchable in the same transaction (see `search`).
-            tx.prepare_cached(
-                "INSERT INTO message_search (rowid, body)
-                 SELECT ((value ->> 0) << 40) | (value ->> 1), value ->> 4 FROM json_each(?1) WHERE value ->> 5 = 'text'",
-            )?
-            .execute([&rows])?;
             let mentions = group.mentions();
             if !mentions.is_empty() {
                 tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&mentions)?])?;
@@ -330,21 +340,28 @@ fn apply_changes(
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
                         .execute(rusqlite::params![room, message, body, html, now, super::mention_list(mentions)])?;
-                        tx.prepare_cached("UPDATE message_search SET body = ?2 WHERE rowid = ?1")?
-                            .execute(rusqlite::params![super::search_rowid(change.room, message), body])?
+                        tx.prepare_cached(
+                            "UPDATE message_search SET body = ?3
+                             WHERE rowid = (SELECT search_id FROM messages WHERE room_id = ?1 AND seq = ?2)",
+                        )?
+                        .execute(rusqlite::params![room, message, body])?
                     }
                     ChangeRequest::Delete => {
                         update_mentions(tx, change, mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(rusqlite::params![room, message])?;
-                        tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?
-                            .execute([super::search_rowid(change.room, message)])?;
+                        tx.prepare_cached(
+                            "DELETE FROM message_search
+                             WHERE rowid = (SELECT search_id FROM messages WHERE room_id = ?1 AND seq = ?2)",
+                        )?
+                        .execute(rusqlite::params![room, message])?;
                         // Its files go once no attachment names them (see
                         // `services::attachments`).
                         tx.prepare_cached("DELETE FROM attachments WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(rusqlite::params![room, message])?;
                         tx.prepare_cached(
-                            "UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = ?3
+                            "UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = ?3,
+                                                search_id = NULL
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
                         .execute(rusqlite::params![room, message, now])?

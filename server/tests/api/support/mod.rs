@@ -206,6 +206,13 @@ impl TestServer {
         Self::start_with(config).await
     }
 
+    /// A connection to the server's database, to check what it stored.
+    pub async fn database(&self) -> sqlx::AnyConnection {
+        let url = self.database.as_ref().expect("the server's database").url_in(&self.data_dir);
+        sqlx::any::install_default_drivers();
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("the server's database")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
