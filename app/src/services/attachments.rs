@@ -337,13 +337,27 @@ pub async fn open(
         }
     }
     let inline = stored.media_type != DOWNLOAD_TYPE;
-    let file = match (thumbnail, stored.thumbnail) {
-        (true, Some(small)) => small,
+    let (file, small) = match (thumbnail, stored.thumbnail) {
+        (true, Some(small)) => (small, true),
         (true, None) if !inline => return Err(AppError::NotFound),
-        _ => stored.file,
+        _ => (stored.file, false),
     };
     let path = state.files.path(&file).ok_or_else(|| super::internal("serving a file", "a bad file name"))?;
-    Ok(Served { path, media_type: stored.media_type, name: stored.name, inline })
+    // A thumbnail is a JPEG, or a PNG when it has transparency, whatever
+    // the full image is: its type is read from its first bytes.
+    let media_type = if small { thumbnail_type(&path).await?.to_owned() } else { stored.media_type };
+    Ok(Served { path, media_type, name: stored.name, inline })
+}
+
+async fn thumbnail_type(path: &Path) -> Result<&'static str, AppError> {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 16];
+    let mut file = tokio::fs::File::open(path).await.or_internal("opening a thumbnail")?;
+    let read = file.read(&mut head).await.or_internal("reading a thumbnail")?;
+    Ok(match images::format_of(&head[..read]) {
+        Some(ImageFormat::Png) => "image/png",
+        _ => "image/jpeg",
+    })
 }
 
 /// Removes those of `files` that no attachment names any more.

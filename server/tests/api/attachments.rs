@@ -128,8 +128,8 @@ async fn images_are_made_safe_shown_to_readers_only_and_go_with_their_message() 
     assert!(!contains(&bytes, b"SECRET-GPS"), "the metadata is gone");
     let full = image::load_from_memory(&bytes).expect("an image");
     assert_eq!((full.width(), full.height()), (1200, 900));
-    let (status, _, bytes) = bob.fetch(&photo.thumbnail_url()).await;
-    assert_eq!(status, StatusCode::OK);
+    let (status, headers, bytes) = bob.fetch(&photo.thumbnail_url()).await;
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
     let small = image::load_from_memory(&bytes).expect("a thumbnail");
     assert!(small.width() <= 640 && small.height() <= 480, "{}×{}", small.width(), small.height());
 
@@ -322,4 +322,24 @@ async fn uploads_never_sent_are_forgotten_with_their_files() {
     assert_eq!(alice.fetch(&kept.url()).await.0, StatusCode::OK, "a recent one stays");
     assert_eq!(files_on_disk(&server.data_dir).len(), 1, "and only its file");
     drop(temp);
+}
+
+#[tokio::test]
+async fn another_instance_shows_and_serves_the_files() {
+    // Two instances on one database, one data directory and one Redis.
+    let cluster = crate::cluster::cluster().await;
+    let alice = user(&cluster.a, "alice").await;
+    let bob = user(&cluster.b, "bob").await;
+    let room = alice.create_room("Everywhere", "public").await;
+    bob.join_room(room).await;
+    let mut bobs = bob.socket().await;
+    bobs.subscribe(room, Some(0)).await;
+    let photo = uploaded(&alice.upload(room, "map.png", png(800, 600)).await);
+    let mut alices = alice.socket().await;
+    send(&mut alices, room, "map-1", "the map", &[&photo]).await.expect("sent");
+    assert_eq!(bobs.next_message().await.attachments, std::slice::from_ref(&photo), "live on the other");
+    let (status, headers, _) = bob.fetch(&photo.thumbnail_url()).await;
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"), "opaque");
+    let (_, headers, _) = bob.fetch(&photo.url()).await;
+    assert_eq!(headers["content-type"], "image/png", "the full image keeps its format");
 }

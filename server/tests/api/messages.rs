@@ -486,4 +486,25 @@ async fn search_pages_go_from_newest_to_oldest() {
         .await;
     assert_eq!(found(&rest).len(), 5);
     assert!(rest.json["next"].is_null());
+
+    // In one room, the same: its 13 newest first, then nothing more.
+    let in_first: Vec<i64> =
+        posted.iter().rev().filter(|(room, _)| *room == first).map(|&(_, seq)| seq).collect();
+    let page = search(&alice, "apple", Some(first)).await;
+    assert_eq!(found(&page), in_first);
+    assert!(page.json["next"].is_null());
+    let (r, cursor) = (first.to_string(), &in_first[4]);
+    let from_fifth = alice
+        .call(
+            "search",
+            &[
+                ("query", "apple"),
+                ("room", r.as_str()),
+                ("before[sent_at]", &page.json["hits"][4]["sent_at"].to_string()),
+                ("before[room]", r.as_str()),
+                ("before[seq]", &cursor.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(found(&from_fifth), in_first[5..]);
 }

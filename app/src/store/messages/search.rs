@@ -167,6 +167,13 @@ impl Store {
     /// One query over the GIN index, ordered by time. `ts_headline` drops
     /// what looks like HTML tags from the text it quotes: `<` and `>` go
     /// in as characters no message contains and come back after.
+    ///
+    /// The GIN index yields every match unordered: a common word meant
+    /// fetching and sorting all of them (62,500 in a room of 1,000,000:
+    /// p99 601 ms). One room is therefore searched by windows of its
+    /// numbers, newest first, each eight times the last, until a page is
+    /// full: a common word fills it in the first window, a rare one ends
+    /// with one window the size of the room.
     async fn search_postgres(
         &self,
         rooms: &[RoomId],
@@ -175,17 +182,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SearchHit>, sqlx::Error> {
         let query = words.join(" & ");
+        if let [room] = rooms {
+            return self.search_postgres_room(*room, &query, cursor, limit).await;
+        }
         let rooms = serde_json::to_string(rooms).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
         let sql = format!(
-            "SELECT m.room_id, r.name AS room_name, m.seq, m.sent_at, m.author_id, u.username, u.display_name,
-                    u.avatar_version,
-                    ts_headline('simple', replace(replace(m.body, '<', chr(4)), '>', chr(5)), to_tsquery('simple', $1),
-                                'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=24, MinWords=12')
-                        AS snippet
-             FROM messages m
-             JOIN rooms r ON r.id = m.room_id
-             JOIN users u ON u.id = m.author_id
-             WHERE to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
+            "{PG_HIT} WHERE to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
                AND m.room_id IN (SELECT CAST(value #>> '{{}}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))
                AND {before}
              ORDER BY m.sent_at DESC, m.room_id DESC, m.seq DESC LIMIT $6",
@@ -202,4 +204,59 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(HitRow::hit).collect())
     }
+
+    /// See [`Self::search_postgres`]: windows of the room's numbers below
+    /// the cursor (a room's numbers follow its messages' times).
+    async fn search_postgres_room(
+        &self,
+        room: RoomId,
+        query: &str,
+        cursor: SearchCursor,
+        limit: i64,
+    ) -> Result<Vec<SearchHit>, sqlx::Error> {
+        const FIRST_WINDOW: i64 = 4096;
+        let mut high = if cursor.room == room {
+            cursor.seq
+        } else {
+            let last: Option<Seq> = sqlx::query_scalar("SELECT last_seq FROM rooms WHERE id = $1")
+                .bind(room)
+                .fetch_optional(&self.pool)
+                .await?;
+            last.unwrap_or(0) + 1
+        };
+        let sql = format!(
+            "{PG_HIT} WHERE m.room_id = $2 AND m.seq >= $3 AND m.seq < $4
+               AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
+             ORDER BY m.seq DESC LIMIT $5"
+        );
+        let mut hits = Vec::new();
+        let mut window = FIRST_WINDOW;
+        while high > 0 && (hits.len() as i64) < limit {
+            let low = (high - window).max(0);
+            let rows: Vec<HitRow> = sqlx::query_as(&sql)
+                .bind(query)
+                .bind(room)
+                .bind(low)
+                .bind(high)
+                .bind(limit - hits.len() as i64)
+                .fetch_all(&self.pool)
+                .await?;
+            hits.extend(rows.into_iter().map(HitRow::hit));
+            high = low;
+            window = window.saturating_mul(8);
+        }
+        Ok(hits)
+    }
 }
+
+/// A PostgreSQL match with its room, author and headline (the query's
+/// words at `$1`), from `messages m`.
+const PG_HIT: &str = "
+    SELECT m.room_id, r.name AS room_name, m.seq, m.sent_at, m.author_id, u.username, u.display_name,
+           u.avatar_version,
+           ts_headline('simple', replace(replace(m.body, '<', chr(4)), '>', chr(5)), to_tsquery('simple', $1),
+                       'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=24, MinWords=12')
+               AS snippet
+    FROM messages m
+    JOIN rooms r ON r.id = m.room_id
+    JOIN users u ON u.id = m.author_id";
