@@ -72,6 +72,35 @@ test('edits, deletions and reactions are seen live by the room', async ({ browse
   await bob.context.close();
 });
 
+test("the room list's preview follows an edit and a deletion, live", async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Preview');
+  await createRoom(alice.page, room);
+  await open(bob.page, '/');
+  await searchAndJoin(bob.page, room);
+  await say(alice.page, room, 'First draft');
+  await expect(message(bob.page, 'First draft')).toBeVisible();
+
+  // Bob goes back to his rooms: the preview is Alice's last message.
+  await open(bob.page, '/');
+  // The row of his rooms, named by the room and its preview.
+  const row = bob.page.getByRole('link', { name: new RegExp(`^${room} ${alice.name}: `) });
+  await expect(row).toContainText(`${alice.name}: First draft`);
+  await act(alice.page, 'First draft', 'Edit');
+  const editor = alice.page.getByRole('textbox', { name: 'Edit your message' });
+  await editor.fill('Final text');
+  await editor.press('Enter');
+  await expect(row).toContainText(`${alice.name}: Final text`);
+  await act(alice.page, 'Final text', 'Delete');
+  await alice.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toContainText('Message deleted');
+  await expect(row).not.toContainText('Final text');
+
+  await alice.context.close();
+  await bob.context.close();
+});
+
 test('formatting renders and nothing in a message runs', async ({ browser }) => {
   const alice = await person(browser, 'alice');
   const bob = await person(browser, 'bob');
