@@ -2,6 +2,11 @@ import { expect, test, type Page } from '@playwright/test';
 import { deflateSync, crc32 } from 'node:zlib';
 import { createRoom, open, person, say, searchAndJoin, uniqueName } from './helpers';
 
+/** The message whose text is `text`, as a list item. */
+function message(page: Page, text: string) {
+  return page.locator('.message-list > li.message').filter({ hasText: text });
+}
+
 /** A `width` × `height` PNG with a gradient, made here. */
 function png(width: number, height: number): Buffer {
   const chunk = (type: string, data: Buffer) => {
@@ -75,6 +80,11 @@ test('files attached by picker, drop and paste reach the room, with progress and
   await expect(alice.page.getByRole('progressbar', { name: 'Uploading backup.bin' })).toBeVisible();
   await alice.page.getByRole('button', { name: 'Cancel upload of backup.bin' }).click();
   await expect(alice.page.getByText('backup.bin')).toHaveCount(0);
+  // Sent while its file uploads, the message goes once the file is there.
+  await picker.setInputFiles({ name: 'slides.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(200_000, 5) });
+  await say(alice.page, room, 'The slides');
+  await expect(alice.page.getByText('It will be sent as soon as the files are uploaded.')).toBeVisible();
+  await expect(message(bob.page, 'The slides').getByRole('link', { name: /slides\.bin/ })).toBeVisible({ timeout: 20_000 });
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
   });
@@ -93,7 +103,17 @@ test('files attached by picker, drop and paste reach the room, with progress and
   const sunset = bob.page.getByRole('img', { name: 'sunset.png' });
   await expect(sunset).toBeVisible();
   await expect.poll(() => sunset.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
-  await expect(bob.page.getByRole('link', { name: 'sunset.png, full size' })).toHaveAttribute('href', /^\/files\//);
+  const full = bob.page.getByRole('link', { name: 'sunset.png, full size' });
+  await expect(full).toHaveAttribute('href', /^\/files\//);
+  // Activated, the full image opens over the room, and Escape leaves it.
+  await full.click();
+  const viewer = bob.page.getByRole('dialog', { name: 'sunset.png' });
+  await expect(viewer.getByRole('img', { name: 'sunset.png' })).toBeVisible();
+  await expect
+    .poll(() => viewer.getByRole('img', { name: 'sunset.png' }).evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBe(900);
+  await bob.page.keyboard.press('Escape');
+  await expect(viewer).toBeHidden();
   await expect(bob.page.getByRole('img', { name: 'screenshot.png' })).toBeVisible();
   const notes = bob.page.getByRole('link', { name: /notes\.txt/ });
   await expect(notes).toHaveAttribute('download', 'notes.txt');

@@ -15,25 +15,11 @@ const SHOWN: (u32, u32) = (320, 240);
 /// The files of a message.
 #[component]
 pub(super) fn AttachmentList(attachments: Vec<Attachment>) -> impl IntoView {
-    let i18n = use_i18n();
     (!attachments.is_empty()).then(|| {
         let items = attachments
             .into_iter()
             .map(|attachment| match attachment.image {
-                Some(size) => {
-                    let (width, height) = shown(size.width, size.height);
-                    let label = (i18n.t().full_size)(&attachment.name);
-                    view! {
-                        <li>
-                            <a class="attachment-image" href=attachment.url() target="_blank" rel="noopener"
-                                aria-label=label>
-                                <img src=attachment.thumbnail_url() alt=attachment.name.clone()
-                                    width=width height=height loading="lazy" decoding="async" />
-                            </a>
-                        </li>
-                    }
-                    .into_any()
-                }
+                Some(size) => view! { <ImageAttachment attachment=attachment.clone() size /> }.into_any(),
                 None => view! {
                     <li>
                         <a class="attachment-file" href=attachment.url() download=attachment.name.clone()>
@@ -51,6 +37,60 @@ pub(super) fn AttachmentList(attachments: Vec<Attachment>) -> impl IntoView {
             .collect_view();
         view! { <ul class="attachments">{items}</ul> }
     })
+}
+
+/// An image: its thumbnail in the timeline; activated, the full image in
+/// a modal dialog (Escape or the close button leaves it), which a new tab
+/// or a middle click opens on its own instead.
+#[component]
+fn ImageAttachment(attachment: Attachment, size: crate::domain::ImageSize) -> impl IntoView {
+    let i18n = use_i18n();
+    let (width, height) = shown(size.width, size.height);
+    let label = (i18n.t().full_size)(&attachment.name);
+    let viewing = RwSignal::new(false);
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let open = move |ev: leptos::ev::MouseEvent| {
+        if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 {
+            return;
+        }
+        ev.prevent_default();
+        viewing.set(true);
+        if let Some(dialog) = dialog.get_untracked() {
+            let _ = dialog.show_modal();
+        }
+    };
+    let close = move || {
+        if let Some(dialog) = dialog.get_untracked() {
+            dialog.close();
+        }
+    };
+    let (url, name) = (attachment.url(), attachment.name.clone());
+    view! {
+        <li>
+            <a class="attachment-image" href=attachment.url() target="_blank" rel="noopener" aria-label=label
+                on:click=open>
+                <img src=attachment.thumbnail_url() alt=attachment.name.clone()
+                    width=width height=height loading="lazy" decoding="async" />
+            </a>
+            <dialog class="image-viewer" node_ref=dialog aria-label=attachment.name.clone()
+                on:close=move |_| viewing.set(false)
+                on:click=move |ev| {
+                    // A click on the backdrop (the dialog itself) leaves.
+                    if ev.target() == ev.current_target() { close(); }
+                }>
+                <div class="image-viewer-bar">
+                    <span class="file-name">{name.clone()}</span>
+                    <a class="button subtle small" href=url.clone() target="_blank" rel="noopener">
+                        {t!(i18n, open_original)}
+                    </a>
+                    <button type="button" class="icon-button" aria-label=t!(i18n, close) on:click=move |_| close()>
+                        "×"
+                    </button>
+                </div>
+                {move || viewing.get().then(|| view! { <img src=url.clone() alt=name.clone() /> })}
+            </dialog>
+        </li>
+    }
 }
 
 /// `width` × `height` scaled down to fit [`SHOWN`].
@@ -99,6 +139,18 @@ impl Uploads {
 
     pub(super) fn is_empty(&self) -> bool {
         self.list.with(Vec::is_empty)
+    }
+
+    /// Whether some file is still uploading, and whether one failed
+    /// (tracked: for an effect that sends once they are done).
+    pub(super) fn progress(&self) -> (bool, bool) {
+        self.list.with(|list| {
+            let statuses: Vec<Status> = list.iter().map(|u| u.status.get()).collect();
+            (
+                statuses.iter().any(|s| matches!(s, Status::Uploading(_))),
+                statuses.iter().any(|s| matches!(s, Status::Failed(_))),
+            )
+        })
     }
 
     pub(super) fn busy(&self) -> bool {

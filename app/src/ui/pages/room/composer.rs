@@ -42,7 +42,7 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Textarea>::new();
     let uploads = Uploads::new(state.id);
-    // Sending was tried while files were still uploading.
+    // Sending was asked for while files were still uploading.
     let waiting = RwSignal::new(false);
     let dropping = RwSignal::new(false);
     // The mention being typed: where its `@` is, and the option chosen.
@@ -88,6 +88,18 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
             }
         }
     };
+    // Sent while files were uploading: it goes once they are all there
+    // (not if one failed: its error says so, and the user decides).
+    Effect::new(move |_| {
+        let (uploading, failed) = uploads.progress();
+        if waiting.get() && !uploading {
+            if failed {
+                waiting.set(false);
+            } else {
+                submit();
+            }
+        }
+    });
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let choices = options.get_untracked();
         if let Some(draft) = mention.get_untracked().filter(|_| !choices.is_empty()) {
