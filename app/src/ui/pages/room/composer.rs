@@ -237,7 +237,7 @@ pub(super) fn Composer(state: RoomState) -> impl IntoView {
                         prop:value=move || text.get()
                         on:input=on_input on:keydown=on_keydown on:paste=on_paste></textarea>
                     <button type="submit" class="button primary">{t!(i18n, send)}</button>
-                    <p id="composer-error" class="field-error" aria-live="polite">{move || {
+                    <p id="composer-error" class="field-error" class:waiting=move || waiting.get() aria-live="polite">{move || {
                         if waiting.get() {
                             return Some(i18n.t().wait_for_uploads.to_owned());
                         }
