@@ -19,6 +19,8 @@ CREATE TABLE attachments (
     media_type  TEXT    NOT NULL,
     file        TEXT    NOT NULL,
     thumbnail   TEXT,
+    -- What the thumbnail is served as (JPEG, or PNG when it has transparency).
+    thumbnail_type TEXT,
     width       INTEGER,
     height      INTEGER,
     created_at  BIGINT  NOT NULL

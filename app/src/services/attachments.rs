@@ -64,6 +64,11 @@ impl Files {
         Ok(Self { root, max_bytes, lock: tokio::sync::Mutex::new(()) })
     }
 
+    /// The error for a file over the limit.
+    fn too_large(&self) -> AppError {
+        AppError::field(Field::Attachment, Problem::FileTooLarge { max_bytes: self.max_bytes })
+    }
+
     /// Where the file of content hash `name` is kept.
     pub fn path(&self, name: &str) -> Option<PathBuf> {
         let valid = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
@@ -71,9 +76,7 @@ impl Files {
     }
 
     fn temporary(&self) -> Result<Temporary, AppError> {
-        let mut random = [0u8; 16];
-        getrandom::fill(&mut random).or_internal("naming a temporary file")?;
-        Ok(Temporary(self.root.join("tmp").join(hex::encode(random))))
+        Ok(Temporary(self.root.join("tmp").join(random_hex()?)))
     }
 
     /// Moves `from` into place as the file `name` (its content's hash).
@@ -105,9 +108,17 @@ struct Received {
 /// What was made of an upload, ready to be recorded.
 struct Prepared {
     file: Received,
-    thumbnail: Option<Received>,
     media_type: &'static str,
+    /// An image's small version, and what it is served as.
+    thumbnail: Option<(Received, &'static str)>,
     image: Option<ImageSize>,
+}
+
+impl Prepared {
+    /// Its files: the upload's, and the thumbnail's if any.
+    fn files(&self) -> impl Iterator<Item = &Received> {
+        std::iter::once(&self.file).chain(self.thumbnail.as_ref().map(|(thumbnail, _)| thumbnail))
+    }
 }
 
 /// Receives a file that `user` attaches in `room`, under the name the
@@ -130,10 +141,8 @@ where
     // told of a post, before a byte is stored.
     rooms::membership(state, user, room).await?;
     let files = &state.files;
-    let too_large =
-        || AppError::field(Field::Attachment, Problem::FileTooLarge { max_bytes: files.max_bytes });
     if declared.is_some_and(|length| length > files.max_bytes) {
-        return Err(too_large());
+        return Err(files.too_large());
     }
     let _turn = tokio::time::timeout(images::WAIT_FOR_BUDGET, UPLOADING.acquire())
         .await
@@ -150,7 +159,7 @@ where
     let attachment =
         Attachment { id: id.clone(), name: name.clone(), size: prepared.file.size, image: prepared.image };
     let _placing = files.lock.lock().await;
-    for received in std::iter::once(&prepared.file).chain(&prepared.thumbnail) {
+    for received in prepared.files() {
         files.place(&received.temporary, &received.hash).await?;
     }
     let new = NewAttachment {
@@ -161,12 +170,14 @@ where
         size: prepared.file.size,
         media_type: prepared.media_type,
         file: &prepared.file.hash,
-        thumbnail: prepared.thumbnail.as_ref().map(|thumbnail| thumbnail.hash.as_str()),
+        thumbnail: prepared
+            .thumbnail
+            .as_ref()
+            .map(|(thumbnail, media_type)| (thumbnail.hash.as_str(), *media_type)),
         image: prepared.image,
     };
     if let Err(error) = state.store.insert_attachment(&new).await {
-        let placed = std::iter::once(&prepared.file).chain(&prepared.thumbnail);
-        remove_unused_now(state, placed.map(|received| received.hash.clone()).collect()).await;
+        remove_unused_now(state, prepared.files().map(|received| received.hash.clone()).collect()).await;
         return Err(super::internal("recording an upload", error));
     }
     Ok(attachment)
@@ -194,10 +205,7 @@ where
         let chunk = chunk.as_ref();
         size += chunk.len() as u64;
         if size > files.max_bytes {
-            return Err(AppError::field(
-                Field::Attachment,
-                Problem::FileTooLarge { max_bytes: files.max_bytes },
-            ));
+            return Err(files.too_large());
         }
         hash.update(chunk);
         out.write_all(chunk).await.or_internal("writing an upload")?;
@@ -224,7 +232,7 @@ async fn prepare(files: &Files, received: Received) -> Result<Prepared, AppError
     drop(received);
     let file = write_received(files, &encoded.full).await?;
     let thumbnail = match &encoded.thumbnail {
-        Some(bytes) => Some(write_received(files, bytes).await?),
+        Some((media_type, bytes)) => Some((write_received(files, bytes).await?, *media_type)),
         None => None,
     };
     Ok(Prepared { file, thumbnail, media_type: encoded.media_type, image: Some(encoded.size) })
@@ -247,7 +255,8 @@ struct EncodedImage {
     full: Vec<u8>,
     media_type: &'static str,
     size: ImageSize,
-    thumbnail: Option<Vec<u8>>,
+    /// What the thumbnail is, and its bytes.
+    thumbnail: Option<(&'static str, Vec<u8>)>,
 }
 
 /// A photo stays a JPEG (re-encoded at a high quality); anything else
@@ -266,18 +275,22 @@ fn encode(image: DynamicImage, format: ImageFormat) -> Result<EncodedImage, Prob
     };
     let (width, height) = THUMBNAIL_BOX;
     let thumbnail = if size.width > width || size.height > height {
-        Some(images::encode_compact(&image.thumbnail(width, height))?.1)
+        Some(images::encode_compact(&image.thumbnail(width, height))?)
     } else {
         None
     };
     Ok(EncodedImage { full: full.into_inner(), media_type, size, thumbnail })
 }
 
-fn random_id() -> Result<AttachmentId, AppError> {
+/// 128 random bits in hex: an attachment's id, a temporary file's name.
+fn random_hex() -> Result<String, AppError> {
     let mut random = [0u8; 16];
-    getrandom::fill(&mut random).or_internal("making an attachment id")?;
-    AttachmentId::parse(&hex::encode(random))
-        .ok_or_else(|| super::internal("making an attachment id", "bad hex"))
+    getrandom::fill(&mut random).or_internal("drawing random bits")?;
+    Ok(hex::encode(random))
+}
+
+fn random_id() -> Result<AttachmentId, AppError> {
+    AttachmentId::parse(&random_hex()?).ok_or_else(|| super::internal("making an attachment id", "bad hex"))
 }
 
 /// The attachments `ids` as `author`'s unsent uploads in `room`, in order;
@@ -337,27 +350,13 @@ pub async fn open(
         }
     }
     let inline = stored.media_type != DOWNLOAD_TYPE;
-    let (file, small) = match (thumbnail, stored.thumbnail) {
-        (true, Some(small)) => (small, true),
-        (true, None) if !inline => return Err(AppError::NotFound),
-        _ => (stored.file, false),
+    let (file, media_type) = match (thumbnail, stored.thumbnail, stored.thumbnail_type) {
+        (true, Some(small), Some(media_type)) => (small, media_type),
+        (true, _, _) if !inline => return Err(AppError::NotFound),
+        _ => (stored.file, stored.media_type),
     };
     let path = state.files.path(&file).ok_or_else(|| super::internal("serving a file", "a bad file name"))?;
-    // A thumbnail is a JPEG, or a PNG when it has transparency, whatever
-    // the full image is: its type is read from its first bytes.
-    let media_type = if small { thumbnail_type(&path).await?.to_owned() } else { stored.media_type };
     Ok(Served { path, media_type, name: stored.name, inline })
-}
-
-async fn thumbnail_type(path: &Path) -> Result<&'static str, AppError> {
-    use tokio::io::AsyncReadExt;
-    let mut head = [0u8; 16];
-    let mut file = tokio::fs::File::open(path).await.or_internal("opening a thumbnail")?;
-    let read = file.read(&mut head).await.or_internal("reading a thumbnail")?;
-    Ok(match images::format_of(&head[..read]) {
-        Some(ImageFormat::Png) => "image/png",
-        _ => "image/jpeg",
-    })
 }
 
 /// Removes those of `files` that no attachment names any more.

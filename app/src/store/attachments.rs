@@ -15,7 +15,8 @@ pub struct NewAttachment<'a> {
     pub size: u64,
     pub media_type: &'a str,
     pub file: &'a str,
-    pub thumbnail: Option<&'a str>,
+    /// The thumbnail's file and type.
+    pub thumbnail: Option<(&'a str, &'a str)>,
     pub image: Option<ImageSize>,
 }
 
@@ -30,6 +31,7 @@ pub struct StoredAttachment {
     pub media_type: String,
     pub file: String,
     pub thumbnail: Option<String>,
+    pub thumbnail_type: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,8 +65,8 @@ impl Store {
         let (width, height) = new.image.map_or((None, None), |size| (Some(size.width), Some(size.height)));
         sqlx::query(
             "INSERT INTO attachments (id, room_id, uploader_id, name, size, media_type, file, thumbnail,
-                                      width, height, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                      thumbnail_type, width, height, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(new.id.as_str())
         .bind(new.room)
@@ -73,7 +75,8 @@ impl Store {
         .bind(i64::try_from(new.size).unwrap_or(i64::MAX))
         .bind(new.media_type)
         .bind(new.file)
-        .bind(new.thumbnail)
+        .bind(new.thumbnail.map(|(file, _)| file))
+        .bind(new.thumbnail.map(|(_, media_type)| media_type))
         .bind(width.map(i64::from))
         .bind(height.map(i64::from))
         .bind(now_millis())
@@ -116,7 +119,7 @@ impl Store {
 
     pub async fn attachment(&self, id: &AttachmentId) -> Result<Option<StoredAttachment>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT room_id, uploader_id, message_seq, name, media_type, file, thumbnail
+            "SELECT room_id, uploader_id, message_seq, name, media_type, file, thumbnail, thumbnail_type
              FROM attachments WHERE id = $1",
         )
         .bind(id.as_str())
@@ -132,7 +135,7 @@ impl Store {
                 .bind(seq)
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().flat_map(|(file, thumbnail)| [Some(file), thumbnail]).flatten().collect())
+        Ok(file_names(rows))
     }
 
     /// Whether an attachment still names `file`.
@@ -156,6 +159,11 @@ impl Store {
         .bind(before)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().flat_map(|(file, thumbnail)| [Some(file), thumbnail]).flatten().collect())
+        Ok(file_names(rows))
     }
+}
+
+/// The files that rows of (file, thumbnail) name.
+fn file_names(rows: Vec<(String, Option<String>)>) -> Vec<String> {
+    rows.into_iter().flat_map(|(file, thumbnail)| [Some(file), thumbnail]).flatten().collect()
 }

@@ -25,7 +25,7 @@ mod social;
 mod users;
 
 pub use attachments::{NewAttachment, StoredAttachment};
-pub(crate) use messages::attachments_from_db;
+pub(crate) use messages::stored_preview;
 pub use messages::{Appended, Changed, MessageLog, NewChange, NewMessage, PgMessageLog};
 pub use rooms::{Departure, Removed, Standing};
 pub use sessions::Sessions;

@@ -5,8 +5,7 @@
 use super::changes::reactor;
 use super::{MessageRow, MESSAGE_SELECT};
 use crate::domain::{
-    preview_of, shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId,
-    HISTORY_PAGE,
+    shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId, HISTORY_PAGE,
 };
 use crate::store::Store;
 
@@ -147,7 +146,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(username, display_name, body, deleted_at, files)| {
-            let text = preview_of(&body, &super::attachments_from_db(&files));
+            let text = super::stored_preview(&body, Some(&files));
             Quote::of(seq, shown_name(username, display_name), &text, deleted_at.is_some())
         }))
     }

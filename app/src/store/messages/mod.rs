@@ -37,8 +37,8 @@ pub use postgres::PgMessageLog;
 pub use sqlite::MessageLog;
 
 use crate::domain::{
-    markup, preview_of, shown_name, Attachment, ClientId, Message, PublicProfile, Quote, Role, RoomEvent, RoomId, Seq,
-    UserId, Visibility,
+    markup, preview_of, shown_name, Attachment, ClientId, Message, PublicProfile, Quote, Role, RoomEvent,
+    RoomId, Seq, UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
 
@@ -83,11 +83,11 @@ impl MessageRow {
         };
         let reply = match (self.reply_to, self.quote_username, self.quote_display_name, self.quote_body) {
             (Some(seq), Some(username), Some(display_name), Some(body)) => {
-                let files = attachments_from_db(self.quote_attachments.as_deref().unwrap_or_default());
+                let text = stored_preview(&body, self.quote_attachments.as_deref());
                 Some(Quote::of(
                     seq,
                     shown_name(username, display_name),
-                    &preview_of(&body, &files),
+                    &text,
                     self.quote_deleted_at.is_some(),
                 ))
             }
@@ -186,7 +186,7 @@ fn attachments_to_db(attachments: &[Attachment]) -> String {
     serde_json::to_string(attachments).unwrap_or_default()
 }
 
-pub(crate) fn attachments_from_db(stored: &str) -> Vec<Attachment> {
+fn attachments_from_db(stored: &str) -> Vec<Attachment> {
     if stored.is_empty() {
         return Vec::new();
     }
@@ -194,6 +194,12 @@ pub(crate) fn attachments_from_db(stored: &str) -> Vec<Attachment> {
         tracing::error!(%error, "a message's attachments do not read back");
         Vec::new()
     })
+}
+
+/// The preview of a stored message (see [`preview_of`]) from its body and
+/// its `attachments` column.
+pub(crate) fn stored_preview(body: &str, attachments: Option<&str>) -> String {
+    preview_of(body, &attachments_from_db(attachments.unwrap_or_default()))
 }
 
 fn mention_ids(list: &str) -> Vec<UserId> {

@@ -6,7 +6,7 @@ mod changes;
 pub use changes::{Departure, Removed};
 
 use crate::domain::{
-    preview_of, shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
+    shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
 use crate::store::{classify, now_millis, Store, StoreError};
 use sqlx::{Any, Transaction};
@@ -54,16 +54,12 @@ impl SummaryRow {
 
     fn standing(self) -> Standing {
         let last_message = match (self.last_username, self.last_display_name, self.last_body) {
-            (Some(username), Some(display_name), Some(body)) => {
-                let files =
-                    crate::store::attachments_from_db(self.last_attachments.as_deref().unwrap_or_default());
-                Some(MessagePreview {
-                    author: shown_name(username, display_name),
-                    text: preview_of(&body, &files),
-                    seq: self.last_message_seq,
-                    deleted: self.last_deleted_at.is_some(),
-                })
-            }
+            (Some(username), Some(display_name), Some(body)) => Some(MessagePreview {
+                author: shown_name(username, display_name),
+                text: crate::store::stored_preview(&body, self.last_attachments.as_deref()),
+                seq: self.last_message_seq,
+                deleted: self.last_deleted_at.is_some(),
+            }),
             _ => None,
         };
         let peer = match (self.peer_id, self.peer_username, self.peer_display_name) {

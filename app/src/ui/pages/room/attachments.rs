@@ -153,10 +153,9 @@ impl Uploads {
         })
     }
 
+    /// Whether some file is still uploading, now (untracked).
     pub(super) fn busy(&self) -> bool {
-        self.list.with_untracked(|list| {
-            list.iter().any(|u| matches!(u.status.get_untracked(), Status::Uploading(_)))
-        })
+        untrack(|| self.progress().0)
     }
 
     /// The files uploaded, ready to send.
