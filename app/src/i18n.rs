@@ -270,6 +270,7 @@ pub struct Texts {
     pub typing: fn(&[String]) -> String,
     pub reconnecting: &'static str,
     pub loading_older: &'static str,
+    pub load_more_messages: &'static str,
     pub room_beginning: &'static str,
     pub no_messages: &'static str,
     /// The line above the first message not read yet.
@@ -572,6 +573,7 @@ pub static EN: Texts = Texts {
     },
     reconnecting: "Reconnecting…",
     loading_older: "Loading older messages…",
+    load_more_messages: "Show the messages in between",
     room_beginning: "This is the very beginning of the room.",
     no_messages: "No messages yet. Say hello!",
     new_messages: "New messages",
@@ -817,6 +819,7 @@ pub static FR: Texts = Texts {
     },
     reconnecting: "Reconnexion…",
     loading_older: "Chargement des messages précédents…",
+    load_more_messages: "Afficher les messages intermédiaires",
     room_beginning: "C’est le tout début du salon.",
     no_messages: "Pas encore de message. Dites bonjour !",
     new_messages: "Nouveaux messages",

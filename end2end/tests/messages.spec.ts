@@ -197,3 +197,55 @@ test('search finds a message and opens it in its room', async ({ browser }) => {
   await alice.context.close();
   await bob.context.close();
 });
+
+test("a reply's original far back is shown with the history around it, and the hole fills", async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = uniqueName('Far');
+  await createRoom(alice.page, room);
+  const path = new URL(alice.page.url()).pathname;
+  await open(bob.page, '/');
+  await searchAndJoin(bob.page, room);
+
+  await say(alice.page, room, 'Where shall we meet?');
+  // More than two pages follow it, posted as the app's own requests do.
+  const filler = (i: number) => `Filler number ${String(i).padStart(3, '0')}`;
+  await alice.page.evaluate(
+    async ({ room, texts }) => {
+      for (const [i, body] of texts.entries()) {
+        const form = new URLSearchParams({ room, client_id: `filler-${Date.now()}-${i}`, body });
+        const response = await fetch('/api/post_message', { method: 'POST', body: form });
+        if (!response.ok) throw new Error(`post ${i}: ${response.status} ${await response.text()}`);
+      }
+    },
+    { room: path.split('/').pop() ?? '', texts: Array.from({ length: 110 }, (_, i) => filler(i + 1)) },
+  );
+  await expect(message(bob.page, filler(110))).toBeVisible();
+  await act(bob.page, 'Where shall we meet?', 'Reply');
+  await say(bob.page, room, 'At the station');
+
+  // Alice opens the room afresh: only the newest page is loaded.
+  await open(alice.page, path);
+  const reply = message(alice.page, 'At the station');
+  await expect(reply).toBeVisible();
+  // Its text, not the reply's quote of it.
+  const original = alice.page.locator('.message-list .message-text', { hasText: 'Where shall we meet?' });
+  await expect(original).toHaveCount(0);
+  await reply.getByRole('button', { name: `Go to the message from ${alice.name}` }).click();
+  await expect(original).toBeInViewport();
+  await expect(message(alice.page, filler(49))).toHaveCount(1);
+  await expect(message(alice.page, filler(50))).toHaveCount(0);
+
+  // What lies between is one press away, each message once.
+  const between = alice.page.getByRole('button', { name: 'Show the messages in between' });
+  await between.click();
+  await expect(message(alice.page, filler(50))).toHaveCount(1);
+  await expect(between).toHaveCount(0);
+  for (const i of [1, 50, 75, 99, 110]) {
+    await expect(message(alice.page, filler(i))).toHaveCount(1);
+  }
+  await expect(alice.page.locator('.message-list > li.message')).toHaveCount(112);
+
+  await alice.context.close();
+  await bob.context.close();
+});

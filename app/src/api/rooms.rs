@@ -2,8 +2,8 @@
 //! and posting (the WebSocket's `send` frame calls the same service).
 
 use crate::domain::{
-    AttachmentId, ClientId, HistoryPage, Message, RoomId, RoomSummary, RoomView, SearchCursor, SearchPage,
-    Seq, Visibility,
+    AttachmentId, ClientId, HistoryPage, HistoryWindow, Message, RoomId, RoomSummary, RoomView, SearchCursor,
+    SearchPage, Seq, Visibility,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -11,7 +11,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     super::ssr::*,
-    crate::domain::NewRoom,
+    crate::domain::{NewRoom, WindowAt},
     crate::services::{messages, rooms},
 };
 
@@ -70,6 +70,24 @@ pub async fn room_history(room: RoomId, before: Seq) -> Result<HistoryPage, AppE
     let state = state()?;
     let (_, user) = require_user().await?;
     messages::history(&state, user.id, room, Some(before)).await
+}
+
+/// Half a page of messages before message `seq`, it and what follows:
+/// where a reply's original or a search hit is shown.
+#[server(endpoint = "room_history_around")]
+pub async fn room_history_around(room: RoomId, seq: Seq) -> Result<HistoryWindow, AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    messages::window(&state, user.id, room, WindowAt::Around(seq)).await
+}
+
+/// A page of messages after number `after`: what fills a hole in a tab's
+/// history from its older side.
+#[server(endpoint = "room_history_after")]
+pub async fn room_history_after(room: RoomId, after: Seq) -> Result<HistoryWindow, AppError> {
+    let state = state()?;
+    let (_, user) = require_user().await?;
+    messages::window(&state, user.id, room, WindowAt::After(after)).await
 }
 
 /// Posts a message over HTTP; the same as the socket's `send` frame.

@@ -356,6 +356,41 @@ pub struct HistoryPage {
     pub has_older: bool,
 }
 
+/// A stretch of history read away from the newest messages, oldest first:
+/// around one message (a reply's original, a search hit) or after one (to
+/// fill what a tab has not loaded between two stretches). It names its
+/// neighbours, the messages just outside it, so that a tab knows whether
+/// what it holds on either side joins it or leaves a hole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryWindow {
+    pub messages: Vec<Message>,
+    /// The number of the message just before the window, if any.
+    pub older: Option<Seq>,
+    /// The number of the message just after it, if any.
+    pub newer: Option<Seq>,
+}
+
+/// Where a [`HistoryWindow`] is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowAt {
+    /// Half a page before message `seq` (fewer near the beginning), then it
+    /// and what follows, a page in all.
+    Around(Seq),
+    /// A page from the message after number `seq`.
+    After(Seq),
+}
+
+impl WindowAt {
+    /// The first number the window may hold, and how many messages it
+    /// reads before that.
+    pub fn start(self) -> (Seq, usize) {
+        match self {
+            Self::Around(seq) => (seq, HISTORY_PAGE / 2),
+            Self::After(seq) => (seq.saturating_add(1), 0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,13 @@
 //! still waiting for the server's acknowledgement. Every source (the first
 //! page, older pages, catch-up after a reconnect, live messages and
 //! changes, acknowledgements) merges here.
+//!
+//! What is held is the newest stretch of the room, and perhaps older
+//! stretches read around a message far back (a reply's original, a search
+//! hit), with holes between them that the reader can fill.
 
-use crate::domain::{Attachment, Change, ChangeKind, ClientId, Message, Seq};
+use crate::domain::{Attachment, Change, ChangeKind, ClientId, HistoryWindow, Message, Seq};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -26,6 +31,9 @@ pub struct Timeline {
     messages: Vec<Message>,
     pending: Vec<Pending>,
     has_older: bool,
+    /// The held messages just after a hole: older messages not held lie
+    /// between them and the held message before them.
+    holes: BTreeSet<Seq>,
     /// Every number of the room's sequence up to this one is reflected:
     /// messages and changes alike.
     through: Seq,
@@ -35,7 +43,7 @@ impl Timeline {
     /// A timeline from a page read after the room's sequence was at
     /// `through` (so the page reflects everything up to it).
     pub fn new(messages: Vec<Message>, has_older: bool, through: Seq) -> Self {
-        let mut timeline = Self { messages: Vec::new(), pending: Vec::new(), has_older, through };
+        let mut timeline = Self { has_older, through, ..Self::default() };
         timeline.merge(messages);
         timeline
     }
@@ -86,6 +94,47 @@ impl Timeline {
     pub fn merge_older(&mut self, messages: Vec<Message>, has_older: bool) {
         self.has_older = has_older;
         self.merge(messages);
+    }
+
+    /// Adds a window of history read away from the newest messages, and
+    /// notes the holes it leaves on either side and the ones it fills.
+    pub fn merge_window(&mut self, window: HistoryWindow) {
+        let (Some(first), Some(last)) = (window.messages.first(), window.messages.last()) else { return };
+        let (first, last) = (first.seq, last.seq);
+        let below = self.messages.iter().rev().find(|m| m.seq < first).map(|m| m.seq);
+        let above = self.messages.iter().find(|m| m.seq > last).map(|m| m.seq);
+        // Inside the window, nothing is missing any more; at either end,
+        // something is if its neighbour there is not the message held.
+        self.holes.retain(|&hole| hole <= first || hole > last);
+        match below {
+            Some(below) => self.mark_hole(first, window.older.is_some_and(|older| older > below)),
+            None => self.has_older = window.older.is_some(),
+        }
+        if let Some(above) = above {
+            self.mark_hole(above, window.newer.is_some_and(|newer| newer < above));
+        }
+        self.merge(window.messages);
+    }
+
+    fn mark_hole(&mut self, seq: Seq, hole: bool) {
+        if hole {
+            self.holes.insert(seq);
+        } else {
+            self.holes.remove(&seq);
+        }
+    }
+
+    /// Whether older messages not held lie just before message `seq`
+    /// (which is not the oldest held: that is [`Timeline::has_older`]).
+    pub fn hole_before(&self, seq: Seq) -> bool {
+        self.holes.contains(&seq)
+    }
+
+    /// The held message just before the hole above message `seq`: where
+    /// filling the hole starts.
+    pub fn hole_start(&self, seq: Seq) -> Option<Seq> {
+        let at = self.messages.binary_search_by_key(&seq, |m| m.seq).ok()?;
+        self.hole_before(seq).then(|| at.checked_sub(1)).flatten().map(|before| self.messages[before].seq)
     }
 
     /// Applies a change to the message it is about, if held (a change to
@@ -246,6 +295,43 @@ mod tests {
         assert_eq!(timeline.message(5).map(|m| m.body.as_str()), Some("new"));
         assert_eq!(timeline.last_seq(), Some(9), "a change to a message not loaded still counts");
         assert!(timeline.would_leave_gap(11));
+    }
+
+    fn window(seqs: std::ops::RangeInclusive<Seq>, older: Option<Seq>, newer: Option<Seq>) -> HistoryWindow {
+        let messages = seqs.map(|seq| message(seq, &format!("m{seq}"))).collect();
+        HistoryWindow { messages, older, newer }
+    }
+
+    #[test]
+    fn a_window_far_back_leaves_a_hole_that_filling_closes() {
+        let mut timeline =
+            Timeline::new((90..=99).map(|seq| message(seq, &format!("m{seq}"))).collect(), true, 99);
+        timeline.merge_window(window(20..=30, Some(19), Some(31)));
+        assert!(timeline.has_older(), "older than the window, still more");
+        assert!(timeline.hole_before(90) && !timeline.hole_before(20));
+        assert_eq!(timeline.hole_start(90), Some(30));
+        assert_eq!(timeline.last_seq(), Some(99), "where to resume is unchanged");
+        // Filling from the hole's older side, a page at a time.
+        timeline.merge_window(window(31..=60, Some(30), Some(61)));
+        assert_eq!(timeline.hole_start(90), Some(60));
+        timeline.merge_window(window(61..=89, Some(60), Some(90)));
+        assert!(!timeline.hole_before(90));
+        assert_eq!(timeline.hole_start(90), None);
+        assert_eq!(seqs(&timeline), (20..=99).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_window_that_reaches_what_is_held_leaves_no_hole() {
+        let mut timeline =
+            Timeline::new((50..=60).map(|seq| message(seq, &format!("m{seq}"))).collect(), true, 60);
+        // Numbers need not follow each other: 45 to 49 were changes.
+        timeline.merge_window(window(30..=44, None, Some(50)));
+        assert!(!timeline.has_older() && !timeline.hole_before(50));
+        // Overlapping what is held.
+        let mut timeline =
+            Timeline::new((50..=60).map(|seq| message(seq, &format!("m{seq}"))).collect(), true, 60);
+        timeline.merge_window(window(40..=55, Some(39), Some(56)));
+        assert!(timeline.has_older() && !timeline.hole_before(50) && !timeline.hole_before(56));
     }
 
     #[test]

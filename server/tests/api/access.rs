@@ -32,6 +32,8 @@ const ACTORS: [Actor; 8] = [Anonymous, Outsider, Invited, Member, Kicked, Banned
 enum Op {
     Open,
     History,
+    /// Read the history around the owner's message, and after it.
+    HistoryWindow,
     Post,
     Subscribe,
     Join,
@@ -130,6 +132,12 @@ async fn run(
     match op {
         Op::Open => call("open_room", room_only()).await,
         Op::History => call("room_history", vec![("room", r.clone()), ("before", "100".into())]).await,
+        Op::HistoryWindow => {
+            let around = call("room_history_around", vec![("room", r.clone()), ("seq", seq.clone())]).await;
+            let after = call("room_history_after", vec![("room", r.clone()), ("after", seq)]).await;
+            assert_eq!(around, after, "{actor:?} reads around and after alike");
+            around
+        }
         Op::Post => {
             call(
                 "post_message",
@@ -231,7 +239,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     let owner_only = [401, 404, 404, 403, 404, 404, 403, 200];
     let public = visibility == "public";
     match op {
-        Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Search if public => {
+        Op::Open | Op::History | Op::HistoryWindow | Op::Subscribe | Op::Join | Op::Search if public => {
             [401, 200, 200, 200, 200, 403, 200, 200]
         }
         Op::Post | Op::Leave | Op::React | Op::Attach if public => [401, 403, 403, 200, 403, 403, 200, 200],
@@ -247,7 +255,14 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         Op::DeleteOthers if public => [401, 403, 403, 403, 403, 403, 200, 200],
         Op::DeleteOthers => moderators,
         Op::Invite | Op::ListInvitations if public => [401, 403, 403, 200, 403, 403, 200, 200],
-        Op::Open | Op::History | Op::Subscribe | Op::Join | Op::Post | Op::Leave | Op::Search => readers,
+        Op::Open
+        | Op::History
+        | Op::HistoryWindow
+        | Op::Subscribe
+        | Op::Join
+        | Op::Post
+        | Op::Leave
+        | Op::Search => readers,
         Op::Invite | Op::ListInvitations => moderators,
         // Only the inviter or a moderator may revoke; the owner invited.
         Op::Revoke => {
@@ -274,9 +289,10 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     }
 }
 
-const OPS: [Op; 30] = [
+const OPS: [Op; 31] = [
     Op::Open,
     Op::History,
+    Op::HistoryWindow,
     Op::Post,
     Op::Subscribe,
     Op::Join,

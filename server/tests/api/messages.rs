@@ -304,6 +304,82 @@ async fn messages_are_formatted_safely_and_replies_quote_what_they_answer() {
     assert!(quote.deleted && quote.text.is_empty());
 }
 
+/// The window read by `function` (`room_history_around` or
+/// `room_history_after`) at number `seq`: its messages' numbers and its
+/// neighbours.
+async fn window(
+    browser: &Browser,
+    function: &str,
+    room: i64,
+    seq: Seq,
+) -> (Vec<Seq>, Option<Seq>, Option<Seq>) {
+    let key = if function == "room_history_around" { "seq" } else { "after" };
+    let reply = browser.call(function, &[("room", &room.to_string()), (key, &seq.to_string())]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{function} {seq}: {}", reply.json);
+    let messages = reply.json["messages"].as_array().expect("messages");
+    let seqs = messages.iter().map(|m| m["seq"].as_i64().expect("a number")).collect();
+    (seqs, reply.json["older"].as_i64(), reply.json["newer"].as_i64())
+}
+
+#[tokio::test]
+async fn a_window_around_a_message_far_back_and_pages_after_it_reach_the_newest_once_each() {
+    // Posts a long history faster than anyone may.
+    let server = TestServer::start_unlimited().await;
+    let alice = user(&server, "alice").await;
+    let room = alice.create_room("Windows", "public").await;
+    let mut sent = Vec::new();
+    for i in 1..=130 {
+        let seq = alice.post(room, &format!("m{i}"), &format!("message {i}")).await;
+        // Reactions take numbers too: messages' numbers are not consecutive.
+        if i % 7 == 0 {
+            assert_eq!(react(&alice, room, seq, "👍", true).await.status, StatusCode::OK);
+        }
+        sent.push(seq);
+    }
+    // Half a page before the original, it and what follows.
+    let (around, older, newer) = window(&alice, "room_history_around", room, sent[59]).await;
+    assert_eq!(around, sent[34..84]);
+    assert_eq!((older, newer), (Some(sent[33]), Some(sent[84])));
+    let r = room.to_string();
+    let seq = sent[62].to_string();
+    let read = alice.call("room_history_around", &[("room", &r), ("seq", &seq)]).await;
+    let reacted = read.json["messages"].as_array().and_then(|m| m.iter().find(|m| m["seq"] == sent[62]));
+    assert_eq!(
+        reacted.map(|m| m["reactions"][0]["emoji"].clone()),
+        Some("👍".into()),
+        "in its current state"
+    );
+    // Filling from there, a page at a time, reaches the newest, each once.
+    let mut held = around;
+    let mut last = *held.last().expect("a message");
+    loop {
+        let (page, older, newer) = window(&alice, "room_history_after", room, last).await;
+        assert_eq!(older, Some(last));
+        held.extend(&page);
+        let Some(next) = newer else { break };
+        last = *page.last().expect("a full page");
+        assert!(next > last);
+    }
+    assert_eq!(held, sent[34..]);
+    // At the beginning, and at numbers that are no message's.
+    assert_eq!(
+        window(&alice, "room_history_around", room, sent[0]).await,
+        (sent[..50].to_vec(), None, Some(sent[50]))
+    );
+    let reaction = sent[6] + 1;
+    assert_eq!(
+        window(&alice, "room_history_around", room, reaction).await,
+        (sent[..50].to_vec(), None, Some(sent[50]))
+    );
+    assert_eq!(
+        window(&alice, "room_history_around", room, -5).await,
+        (sent[..50].to_vec(), None, Some(sent[50]))
+    );
+    let end = window(&alice, "room_history_around", room, Seq::MAX).await;
+    assert_eq!((end.0.len(), end.2), (25, None));
+    assert_eq!(window(&alice, "room_history_after", room, Seq::MAX).await.0, Vec::<Seq>::new());
+}
+
 #[tokio::test]
 async fn another_instance_sees_edits_deletions_and_reactions() {
     let cluster = crate::cluster::cluster().await;

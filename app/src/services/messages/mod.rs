@@ -9,8 +9,8 @@ pub use writer::MessageWriter;
 
 use super::{rooms, AppState, OrInternal};
 use crate::domain::{
-    markup, mentioned, AttachmentId, Change, ChangeRequest, ClientId, HistoryPage, Message, MessageBody,
-    RoomId, Seq, UserId,
+    markup, mentioned, AttachmentId, Change, ChangeRequest, ClientId, HistoryPage, HistoryWindow, Message,
+    MessageBody, RoomId, Seq, UserId, WindowAt,
 };
 use crate::error::{AppError, Field, Problem};
 use tokio::sync::oneshot;
@@ -189,6 +189,18 @@ pub async fn history(
 ) -> Result<HistoryPage, AppError> {
     rooms::readable(state, viewer, room).await?;
     state.store.history_page(room, before).await.or_internal("reading history")
+}
+
+/// The window of history `at` (around a message, or after one).
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
+pub async fn window(
+    state: &AppState,
+    viewer: UserId,
+    room: RoomId,
+    at: WindowAt,
+) -> Result<HistoryWindow, AppError> {
+    rooms::readable(state, viewer, room).await?;
+    state.store.history_window(room, at).await.or_internal("reading history")
 }
 
 /// What a resuming client missed: messages and changes, each oldest first,

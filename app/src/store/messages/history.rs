@@ -5,7 +5,8 @@
 use super::changes::reactor;
 use super::{MessageRow, MESSAGE_SELECT};
 use crate::domain::{
-    shown_name, Change, ChangeKind, HistoryPage, Message, Quote, Reaction, RoomId, Seq, UserId, HISTORY_PAGE,
+    shown_name, Change, ChangeKind, HistoryPage, HistoryWindow, Message, Quote, Reaction, RoomId, Seq,
+    UserId, WindowAt, HISTORY_PAGE,
 };
 use crate::store::Store;
 
@@ -18,14 +19,7 @@ impl Store {
         before: Option<Seq>,
         limit: i64,
     ) -> Result<Vec<Message>, sqlx::Error> {
-        let mut rows: Vec<MessageRow> = sqlx::query_as(&format!(
-            "{MESSAGE_SELECT} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
-        ))
-        .bind(room)
-        .bind(before.unwrap_or(Seq::MAX))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut rows = self.rows_before(room, before.unwrap_or(Seq::MAX), limit).await?;
         rows.reverse();
         self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await
     }
@@ -37,15 +31,54 @@ impl Store {
         after: Seq,
         limit: i64,
     ) -> Result<Vec<Message>, sqlx::Error> {
-        let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        let rows = self.rows_after(room, after, limit).await?;
+        self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await
+    }
+
+    /// Up to `limit` rows numbered below `before`, newest first.
+    async fn rows_before(
+        &self,
+        room: RoomId,
+        before: Seq,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+        ))
+        .bind(room)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Up to `limit` rows numbered above `after`, oldest first.
+    async fn rows_after(&self, room: RoomId, after: Seq, limit: i64) -> Result<Vec<MessageRow>, sqlx::Error> {
+        sqlx::query_as(&format!(
             "{MESSAGE_SELECT} WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"
         ))
         .bind(room)
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await
+        .await
+    }
+
+    /// The window of history `at` (a page in all, see [`WindowAt`]) with
+    /// its neighbours: two range scans on the primary key, each reading one
+    /// row more than it keeps, the neighbour.
+    pub async fn history_window(&self, room: RoomId, at: WindowAt) -> Result<HistoryWindow, sqlx::Error> {
+        let (start, wanted_older) = at.start();
+        let mut rows = self.rows_before(room, start, wanted_older as i64 + 1).await?;
+        let older = if rows.len() > wanted_older { rows.pop().map(|row| row.seq) } else { None };
+        // Fewer before (near the beginning): more after.
+        let wanted_newer = HISTORY_PAGE - rows.len();
+        let mut newer_rows = self.rows_after(room, start.saturating_sub(1), wanted_newer as i64 + 1).await?;
+        let newer = if newer_rows.len() > wanted_newer { newer_rows.pop().map(|row| row.seq) } else { None };
+        rows.reverse();
+        rows.append(&mut newer_rows);
+        let messages = self.with_reactions(room, rows.into_iter().map(MessageRow::message).collect()).await?;
+        Ok(HistoryWindow { messages, older, newer })
     }
 
     /// The page of messages before `before` (the newest page without it),

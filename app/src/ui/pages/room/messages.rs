@@ -11,19 +11,21 @@ use crate::ui::avatar::Avatar;
 use crate::ui::live::use_live;
 use crate::ui::session::use_session;
 use crate::ui::time::LocalTime;
-use crate::ui::timeline::Pending;
+use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
 
 /// Two messages of one author less than this apart share one header.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 
-/// A message, whether it continues the previous one's group, and whether
-/// the "new messages" line goes above it.
+/// A message, whether it continues the previous one's group, whether
+/// the "new messages" line goes above it, and whether messages not loaded
+/// lie just before it.
 #[derive(Clone, PartialEq)]
 struct Row {
     message: Message,
     continued: bool,
     first_unread: bool,
+    after_hole: bool,
 }
 
 /// What a row is drawn from: drawn again when it changes (an edit, a
@@ -33,6 +35,7 @@ struct RowKey {
     seq: Seq,
     continued: bool,
     first_unread: bool,
+    after_hole: bool,
     edited_at: Option<i64>,
     deleted: bool,
     reactions: Vec<(String, Vec<UserId>)>,
@@ -46,6 +49,7 @@ impl Row {
             seq: m.seq,
             continued: self.continued,
             first_unread: self.first_unread,
+            after_hole: self.after_hole,
             edited_at: m.edited_at,
             deleted: m.deleted,
             reactions: m
@@ -58,24 +62,28 @@ impl Row {
     }
 }
 
-/// The rows of `messages`; the first at or after `first_unread` gets the
-/// "new messages" line (and its author's header again).
-fn rows(messages: &[Message], first_unread: Option<Seq>) -> Vec<Row> {
+/// The rows of what `timeline` holds; the first at or after `first_unread`
+/// gets the "new messages" line (and its author's header again), and one
+/// just after a hole its header again.
+fn rows(timeline: &Timeline, first_unread: Option<Seq>) -> Vec<Row> {
     let mut previous: Option<&Message> = None;
     let mut line = first_unread;
-    messages
+    timeline
+        .messages()
         .iter()
         .map(|message| {
             let first_unread = line.is_some_and(|seq| message.seq >= seq);
             if first_unread {
                 line = None;
             }
+            let after_hole = timeline.hole_before(message.seq);
             let continued = !first_unread
+                && !after_hole
                 && previous.is_some_and(|p| {
                     p.author.id == message.author.id && message.sent_at - p.sent_at < GROUP_WITHIN_MS
                 });
             previous = Some(message);
-            Row { message: message.clone(), continued, first_unread }
+            Row { message: message.clone(), continued, first_unread, after_hole }
         })
         .collect()
 }
@@ -110,7 +118,7 @@ pub(super) fn MessageList(state: RoomState) -> impl IntoView {
                 }}
                 <ol class="message-list">
                     <For
-                        each=move || state.model.with(|m| rows(m.timeline.messages(), m.first_unread))
+                        each=move || state.model.with(|m| rows(&m.timeline, m.first_unread))
                         key=Row::key
                         let(row)
                     >
@@ -139,7 +147,17 @@ fn MessageItem(state: RoomState, row: Row) -> impl IntoView {
             </li>
         }
     });
-    view! { {line} <MessageRow state row /> }
+    let seq = row.message.seq;
+    let hole = row.after_hole.then(|| {
+        view! {
+            <li class="history-hole">
+                <button type="button" class="button subtle small" on:click=move |_| state.fill_hole(seq)>
+                    {t!(i18n, load_more_messages)}
+                </button>
+            </li>
+        }
+    });
+    view! { {hole} {line} <MessageRow state row /> }
 }
 
 #[component]
@@ -264,9 +282,10 @@ mod tests {
 
     #[test]
     fn the_new_messages_line_goes_above_the_first_unread_and_breaks_its_group() {
-        let messages = [message(4, 1, 0), message(5, 1, 1000), message(6, 1, 2000)];
+        let messages = vec![message(4, 1, 0), message(5, 1, 1000), message(6, 1, 2000)];
+        let timeline = Timeline::new(messages, false, 6);
         let marks = |first| -> Vec<(bool, bool)> {
-            rows(&messages, first).iter().map(|row| (row.continued, row.first_unread)).collect()
+            rows(&timeline, first).iter().map(|row| (row.continued, row.first_unread)).collect()
         };
         assert_eq!(marks(None), [(false, false), (true, false), (true, false)]);
         assert_eq!(marks(Some(5)), [(false, false), (false, true), (true, false)]);

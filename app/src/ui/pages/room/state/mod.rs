@@ -8,7 +8,7 @@ mod tests;
 
 pub(super) use model::RoomModel;
 
-use crate::api::{open_room, room_history};
+use crate::api::{open_room, room_history, room_history_after, room_history_around};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{
     Attachment, ClientId, Member, Message, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId,
@@ -43,11 +43,9 @@ pub(super) struct RoomState {
     pub(super) show_members: RwSignal<bool>,
     /// The message the composer's next message answers.
     pub(super) replying: RwSignal<Option<Quote>>,
+    /// Whether a page of history is being read (older, or into a hole).
     loading_older: RwSignal<bool>,
 }
-
-/// The most pages loaded to reach a quoted message before giving up.
-const MAX_PAGES_TO_QUOTE: usize = 20;
 
 impl RoomState {
     /// The state of a room page just `opened` by `me`, subscribed to the
@@ -171,19 +169,33 @@ impl RoomState {
         focus_by_id("composer-input");
     }
 
-    /// Scrolls to message `seq` and highlights it, loading older history
-    /// until it is there.
+    /// Scrolls to message `seq` and highlights it, first reading the
+    /// history around it if it is not held (which may leave a hole between
+    /// it and the newer messages held: see [`RoomState::fill_hole`]).
     pub(super) fn show_message(self, seq: Seq) {
         leptos::task::spawn_local(async move {
-            for _ in 0..MAX_PAGES_TO_QUOTE {
-                let held =
-                    self.model.with_untracked(|m| m.timeline.first_seq().is_some_and(|first| first <= seq));
-                if held || !self.fetch_older().await {
-                    break;
-                }
+            if self.model.with_untracked(|m| m.timeline.message(seq).is_none()) {
+                let Ok(window) = room_history_around(self.id, seq).await else { return };
+                self.model.update(|m| m.timeline.merge_window(window));
             }
             // Once the list has drawn what was loaded.
             set_timeout(move || highlight(&format!("message-{seq}")), Duration::from_millis(50));
+        });
+    }
+
+    /// Reads a page into the hole just before message `seq`, from the
+    /// hole's older side: the reader goes on from where they were reading.
+    pub(super) fn fill_hole(self, seq: Seq) {
+        let Some(after) = self.model.with_untracked(|m| m.timeline.hole_start(seq)) else { return };
+        if self.loading_older.get_untracked() {
+            return;
+        }
+        self.loading_older.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(window) = room_history_after(self.id, after).await {
+                self.model.update(|m| m.timeline.merge_window(window));
+            }
+            self.loading_older.set(false);
         });
     }
 
