@@ -211,6 +211,18 @@ async fn fill(
             .bind(to)
             .execute(pool)
             .await?;
+        } else {
+            // Search ids from the writer's sequence (see the migration
+            // `0011_search_ids`).
+            sqlx::query(
+                "UPDATE messages SET search_id = nextval('message_search_ids')
+                 WHERE room_id = $1 AND seq BETWEEN $2 AND $3",
+            )
+            .bind(room)
+            .bind(from)
+            .bind(to)
+            .execute(pool)
+            .await?;
         }
         from = to + 1;
     }

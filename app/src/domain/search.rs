@@ -48,8 +48,8 @@ pub struct SearchPage {
     pub next: Option<SearchCursor>,
 }
 
-/// Where a page of results ends: results are ordered by time, then room,
-/// then number, newest first; the next page has what comes after.
+/// Where a page of results ends: results come newest first, in the order
+/// their messages were stored; the next page has what comes after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchCursor {
     pub sent_at: i64,

@@ -503,25 +503,20 @@ async fn search_finds_current_text_in_readable_rooms_only() {
     assert_eq!(found(&search(&bob, "salut", None).await), Vec::<i64>::new());
     // A room's token is not a word of its messages.
     assert_eq!(found(&search(&alice, &format!("r{hidden}"), None).await), Vec::<i64>::new());
-    // SQLite's index holds the searched messages, once each (PostgreSQL
-    // indexes the body itself and numbers nothing).
+    // Each searched message has a search id (a deleted one loses it), and
+    // SQLite's index holds them, once each.
     let mut db = server.database().await;
-    let numbered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE search_id IS NOT NULL")
-        .fetch_one(&mut db)
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT search_id FROM messages WHERE search_id IS NOT NULL")
+        .fetch_all(&mut db)
         .await
-        .expect("counting");
+        .expect("reading search ids");
+    assert_eq!(ids.len(), 1, "the secret only");
     if std::env::var(crate::support::POSTGRES_ENV).is_err() {
         let indexed: Vec<i64> = sqlx::query_scalar("SELECT rowid FROM message_search")
             .fetch_all(&mut db)
             .await
             .expect("reading the index");
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT search_id FROM messages WHERE search_id IS NOT NULL")
-            .fetch_all(&mut db)
-            .await
-            .expect("reading search ids");
-        assert_eq!((indexed, numbered), (ids, 1), "the secret only");
-    } else {
-        assert_eq!(numbered, 0);
+        assert_eq!(indexed, ids);
     }
 
     let empty = search(&bob, " ?! ", None).await;
@@ -536,6 +531,15 @@ async fn search_pages_go_from_newest_to_oldest() {
     let second = alice.create_room("Grove", "public").await;
     let mut posted = Vec::new();
     for i in 0..25 {
+        if i == 12 && std::env::var(crate::support::POSTGRES_ENV).is_ok() {
+            // PostgreSQL reads the newest window of search ids first, then
+            // the rest: the page and the next one span both.
+            let mut db = server.database().await;
+            sqlx::query("SELECT setval('message_search_ids', 100000)")
+                .execute(&mut db)
+                .await
+                .expect("moving the search ids on");
+        }
         let room = if i % 2 == 0 { first } else { second };
         posted.push((room, alice.post(room, &format!("p{i}"), &format!("apple number {i}")).await));
     }

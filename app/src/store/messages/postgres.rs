@@ -164,10 +164,11 @@ impl PgMessageLog {
             let rows: Vec<(UserId, String, String, Option<i64>)> = sqlx::query_as(concat!(
                 "WITH inserted AS (
                      INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
-                                           html, reply_to, mentions, attachments)
+                                           html, reply_to, mentions, attachments, search_id)
                      SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT),
                             value ->> 3, value ->> 4, $2, value ->> 5, CAST(value ->> 6 AS BIGINT),
-                            value ->> 7, CAST(value ->> 8 AS BIGINT), value ->> 9, value ->> 10
+                            value ->> 7, CAST(value ->> 8 AS BIGINT), value ->> 9, value ->> 10,
+                            CASE WHEN value ->> 5 = 'text' THEN nextval('message_search_ids') END
                      FROM ",
                 pg_elements!(1),
                 "), claimed AS (
@@ -347,7 +348,8 @@ async fn apply_changes(
                                         CAST(value ->> 2 AS BIGINT) FROM ",
                         pg_elements!(4),
                         "))
-                         UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = $3
+                         UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = $3,
+                                             search_id = NULL
                          WHERE room_id = $1 AND seq = $2"
                     ))
                     .bind(room)

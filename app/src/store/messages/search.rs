@@ -1,7 +1,9 @@
 //! Full-text search over the rooms a reader may read: SQLite's FTS5 index
 //! (see the migration `0010_search_order`: keyed by search id, in commit
 //! order, with each message's room as a token) and PostgreSQL's GIN index
-//! of the body.
+//! of the body, read a window of the newest messages first (see
+//! `search_postgres_rooms`). Results come newest first in the order
+//! messages were stored.
 
 use crate::domain::{snippet_html, PublicProfile, RoomId, SearchCursor, SearchHit, Seq, UserId};
 use crate::store::{Engine, Store};
@@ -39,12 +41,6 @@ impl HitRow {
     }
 }
 
-/// Before the cursor (time, then room, then number, newest first), as SQL
-/// on `m` with the cursor at `$t`, `$r`, `$s`.
-fn before_cursor(t: usize, r: usize, s: usize) -> String {
-    format!("(m.sent_at < ${t} OR (m.sent_at = ${t} AND (m.room_id < ${r} OR (m.room_id = ${r} AND m.seq < ${s}))))")
-}
-
 impl Store {
     /// The rooms `user` may read, by the rule of `services::rooms::readable`
     /// (a member, or a public room they are not banned from; never an
@@ -63,7 +59,7 @@ impl Store {
     }
 
     /// Up to `limit` messages of `rooms` containing every word of `words`
-    /// (whole words), newest first, before `before`.
+    /// (whole words), newest first, after the cursor `before`.
     pub async fn search(
         &self,
         rooms: &[RoomId],
@@ -74,19 +70,39 @@ impl Store {
         if rooms.is_empty() {
             return Ok(Vec::new());
         }
-        match self.engine() {
-            Engine::Sqlite => self.search_sqlite(rooms, words, before, limit).await,
-            Engine::Postgres => {
-                let cursor = before.unwrap_or(SearchCursor {
-                    sent_at: i64::MAX,
-                    room: RoomId(i64::MAX),
-                    seq: Seq::MAX,
-                });
-                let mut hits = self.search_postgres(rooms, words, cursor, limit).await?;
-                hits.sort_by_key(|hit| std::cmp::Reverse((hit.sent_at, hit.room, hit.seq)));
-                Ok(hits)
+        match (self.engine(), rooms) {
+            (Engine::Postgres, [room]) => {
+                // No cursor: from the room's newest number on.
+                let cursor =
+                    before.unwrap_or(SearchCursor { sent_at: i64::MAX, room: RoomId(i64::MAX), seq: Seq::MAX });
+                self.search_postgres_room(*room, &words.join(" & "), cursor, limit).await
+            }
+            (Engine::Postgres, _) => {
+                let from = self.search_from(before).await?;
+                self.search_postgres_rooms(rooms, &words.join(" & "), from, limit).await
+            }
+            (Engine::Sqlite, _) => {
+                let from = self.search_from(before).await?;
+                self.search_sqlite(rooms, words, from, limit).await
             }
         }
+    }
+
+    /// Where a search across rooms goes on after the cursor: below its
+    /// message's search id; if that message was deleted since (and lost its
+    /// id), before its time.
+    async fn search_from(&self, before: Option<SearchCursor>) -> Result<SearchFrom, sqlx::Error> {
+        let Some(cursor) = before else { return Ok(SearchFrom { below: i64::MAX, sent_before: i64::MAX }) };
+        let id: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT search_id FROM messages WHERE room_id = $1 AND seq = $2")
+                .bind(cursor.room)
+                .bind(cursor.seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match id.flatten() {
+            Some(id) => SearchFrom { below: id, sent_before: i64::MAX },
+            None => SearchFrom { below: i64::MAX, sent_before: cursor.sent_at },
+        })
     }
 
     /// One scan of the FTS5 index newest first (search ids are in commit
@@ -100,29 +116,12 @@ impl Store {
         &self,
         rooms: &[RoomId],
         words: &[String],
-        before: Option<SearchCursor>,
+        from: SearchFrom,
         limit: i64,
     ) -> Result<Vec<SearchHit>, sqlx::Error> {
         // Each word quoted (letters and digits only, see `search_words`),
         // in the body only: the room column holds room tokens.
         let text = words.iter().map(|word| format!("body : \"{word}\"")).collect::<Vec<_>>().join(" AND ");
-        // From the cursor's message on; if it was deleted since, from its
-        // time on.
-        let (below, sent_before) = match before {
-            None => (i64::MAX, i64::MAX),
-            Some(cursor) => {
-                let id: Option<Option<i64>> =
-                    sqlx::query_scalar("SELECT search_id FROM messages WHERE room_id = $1 AND seq = $2")
-                        .bind(cursor.room)
-                        .bind(cursor.seq)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                match id.flatten() {
-                    Some(id) => (id, i64::MAX),
-                    None => (i64::MAX, cursor.sent_at),
-                }
-            }
-        };
         let rooms_json =
             serde_json::to_string(rooms).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
         let (query, in_rooms) = match rooms {
@@ -135,8 +134,8 @@ impl Store {
              ORDER BY s.rowid DESC LIMIT $5"
         ))
         .bind(query.as_str())
-        .bind(below)
-        .bind(sent_before)
+        .bind(from.below)
+        .bind(from.sent_before)
         .bind(rooms_json)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -164,51 +163,78 @@ impl Store {
         Ok(hits)
     }
 
-    /// One query over the GIN index, ordered by time. `ts_headline` drops
-    /// what looks like HTML tags from the text it quotes: `<` and `>` go
-    /// in as characters no message contains and come back after.
+    /// PostgreSQL across rooms: the GIN index yields every match
+    /// unordered, and a common word meant fetching and sorting all of them
+    /// (62,500 in a room of 1,000,000: p99 924 ms across 101 rooms). The
+    /// newest window of search ids (numbered in the order messages are
+    /// stored, see the migration `0011_search_ids`) is therefore read
+    /// first, backwards on their index, stopping at a page, where a common
+    /// word fills it; then, if the page is not full, all the rest at once
+    /// through the GIN index, where a word that did not fill it is rare
+    /// enough to sort. One room is searched the same way on its own key
+    /// (see [`Self::search_postgres_room`]).
     ///
-    /// The GIN index yields every match unordered: a common word meant
-    /// fetching and sorting all of them (62,500 in a room of 1,000,000:
-    /// p99 601 ms). One room is therefore searched in its newest window of
-    /// numbers first, where a common word fills a page, then, if the page
-    /// is not full, in all the rest at once, where a word that did not
-    /// fill it is rare enough to sort (windows growing eightfold took
-    /// four queries for a rare word: p99 99 ms against 37).
-    async fn search_postgres(
+    /// `ts_headline` drops what looks like HTML tags from the text it
+    /// quotes: `<` and `>` go in as characters no message contains and come
+    /// back after (see `PG_HIT`).
+    async fn search_postgres_rooms(
         &self,
         rooms: &[RoomId],
-        words: &[String],
-        cursor: SearchCursor,
+        query: &str,
+        from: SearchFrom,
         limit: i64,
     ) -> Result<Vec<SearchHit>, sqlx::Error> {
-        let query = words.join(" & ");
-        if let [room] = rooms {
-            return self.search_postgres_room(*room, &query, cursor, limit).await;
-        }
+        let high = match from.below {
+            i64::MAX => {
+                let newest: Option<i64> = sqlx::query_scalar("SELECT max(search_id) FROM messages")
+                    .fetch_one(&self.pool)
+                    .await?;
+                newest.unwrap_or(0) + 1
+            }
+            below => below,
+        };
+        let low = (high - FIRST_WINDOW).max(0);
         let rooms = serde_json::to_string(rooms).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-        let sql = format!(
-            "{PG_HIT} WHERE to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
-               AND m.room_id IN (SELECT CAST(value #>> '{{}}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))
-               AND {before}
-             ORDER BY m.sent_at DESC, m.room_id DESC, m.seq DESC LIMIT $6",
-            before = before_cursor(3, 4, 5),
+        let in_rooms = "IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))";
+        let window = format!(
+            "{PG_HIT} WHERE m.search_id >= $3 AND m.search_id < $4 AND m.sent_at < $5 AND m.room_id {in_rooms}
+               AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
+             ORDER BY m.search_id DESC LIMIT $6"
         );
-        let rows: Vec<HitRow> = sqlx::query_as(&sql)
-            .bind(query.as_str())
-            .bind(rooms)
-            .bind(cursor.sent_at)
-            .bind(cursor.room)
-            .bind(cursor.seq)
+        // As in one room, written so that no index serves the id and the
+        // room, nor the order: see `search_postgres_room`.
+        let rest = format!(
+            "{PG_HIT} WHERE m.search_id + 0 < $3 AND m.sent_at < $4 AND m.room_id + 0 {in_rooms}
+               AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
+             ORDER BY m.search_id + 0 DESC LIMIT $5"
+        );
+        let rows: Vec<HitRow> = sqlx::query_as(&window)
+            .bind(query)
+            .bind(rooms.as_str())
+            .bind(low)
+            .bind(high)
+            .bind(from.sent_before)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(HitRow::hit).collect())
+        let mut hits: Vec<SearchHit> = rows.into_iter().map(HitRow::hit).collect();
+        if (hits.len() as i64) < limit && low > 0 {
+            let rows: Vec<HitRow> = sqlx::query_as(&rest)
+                .bind(query)
+                .bind(rooms.as_str())
+                .bind(low)
+                .bind(from.sent_before)
+                .bind(limit - hits.len() as i64)
+                .fetch_all(&self.pool)
+                .await?;
+            hits.extend(rows.into_iter().map(HitRow::hit));
+        }
+        Ok(hits)
     }
 
-    /// See [`Self::search_postgres`]: below the cursor, the newest window
-    /// of the room's numbers, then the rest (a room's numbers follow its
-    /// messages' times).
+    /// PostgreSQL in one room (see [`Self::search_postgres_rooms`]):
+    /// below the cursor, the newest window of the room's numbers, then the
+    /// rest (a room's numbers follow its messages' times).
     async fn search_postgres_room(
         &self,
         room: RoomId,
@@ -216,7 +242,6 @@ impl Store {
         cursor: SearchCursor,
         limit: i64,
     ) -> Result<Vec<SearchHit>, sqlx::Error> {
-        const FIRST_WINDOW: i64 = 4096;
         let high = if cursor.room == room {
             cursor.seq
         } else {
@@ -268,6 +293,18 @@ impl Store {
         }
         Ok(hits)
     }
+}
+
+/// How many numbers (a room's, or search ids) the newest window of a
+/// PostgreSQL search spans.
+const FIRST_WINDOW: i64 = 4096;
+
+/// Where a search goes on: below search id `below`, before time
+/// `sent_before` (see [`Store::search_from`]).
+#[derive(Clone, Copy)]
+struct SearchFrom {
+    below: i64,
+    sent_before: i64,
 }
 
 /// A PostgreSQL match with its room, author and headline (the query's
