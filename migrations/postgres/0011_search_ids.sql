@@ -5,6 +5,8 @@
 -- yields. A sequence numbers rows as they are inserted, not as they
 -- commit: two instances' groups may interleave, which only reorders
 -- results sent within the same moment. Deleted messages lose their number.
+-- The update below rewrites every row: on a large database, run
+-- `VACUUM FULL ANALYZE messages` after (see docs/operations.md).
 CREATE SEQUENCE message_search_ids AS BIGINT;
 WITH ordered AS (
     SELECT room_id, seq, ROW_NUMBER() OVER (ORDER BY sent_at, room_id, seq) AS n

@@ -174,6 +174,11 @@ impl Store {
     /// enough to sort. One room is searched the same way on its own key
     /// (see [`Self::search_postgres_room`]).
     ///
+    /// Each statement is planned for its values (`persistent(false)`: an
+    /// unnamed statement): the plan cache's generic plan for the window
+    /// ANDs the word's whole list with the window's ids (measured: 32 ms
+    /// for `apple` in one room, against 7.7 for the plan made for them).
+    ///
     /// `ts_headline` drops what looks like HTML tags from the text it
     /// quotes: `<` and `>` go in as characters no message contains and come
     /// back after (see `PG_HIT`).
@@ -209,6 +214,7 @@ impl Store {
              ORDER BY m.search_id + 0 DESC LIMIT $5"
         );
         let rows: Vec<HitRow> = sqlx::query_as(&window)
+            .persistent(false)
             .bind(query)
             .bind(rooms.as_str())
             .bind(low)
@@ -220,6 +226,7 @@ impl Store {
         let mut hits: Vec<SearchHit> = rows.into_iter().map(HitRow::hit).collect();
         if (hits.len() as i64) < limit && low > 0 {
             let rows: Vec<HitRow> = sqlx::query_as(&rest)
+                .persistent(false)
                 .bind(query)
                 .bind(rooms.as_str())
                 .bind(low)
@@ -273,6 +280,7 @@ impl Store {
         );
         let low = (high - FIRST_WINDOW).max(0);
         let rows: Vec<HitRow> = sqlx::query_as(&window)
+            .persistent(false)
             .bind(query)
             .bind(room)
             .bind(low)
@@ -283,6 +291,7 @@ impl Store {
         let mut hits: Vec<SearchHit> = rows.into_iter().map(HitRow::hit).collect();
         if (hits.len() as i64) < limit && low > 0 {
             let rows: Vec<HitRow> = sqlx::query_as(&rest)
+                .persistent(false)
                 .bind(query)
                 .bind(room)
                 .bind(low)
