@@ -101,8 +101,8 @@ impl Timeline {
     pub fn merge_window(&mut self, window: HistoryWindow) {
         let (Some(first), Some(last)) = (window.messages.first(), window.messages.last()) else { return };
         let (first, last) = (first.seq, last.seq);
-        let below = self.messages.iter().rev().find(|m| m.seq < first).map(|m| m.seq);
-        let above = self.messages.iter().find(|m| m.seq > last).map(|m| m.seq);
+        let below = self.messages[..self.messages.partition_point(|m| m.seq < first)].last().map(|m| m.seq);
+        let above = self.messages.get(self.messages.partition_point(|m| m.seq <= last)).map(|m| m.seq);
         // Inside the window, nothing is missing any more; at either end,
         // something is if its neighbour there is not the message held.
         self.holes.retain(|&hole| hole <= first || hole > last);

@@ -70,21 +70,16 @@ impl Store {
         if rooms.is_empty() {
             return Ok(Vec::new());
         }
-        match (self.engine(), rooms) {
-            (Engine::Postgres, [room]) => {
-                // No cursor: from the room's newest number on.
-                let cursor =
-                    before.unwrap_or(SearchCursor { sent_at: i64::MAX, room: RoomId(i64::MAX), seq: Seq::MAX });
-                self.search_postgres_room(*room, &words.join(" & "), cursor, limit).await
-            }
-            (Engine::Postgres, _) => {
-                let from = self.search_from(before).await?;
-                self.search_postgres_rooms(rooms, &words.join(" & "), from, limit).await
-            }
-            (Engine::Sqlite, _) => {
-                let from = self.search_from(before).await?;
-                self.search_sqlite(rooms, words, from, limit).await
-            }
+        if let (Engine::Postgres, [room]) = (self.engine(), rooms) {
+            // No cursor: from the room's newest number on.
+            let cursor =
+                before.unwrap_or(SearchCursor { sent_at: i64::MAX, room: RoomId(i64::MAX), seq: Seq::MAX });
+            return self.search_postgres_room(*room, &words.join(" & "), cursor, limit).await;
+        }
+        let from = self.search_from(before).await?;
+        match self.engine() {
+            Engine::Postgres => self.search_postgres_rooms(rooms, &words.join(" & "), from, limit).await,
+            Engine::Sqlite => self.search_sqlite(rooms, words, from, limit).await,
         }
     }
 
@@ -191,16 +186,16 @@ impl Store {
     ) -> Result<Vec<SearchHit>, sqlx::Error> {
         let high = match from.below {
             i64::MAX => {
-                let newest: Option<i64> = sqlx::query_scalar("SELECT max(search_id) FROM messages")
-                    .fetch_one(&self.pool)
-                    .await?;
+                let newest: Option<i64> =
+                    sqlx::query_scalar("SELECT max(search_id) FROM messages").fetch_one(&self.pool).await?;
                 newest.unwrap_or(0) + 1
             }
             below => below,
         };
         let low = (high - FIRST_WINDOW).max(0);
         let rooms = serde_json::to_string(rooms).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-        let in_rooms = "IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))";
+        let in_rooms =
+            "IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))";
         let window = format!(
             "{PG_HIT} WHERE m.search_id >= $3 AND m.search_id < $4 AND m.sent_at < $5 AND m.room_id {in_rooms}
                AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)

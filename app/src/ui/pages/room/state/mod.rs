@@ -138,28 +138,25 @@ impl RoomState {
 
     /// Loads the page of history before the oldest message held.
     pub(super) fn load_older(self) {
+        let first = self.model.with_untracked(|m| m.timeline.first_seq().filter(|_| m.timeline.has_older()));
+        let Some(first) = first else { return };
+        self.read_page(async move {
+            if let Ok(page) = room_history(self.id, first).await {
+                self.model.update(|m| m.timeline.merge_older(page.messages, page.has_older));
+            }
+        });
+    }
+
+    /// Runs `read`, a read of a page of history, unless one is under way.
+    fn read_page(self, read: impl std::future::Future<Output = ()> + 'static) {
         if self.loading_older.get_untracked() {
             return;
         }
         self.loading_older.set(true);
         leptos::task::spawn_local(async move {
-            self.fetch_older().await;
+            read.await;
             self.loading_older.set(false);
         });
-    }
-
-    /// Reads one older page into the timeline; false when there is none.
-    async fn fetch_older(self) -> bool {
-        let (has_older, first) =
-            self.model.with_untracked(|m| (m.timeline.has_older(), m.timeline.first_seq()));
-        let Some(first) = first.filter(|_| has_older) else { return false };
-        match room_history(self.id, first).await {
-            Ok(page) => {
-                self.model.update(|m| m.timeline.merge_older(page.messages, page.has_older));
-                true
-            }
-            Err(_) => false,
-        }
     }
 
     /// Makes the composer's next message a reply to message `seq`.
@@ -187,15 +184,10 @@ impl RoomState {
     /// hole's older side: the reader goes on from where they were reading.
     pub(super) fn fill_hole(self, seq: Seq) {
         let Some(after) = self.model.with_untracked(|m| m.timeline.hole_start(seq)) else { return };
-        if self.loading_older.get_untracked() {
-            return;
-        }
-        self.loading_older.set(true);
-        leptos::task::spawn_local(async move {
+        self.read_page(async move {
             if let Ok(window) = room_history_after(self.id, after).await {
                 self.model.update(|m| m.timeline.merge_window(window));
             }
-            self.loading_older.set(false);
         });
     }
 
