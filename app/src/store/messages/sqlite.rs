@@ -6,7 +6,7 @@ use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
 use crate::store::now_millis;
-use rusqlite::OptionalExtension;
+use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -43,31 +43,25 @@ impl MessageRow {
     }
 }
 
-/// How the writer reads, for each (room, author) pair of a group (`a`), the
-/// room's visibility, the author's role in it and, for a direct
-/// conversation, whether its other member refuses the author's messages,
-/// by the rule of [`refuses_messages`].
+/// How the writer reads a (room, author) pair's standing: the room's
+/// visibility, the author's role in it and, for a direct conversation,
+/// whether its other member refuses the author's messages, by the rule of
+/// [`refuses_messages`].
 static ACCESS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH a(room, author) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-         SELECT a.room, a.author, r.visibility, m.role,
+        "SELECT ?1 AS room, ?2 AS author, r.visibility, m.role,
                 r.kind = 'direct' AND EXISTS (
                     SELECT 1 FROM memberships o
-                    WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS refused
-         FROM a
-         LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
-         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
-        refuses_messages("o.user_id", "a.author")
+                    WHERE o.room_id = r.id AND o.user_id <> ?2 AND {}) AS refused
+         FROM (SELECT 1) LEFT JOIN rooms r ON r.id = ?1 AND r.archived_at IS NULL
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?2",
+        refuses_messages("o.user_id", "?2")
     )
 });
 
-/// Client ids of a group already stored (`?1`: `[[author, client id]…]`).
-static STORED: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH k(author, client) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-         {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client"
-    )
-});
+/// A stored message, by room and seq.
+static STORED: LazyLock<String> =
+    LazyLock::new(|| format!("{MESSAGE_SELECT} WHERE m.room_id = ?1 AND m.seq = ?2"));
 
 impl Access {
     fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -79,14 +73,6 @@ impl Access {
             refused: row.get("refused")?,
         })
     }
-}
-
-/// (the writer's statements number their parameters `?N`, which SQLite
-/// binds by number, not by order of appearance):
-/// a group is written with a few statements whatever its size, each
-/// prepared once.
-fn json<T: serde::Serialize>(rows: &T) -> rusqlite::Result<String> {
-    serde_json::to_string(rows).map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
 }
 
 /// The message writer's own connection to the database, used from one
@@ -110,7 +96,8 @@ impl MessageLog {
         // A statement that writes many rows keeps a statement journal:
         // in memory, not a file created and deleted for every group.
         connection.pragma_update(None, "temp_store", "memory")?;
-        connection.set_prepared_statement_cache_capacity(16);
+        // Every statement of the writer, each prepared once.
+        connection.set_prepared_statement_cache_capacity(32);
         Ok(Self { connection })
     }
 
@@ -120,10 +107,11 @@ impl MessageLog {
     /// [`NewChange::decide`]), so the answer is consistent with any
     /// concurrent kick or resend.
     ///
-    /// The group's messages take six statements, whatever their number:
-    /// client ids already used, access of each (room, author), profiles,
-    /// one sequence bump per room, one insert, one read mark per (room,
-    /// author). Changes, rarer, take a few statements each.
+    /// Each statement is prepared once and run for each row it reads or
+    /// writes, its values bound directly: with SQLite in this thread
+    /// a statement costs no round trip, and a group's rows passed as one
+    /// JSON array cost more to encode and extract than the rows to write
+    /// (measured, docs/benchmarks.md).
     pub fn append(
         &mut self,
         batch: &[NewMessage<'_>],
@@ -134,115 +122,146 @@ impl MessageLog {
         let tx = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut group = Group::new(batch);
 
-        let stored = tx
-            .prepare_cached(&STORED)?
-            .query_map([json(&group.keys)?], MessageRow::from_rusqlite)?
-            .map(|row| row.map(|row| ((row.author_id, row.client_id.clone()), row.message())))
-            .collect::<rusqlite::Result<_>>()?;
+        // A resend is rare: its key is looked up alone (the client-id index
+        // covers it), and only an original found is read whole.
+        let mut stored = HashMap::new();
+        let mut find =
+            tx.prepare_cached("SELECT room_id, seq FROM messages WHERE author_id = ?1 AND client_id = ?2")?;
+        for &(author, client) in &group.keys {
+            let Some((room, seq)) = find
+                .query_row(params![author.0, client], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Seq>(1)?))
+                })
+                .optional()?
+            else {
+                continue;
+            };
+            let original =
+                tx.prepare_cached(&STORED)?.query_row(params![room, seq], MessageRow::from_rusqlite)?;
+            stored.insert((author, original.client_id.clone()), original.message());
+        }
+        drop(find);
         group.find_resends(&stored);
 
-        let mut refusals = HashMap::new();
-        for access in tx.prepare_cached(&ACCESS)?.query_map([json(&group.pairs())?], Access::from_row)? {
-            let access = access?;
-            if let Some(refusal) = access.refusal() {
-                refusals.insert((access.room, access.author), refusal);
-            }
-        }
+        let refusals = read_access(&tx, &group.pairs())?
+            .into_iter()
+            .filter_map(|access| Some(((access.room, access.author), access.refusal()?)))
+            .collect();
         group.admit(&refusals);
         let wanted = group.attachments();
         if !wanted.is_empty() {
-            let unsent = tx
-                .prepare_cached(
-                    "SELECT id, room_id, uploader_id FROM attachments
-                     WHERE message_seq IS NULL AND id IN (SELECT value FROM json_each(?1))",
-                )?
-                .query_map([json(&wanted)?], |row| {
-                    Ok((row.get::<_, String>(0)?, (RoomId(row.get(1)?), UserId(row.get(2)?))))
-                })?
-                .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+            let mut unsent = HashMap::new();
+            let mut read_unsent = tx.prepare_cached(
+                "SELECT room_id, uploader_id FROM attachments WHERE id = ?1 AND message_seq IS NULL",
+            )?;
+            for id in wanted {
+                let found = read_unsent
+                    .query_row([id], |row| Ok((RoomId(row.get(0)?), UserId(row.get(1)?))))
+                    .optional()?;
+                if let Some(owner) = found {
+                    unsent.insert(id.to_owned(), owner);
+                }
+            }
+            drop(read_unsent);
             group.claim(&unsent);
         }
 
         if group.has_accepted() {
             let counts = group.counts();
-            let mut last = HashMap::new();
+            let mut last = HashMap::with_capacity(counts.len());
             let mut bump = tx.prepare_cached(
-                "WITH c(room, n) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-                 UPDATE rooms SET last_seq = last_seq + c.n, last_message_seq = last_seq + c.n, last_activity = ?2
-                 FROM c WHERE rooms.id = c.room
-                 RETURNING id, last_seq",
+                "UPDATE rooms SET last_seq = last_seq + ?2, last_message_seq = last_seq + ?2, last_activity = ?3
+                 WHERE id = ?1 RETURNING last_seq",
             )?;
-            for row in bump.query_map(rusqlite::params![json(&counts)?, now], |row| {
-                Ok((RoomId(row.get(0)?), row.get::<_, Seq>(1)?))
-            })? {
-                let (room, seq) = row?;
-                last.insert(room, seq);
+            for &(room, count) in &counts {
+                if let Some(seq) =
+                    bump.query_row(params![room.0, count, now], |row| row.get::<_, Seq>(0)).optional()?
+                {
+                    last.insert(room, seq);
+                }
             }
             drop(bump);
             group.number(&counts, &last).ok_or_else(missing)?;
 
-            let rows = json(&group.rows())?;
-            // Each text message takes the next search ids, in the group's
+            // Each text message takes the next search id, in the group's
             // order (see the migration `0010_search_order`): the index only
             // grows at its end.
-            let searched: i64 = tx
+            let mut search_id: i64 = tx
                 .prepare_cached(
                     "SELECT COALESCE((SELECT search_id FROM messages WHERE search_id IS NOT NULL
                                       ORDER BY search_id DESC LIMIT 1), 0)",
                 )?
                 .query_row([], |row| row.get(0))?;
-            tx.prepare_cached(
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (room_id, seq, author_id, client_id, body, sent_at, kind, subject_id,
                                        html, reply_to, mentions, attachments, search_id)
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2, value ->> 5, value ->> 6,
-                        value ->> 7, value ->> 8, value ->> 9, value ->> 10,
-                        CASE WHEN value ->> 5 = 'text' THEN ?3 + key + 1 END
-                 FROM json_each(?1)",
-            )?
-            .execute(rusqlite::params![rows, now, searched])?;
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
             // Searchable in the same transaction (see `search`).
-            tx.prepare_cached(
-                "INSERT INTO message_search (rowid, body, room)
-                 SELECT ?2 + key + 1, value ->> 4, 'r' || (value ->> 0) FROM json_each(?1) WHERE value ->> 5 = 'text'",
-            )?
-            .execute(rusqlite::params![rows, searched])?;
+            let mut index =
+                tx.prepare_cached("INSERT INTO message_search (rowid, body, room) VALUES (?1, ?2, ?3)")?;
+            for (room, seq, author, client, body, kind, subject, html, reply, mentions, attachments) in
+                group.rows()
+            {
+                let searched = (kind == "text").then(|| {
+                    search_id += 1;
+                    search_id
+                });
+                insert.execute(params![
+                    room.0,
+                    seq,
+                    author.0,
+                    client,
+                    body,
+                    now,
+                    kind,
+                    subject.map(|subject| subject.0),
+                    html,
+                    reply,
+                    mentions,
+                    attachments,
+                    searched
+                ])?;
+                if let Some(searched) = searched {
+                    index.execute(params![searched, body, format!("r{}", room.0)])?;
+                }
+            }
+            drop((insert, index));
             let claims = group.claims();
             if !claims.is_empty() {
-                tx.prepare_cached(
-                    "WITH c(id, seq) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-                     UPDATE attachments SET message_seq = c.seq FROM c WHERE attachments.id = c.id",
-                )?
-                .execute([json(&claims)?])?;
+                let mut claim = tx.prepare_cached("UPDATE attachments SET message_seq = ?2 WHERE id = ?1")?;
+                for (id, seq) in claims {
+                    claim.execute(params![id, seq])?;
+                }
             }
-            let mentions = group.mentions();
-            if !mentions.is_empty() {
-                tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&mentions)?])?;
+            insert_mentions(&tx, &group.mentions())?;
+            let mut mark = tx.prepare_cached(
+                "UPDATE memberships SET last_read_seq = ?3
+                 WHERE room_id = ?1 AND user_id = ?2 AND last_read_seq < ?3",
+            )?;
+            for (room, member, seq) in group.read_marks() {
+                mark.execute(params![room.0, member.0, seq])?;
             }
-            tx.prepare_cached(
-                "WITH c(room, member, seq) AS (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
-                 UPDATE memberships SET last_read_seq = c.seq
-                 FROM c
-                 WHERE memberships.room_id = c.room AND memberships.user_id = c.member AND last_read_seq < c.seq",
-            )?
-            .execute([json(&group.read_marks())?])?;
-            let profiles: HashMap<UserId, PublicProfile> = tx
-                .prepare_cached(
-                    "SELECT id, username, display_name, avatar_version FROM users
-                     WHERE id IN (SELECT value FROM json_each(?1))",
-                )?
-                .query_map([json(&group.people())?], |row| {
-                    let id = UserId(row.get(0)?);
-                    Ok((
-                        id,
-                        PublicProfile {
+            drop(mark);
+            let mut profiles = HashMap::new();
+            let mut read_profile =
+                tx.prepare_cached("SELECT username, display_name, avatar_version FROM users WHERE id = ?1")?;
+            for id in group.people() {
+                let profile = read_profile
+                    .query_row([id.0], |row| {
+                        Ok(PublicProfile {
                             id,
-                            username: row.get(1)?,
-                            display_name: row.get(2)?,
-                            avatar_version: row.get(3)?,
-                        },
-                    ))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+                            username: row.get(0)?,
+                            display_name: row.get(1)?,
+                            avatar_version: row.get(2)?,
+                        })
+                    })
+                    .optional()?;
+                if let Some(profile) = profile {
+                    profiles.insert(id, profile);
+                }
+            }
+            drop(read_profile);
             group.store(&profiles, now).ok_or_else(missing)?;
         }
         let changed = apply_changes(&tx, changes, now)?;
@@ -251,9 +270,26 @@ impl MessageLog {
     }
 }
 
-/// Counts mentions (`?1`: `[[person, room, seq]…]`).
-const INSERT_MENTIONS: &str = "INSERT INTO mentions (user_id, room_id, seq)
-     SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)";
+/// The standing of each (room, author) pair (see [`ACCESS`]).
+fn read_access(tx: &rusqlite::Transaction<'_>, pairs: &[(RoomId, UserId)]) -> rusqlite::Result<Vec<Access>> {
+    let mut read = tx.prepare_cached(&ACCESS)?;
+    pairs.iter().map(|&(room, author)| read.query_row(params![room.0, author.0], Access::from_row)).collect()
+}
+
+/// Counts mentions: (person, room, seq).
+fn insert_mentions(
+    tx: &rusqlite::Transaction<'_>,
+    mentions: &[(UserId, RoomId, Seq)],
+) -> rusqlite::Result<()> {
+    if mentions.is_empty() {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached("INSERT INTO mentions (user_id, room_id, seq) VALUES (?1, ?2, ?3)")?;
+    for &(user, room, seq) in mentions {
+        insert.execute(params![user.0, room.0, seq])?;
+    }
+    Ok(())
+}
 
 /// Forgets and counts what a change does to its message's mentions (see
 /// [`NewChange::mention_rows`]).
@@ -264,16 +300,13 @@ fn update_mentions(
 ) -> rusqlite::Result<()> {
     let (forget, count) = change.mention_rows(before);
     if !forget.is_empty() {
-        tx.prepare_cached(
-            "DELETE FROM mentions WHERE (user_id, room_id, seq) IN
-                 (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))",
-        )?
-        .execute([json(&forget)?])?;
+        let mut delete =
+            tx.prepare_cached("DELETE FROM mentions WHERE user_id = ?1 AND room_id = ?2 AND seq = ?3")?;
+        for &(user, room, seq) in &forget {
+            delete.execute(params![user.0, room.0, seq])?;
+        }
     }
-    if !count.is_empty() {
-        tx.prepare_cached(INSERT_MENTIONS)?.execute([json(&count)?])?;
-    }
-    Ok(())
+    insert_mentions(tx, &count)
 }
 
 /// Applies `changes` in order, each under its room's next number (after the
@@ -288,17 +321,14 @@ fn apply_changes(
         return Ok(outcomes);
     }
     let pairs: Vec<(RoomId, UserId)> = changes.iter().map(|change| (change.room, change.actor)).collect();
-    let mut standing = HashMap::new();
-    for access in tx.prepare_cached(&ACCESS)?.query_map([json(&pairs)?], Access::from_row)? {
-        let access = access?;
-        standing.insert((access.room, access.author), access);
-    }
+    let standing: HashMap<_, _> =
+        read_access(tx, &pairs)?.into_iter().map(|access| ((access.room, access.author), access)).collect();
     for change in changes {
         let Some(access) = standing.get(&(change.room, change.actor)) else {
             outcomes.push(Err(crate::error::AppError::NotFound));
             continue;
         };
-        let at = rusqlite::params![change.room.0, change.message];
+        let at = params![change.room.0, change.message];
         let stored = tx
             .prepare_cached(
                 "SELECT author_id, kind, deleted_at, body, mentions FROM messages WHERE room_id = ?1 AND seq = ?2",
@@ -309,15 +339,14 @@ fn apply_changes(
             })
             .optional()?;
         let (reacted, distinct) = match change.request {
-            ChangeRequest::React { emoji, .. } => {
-                tx.prepare_cached(
+            ChangeRequest::React { emoji, .. } => tx
+                .prepare_cached(
                     "SELECT COALESCE(MAX(emoji = ?3 AND user_id = ?4), 0), COUNT(DISTINCT emoji)
                      FROM reactions WHERE room_id = ?1 AND message_seq = ?2",
                 )?
-                .query_row(rusqlite::params![change.room.0, change.message, emoji, change.actor.0], |row| {
+                .query_row(params![change.room.0, change.message, emoji, change.actor.0], |row| {
                     Ok((row.get::<_, bool>(0)?, row.get::<_, usize>(1)?))
-                })?
-            }
+                })?,
             _ => (false, 0),
         };
         let read = Read { access, stored, reacted, distinct };
@@ -339,51 +368,51 @@ fn apply_changes(
                             "UPDATE messages SET body = ?3, html = ?4, edited_at = ?5, mentions = ?6
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
-                        .execute(rusqlite::params![room, message, body, html, now, super::mention_list(mentions)])?;
+                        .execute(params![room, message, body, html, now, super::mention_list(mentions)])?;
                         tx.prepare_cached(
                             "UPDATE message_search SET body = ?3
                              WHERE rowid = (SELECT search_id FROM messages WHERE room_id = ?1 AND seq = ?2)",
                         )?
-                        .execute(rusqlite::params![room, message, body])?
+                        .execute(params![room, message, body])?
                     }
                     ChangeRequest::Delete => {
                         update_mentions(tx, change, mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
-                            .execute(rusqlite::params![room, message])?;
+                            .execute(params![room, message])?;
                         tx.prepare_cached(
                             "DELETE FROM message_search
                              WHERE rowid = (SELECT search_id FROM messages WHERE room_id = ?1 AND seq = ?2)",
                         )?
-                        .execute(rusqlite::params![room, message])?;
+                        .execute(params![room, message])?;
                         // Its files go once no attachment names them (see
                         // `services::attachments`).
                         tx.prepare_cached("DELETE FROM attachments WHERE room_id = ?1 AND message_seq = ?2")?
-                            .execute(rusqlite::params![room, message])?;
+                            .execute(params![room, message])?;
                         tx.prepare_cached(
                             "UPDATE messages SET body = '', html = '', mentions = '', attachments = '', deleted_at = ?3,
                                                 search_id = NULL
                              WHERE room_id = ?1 AND seq = ?2",
                         )?
-                        .execute(rusqlite::params![room, message, now])?
+                        .execute(params![room, message, now])?
                     }
                     ChangeRequest::React { emoji, on: true } => tx
                         .prepare_cached(
                             "INSERT INTO reactions (room_id, message_seq, emoji, user_id, reacted_at)
                              VALUES (?1, ?2, ?3, ?4, ?5)",
                         )?
-                        .execute(rusqlite::params![room, message, emoji, actor, now])?,
+                        .execute(params![room, message, emoji, actor, now])?,
                     ChangeRequest::React { emoji, on: false } => tx
                         .prepare_cached(
                             "DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2 AND emoji = ?3 AND user_id = ?4",
                         )?
-                        .execute(rusqlite::params![room, message, emoji, actor])?,
+                        .execute(params![room, message, emoji, actor])?,
                 };
                 let (kind, emoji) = change.record();
                 tx.prepare_cached(
                     "INSERT INTO message_changes (room_id, seq, message_seq, kind, actor_id, emoji, changed_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
-                .execute(rusqlite::params![room, seq, message, kind, actor, emoji, now])?;
+                .execute(params![room, seq, message, kind, actor, emoji, now])?;
                 let reactor = tx
                     .prepare_cached("SELECT username, display_name FROM users WHERE id = ?1")?
                     .query_row([actor], |row| Ok(changes::reactor(change.actor, row.get(0)?, row.get(1)?)))?;
