@@ -93,8 +93,8 @@ impl MessageLog {
         connection.pragma_update(None, "journal_mode", "wal")?;
         connection.pragma_update(None, "synchronous", "full")?;
         connection.pragma_update(None, "foreign_keys", "on")?;
-        // A statement that writes many rows keeps a statement journal:
-        // in memory, not a file created and deleted for every group.
+        // A statement that writes many rows (a deletion's reactions) keeps a
+        // statement journal: in memory, not a file made and removed each time.
         connection.pragma_update(None, "temp_store", "memory")?;
         // Every statement of the writer, each prepared once.
         connection.set_prepared_statement_cache_capacity(32);
