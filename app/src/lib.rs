@@ -21,7 +21,7 @@ pub mod services;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Html, Link, Meta, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, Link, Meta, MetaTags};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use ui::head::DocumentTitle;
@@ -42,6 +42,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <AutoReload options=options.clone() />
+                // Both name the built files, hashed or not (see `scripts/run.sh`).
+                <HashedStylesheet id="leptos" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -81,7 +83,6 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Html attr:lang=move || i18n.lang.get().code() />
-        <Stylesheet id="leptos" href="/pkg/salon.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="manifest" href="/manifest.webmanifest" />
         <Meta name="theme-color" content="#4f46e5" />

@@ -108,6 +108,7 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         leptos.output_name = "salon".into();
     }
     leptos.site_root = config.site_root.display().to_string().into();
+    leptos.hash_files |= hashed_build(&leptos);
     let site = site::SitePolicy::new(config.public_origin.as_deref()).map_err(StartError::PublicOrigin)?;
     let server_state =
         ServerState { leptos: leptos.clone(), app: state.clone(), site: site.clone(), draining };
@@ -126,7 +127,7 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route(app::domain::protocol::SOCKET_PATH, get(websocket))
-        .nest_service("/pkg", built_assets(&config.site_root.join(&*leptos.site_pkg_dir)))
+        .nest_service("/pkg", built_assets(&config.site_root.join(&*leptos.site_pkg_dir), leptos.hash_files))
         .leptos_routes_with_context(&server_state, pages, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
@@ -156,13 +157,53 @@ fn guarded(routes: Router, site: site::SitePolicy) -> Router {
         ))
 }
 
+/// Whether the front end was built with hashed file names
+/// (`LEPTOS_HASH_FILES=true cargo leptos build`, see `scripts/run.sh`)
+/// even though this process was started without that setting: the build
+/// left the hashes in a file beside the binary and no script of the plain
+/// name in the site (each build empties it first).
+fn hashed_build(leptos: &LeptosOptions) -> bool {
+    let plain = std::path::Path::new(&*leptos.site_root)
+        .join(&*leptos.site_pkg_dir)
+        .join(format!("{}.js", leptos.output_name));
+    let hashes = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join(&*leptos.hash_file)));
+    !plain.exists() && hashes.is_some_and(|hashes| hashes.exists())
+}
+
 /// The built front end (`/pkg`): served as the build compressed it, at
 /// brotli's and gzip's best settings (`cargo leptos build --release
 /// --precompress` writes `.br` and `.gz` beside each file), picked by the
 /// request's `Accept-Encoding`; a build without them (the dev server's) is
-/// served as it is.
-fn built_assets(dir: &std::path::Path) -> tower_http::services::ServeDir {
-    tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip()
+/// served as it is. How long browsers keep it: see [`cache_built_assets`].
+fn built_assets(dir: &std::path::Path, hashed: bool) -> Router {
+    let files = tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn_with_state(hashed, cache_built_assets))
+}
+
+/// Files whose names carry their content's hash (a release build made with
+/// `LEPTOS_HASH_FILES=true`, see `scripts/run.sh`) never change: browsers
+/// keep them a year without asking again, and a new build brings new
+/// names. Without hashes (the dev server), and for wasm-bindgen's snippets,
+/// whose names stay, browsers ask each time whether a file changed.
+async fn cache_built_assets(
+    State(hashed): State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let immutable = hashed && !request.uri().path().starts_with("/snippets/");
+    let mut response = next.run(request).await;
+    let cache = if immutable && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
+    // The same name answers in brotli, gzip or neither.
+    headers.insert(header::VARY, header::HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// What is compressed as it is sent: pages and answers, never the built

@@ -448,6 +448,8 @@ async fn built_assets_are_sent_as_compressed_at_build_time() {
 
     let plain = get("/pkg/salon.js", "identity").await.unwrap();
     assert_eq!(encoding(&plain), None);
+    // Names without hashes: browsers ask each time whether a file changed.
+    assert_eq!(cache_of(&plain), ("no-cache".to_owned(), "accept-encoding".to_owned()));
     assert_eq!(plain.text().await.unwrap(), script);
 
     let wasm = get("/pkg/salon.wasm", "gzip, deflate, br").await.unwrap();
@@ -456,4 +458,36 @@ async fn built_assets_are_sent_as_compressed_at_build_time() {
     assert_eq!(wasm.bytes().await.unwrap().len(), 64 * 1024);
 
     assert_eq!(get("/pkg/missing.js", "br").await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// A response's `Cache-Control` and `Vary`.
+fn cache_of(response: &reqwest::Response) -> (String, String) {
+    let header = |name| response.headers().get(name).map_or("", |v| v.to_str().unwrap()).to_owned();
+    (header(reqwest::header::CACHE_CONTROL), header(reqwest::header::VARY))
+}
+
+#[tokio::test]
+async fn hashed_built_assets_are_kept_a_year() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("snippets")).unwrap();
+    std::fs::write(pkg.join("salon.Q2hlY2tUaGVIYXNoZXM.js"), "export {};").unwrap();
+    std::fs::write(pkg.join("snippets").join("inline0.js"), "export {};").unwrap();
+    // What `cargo leptos build` and `scripts/run.sh` set for a hashed
+    // build; each test runs in a process of its own.
+    std::env::set_var("LEPTOS_HASH_FILES", "true");
+    let root = site.path().to_path_buf();
+    let server = TestServer::start_configured(move |config| config.site_root = root).await;
+    let get = |path: &'static str| reqwest::get(format!("http://{}{path}", server.addr));
+
+    let hashed = get("/pkg/salon.Q2hlY2tUaGVIYXNoZXM.js").await.unwrap();
+    assert_eq!(hashed.status(), StatusCode::OK);
+    let kept = ("public, max-age=31536000, immutable".to_owned(), "accept-encoding".to_owned());
+    assert_eq!(cache_of(&hashed), kept);
+    let snippet = get("/pkg/snippets/inline0.js").await.unwrap();
+    assert_eq!(snippet.status(), StatusCode::OK);
+    assert_eq!(cache_of(&snippet).0, "no-cache", "a snippet keeps its name");
+    let missing = get("/pkg/salon.bm90VGhlcmU.js").await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(cache_of(&missing).0, "no-cache", "a miss is not kept");
 }
