@@ -124,23 +124,19 @@ impl MessageLog {
 
         // A resend is rare: its key is looked up alone (the client-id index
         // covers it), and only an original found is read whole.
-        let mut stored = HashMap::new();
-        let mut find =
-            tx.prepare_cached("SELECT room_id, seq FROM messages WHERE author_id = ?1 AND client_id = ?2")?;
-        for &(author, client) in &group.keys {
-            let Some((room, seq)) = find
-                .query_row(params![author.0, client], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Seq>(1)?))
-                })
-                .optional()?
-            else {
-                continue;
-            };
+        let found = read_each(
+            &tx,
+            "SELECT room_id, seq FROM messages WHERE author_id = ?1 AND client_id = ?2",
+            group.keys.iter().copied(),
+            |&(author, client)| (author.0, client),
+            |_, row| Ok((row.get::<_, i64>(0)?, row.get::<_, Seq>(1)?)),
+        )?;
+        let mut stored = HashMap::with_capacity(found.len());
+        for ((author, _), (room, seq)) in found {
             let original =
                 tx.prepare_cached(&STORED)?.query_row(params![room, seq], MessageRow::from_rusqlite)?;
             stored.insert((author, original.client_id.clone()), original.message());
         }
-        drop(find);
         group.find_resends(&stored);
 
         let refusals = read_access(&tx, &group.pairs())?
@@ -150,19 +146,13 @@ impl MessageLog {
         group.admit(&refusals);
         let wanted = group.attachments();
         if !wanted.is_empty() {
-            let mut unsent = HashMap::new();
-            let mut read_unsent = tx.prepare_cached(
+            let unsent = read_each(
+                &tx,
                 "SELECT room_id, uploader_id FROM attachments WHERE id = ?1 AND message_seq IS NULL",
+                wanted.into_iter().map(str::to_owned),
+                |id| [id.clone()],
+                |_, row| Ok((RoomId(row.get(0)?), UserId(row.get(1)?))),
             )?;
-            for id in wanted {
-                let found = read_unsent
-                    .query_row([id], |row| Ok((RoomId(row.get(0)?), UserId(row.get(1)?))))
-                    .optional()?;
-                if let Some(owner) = found {
-                    unsent.insert(id.to_owned(), owner);
-                }
-            }
-            drop(read_unsent);
             group.claim(&unsent);
         }
 
@@ -243,31 +233,45 @@ impl MessageLog {
                 mark.execute(params![room.0, member.0, seq])?;
             }
             drop(mark);
-            let mut profiles = HashMap::new();
-            let mut read_profile =
-                tx.prepare_cached("SELECT username, display_name, avatar_version FROM users WHERE id = ?1")?;
-            for id in group.people() {
-                let profile = read_profile
-                    .query_row([id.0], |row| {
-                        Ok(PublicProfile {
-                            id,
-                            username: row.get(0)?,
-                            display_name: row.get(1)?,
-                            avatar_version: row.get(2)?,
-                        })
+            let profiles = read_each(
+                &tx,
+                "SELECT username, display_name, avatar_version FROM users WHERE id = ?1",
+                group.people(),
+                |id| [id.0],
+                |&id, row| {
+                    Ok(PublicProfile {
+                        id,
+                        username: row.get(0)?,
+                        display_name: row.get(1)?,
+                        avatar_version: row.get(2)?,
                     })
-                    .optional()?;
-                if let Some(profile) = profile {
-                    profiles.insert(id, profile);
-                }
-            }
-            drop(read_profile);
+                },
+            )?;
             group.store(&profiles, now).ok_or_else(missing)?;
         }
         let changed = apply_changes(&tx, changes, now)?;
         tx.commit()?;
         Ok((group.outcomes(), changed))
     }
+}
+
+/// Runs `sql` once for each of `keys`, its values bound by `bind`, and
+/// keeps by key what `read` makes of the row found, if one is.
+fn read_each<K: Eq + std::hash::Hash, V, P: rusqlite::Params>(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    keys: impl IntoIterator<Item = K>,
+    bind: impl Fn(&K) -> P,
+    read: impl Fn(&K, &rusqlite::Row<'_>) -> rusqlite::Result<V>,
+) -> rusqlite::Result<HashMap<K, V>> {
+    let mut statement = tx.prepare_cached(sql)?;
+    let mut found = HashMap::new();
+    for key in keys {
+        if let Some(value) = statement.query_row(bind(&key), |row| read(&key, row)).optional()? {
+            found.insert(key, value);
+        }
+    }
+    Ok(found)
 }
 
 /// The standing of each (room, author) pair (see [`ACCESS`]).
