@@ -37,15 +37,6 @@ say "Unit and integration tests"
 )
 say "Rust tests took $((SECONDS - started)) s"
 
-# Debug builds erase component types (cargo-leptos passes
-# --cfg erase_components); release builds do not, and some views only fail
-# to type-check there. `scripts/run.sh` builds a release, so check that the
-# front end compiles that way too.
-started=$SECONDS
-say "Type-checking the release front end"
-cargo check --package frontend --target wasm32-unknown-unknown --target-dir "$CARGO_TARGET_DIR/front"
-say "Release check took $((SECONDS - started)) s"
-
 started=$SECONDS
 say "Browser tests"
 data_dir="$(mktemp -d)"

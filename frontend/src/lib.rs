@@ -1,7 +1,3 @@
-// Release builds keep the full view types (debug builds erase them):
-// rendering and hydrating them needs a deeper limit than the default.
-#![recursion_limit = "512"]
-
 //! The WebAssembly entry point: hydrates the page the server rendered.
 
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -2,10 +2,8 @@
 //! signing in): decided the way a browser resolves them, so that what is
 //! accepted here is what the browser then opens.
 
-use url::Url;
-
 /// An origin no request can name, to resolve paths against.
-const BASE: &str = "http://salon.invalid/";
+const BASE: &str = "http://salon.invalid";
 
 /// A path (with query and fragment) on this site, serialized the way the
 /// WHATWG URL parser does it: ASCII only, so it is always a valid
@@ -13,39 +11,38 @@ const BASE: &str = "http://salon.invalid/";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalPath(String);
 
+/// What the URL parser made of a link: the whole URL, serialized, and the
+/// parts the rule looks at.
+struct Resolved {
+    href: String,
+    origin: String,
+    has_credentials: bool,
+    path: String,
+}
+
 impl LocalPath {
     pub fn home() -> Self {
         Self("/".into())
     }
 
     /// `raw` resolved as a browser resolves a link on this site, if it stays
-    /// on this site. The URL parser (the `url` crate, which implements the
-    /// WHATWG URL standard browsers follow) drops tabs and newlines, reads
-    /// `\` as `/` and takes `//host` and `scheme:` for other sites, so each
-    /// of those tricks resolves elsewhere and is refused. A path whose
-    /// percent-decoded start names another host (`/%2F%2Fhost`, `/%5Chost`)
-    /// is refused too, for any proxy or router that decodes before routing.
+    /// on this site. The URL parser (the WHATWG URL standard browsers
+    /// follow) drops tabs and newlines, reads `\` as `/` and takes `//host`
+    /// and `scheme:` for other sites, so each of those tricks resolves
+    /// elsewhere and is refused. A path whose percent-decoded start names
+    /// another host (`/%2F%2Fhost`, `/%5Chost`) is refused too, for any
+    /// proxy or router that decodes before routing.
     pub fn parse(raw: &str) -> Option<Self> {
-        let base = Url::parse(BASE).ok()?;
-        let url = base.join(raw).ok()?;
-        if url.origin() != base.origin() || url.username() != "" || url.password().is_some() {
+        let url = resolve(raw)?;
+        if url.origin != BASE || url.has_credentials {
             return None;
         }
-        let path = url.path();
-        let decoded = percent_encoding::percent_decode_str(path).collect::<Vec<u8>>();
+        let decoded = percent_encoding::percent_decode_str(&url.path).collect::<Vec<u8>>();
         if decoded.starts_with(b"//") || decoded.starts_with(b"/\\") {
             return None;
         }
-        let mut local = path.to_owned();
-        if let Some(query) = url.query() {
-            local.push('?');
-            local.push_str(query);
-        }
-        if let Some(fragment) = url.fragment() {
-            local.push('#');
-            local.push_str(fragment);
-        }
-        Some(Self(local))
+        // Path, query and fragment, as serialized.
+        url.href.strip_prefix(BASE).map(|local| Self(local.to_owned()))
     }
 
     /// `raw` if it is a path of this site, else home.
@@ -56,6 +53,32 @@ impl LocalPath {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The server's URL parser: the `url` crate, which implements the standard.
+#[cfg(not(target_family = "wasm"))]
+fn resolve(raw: &str) -> Option<Resolved> {
+    let url = url::Url::parse(BASE).ok()?.join(raw).ok()?;
+    Some(Resolved {
+        origin: url.origin().ascii_serialization(),
+        has_credentials: !url.username().is_empty() || url.password().is_some(),
+        path: url.path().to_owned(),
+        href: url.into(),
+    })
+}
+
+/// The browser's own URL parser, which the standard describes: the same
+/// answers without shipping a second parser and its Unicode tables (about
+/// 30 KB of the front end, brotli) to every browser.
+#[cfg(target_family = "wasm")]
+fn resolve(raw: &str) -> Option<Resolved> {
+    let url = web_sys::Url::new_with_base(raw, BASE).ok()?;
+    Some(Resolved {
+        href: url.href(),
+        origin: url.origin(),
+        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        path: url.pathname(),
+    })
 }
 
 #[cfg(test)]
@@ -118,7 +141,7 @@ mod tests {
             );
             if let Some(path) = &path {
                 // What is accepted must stay on the site once a browser reads it.
-                let base = Url::parse(BASE).unwrap();
+                let base = url::Url::parse(BASE).unwrap();
                 assert_eq!(base.join(path).unwrap().origin(), base.origin(), "{trick:?} → {path}");
             }
         }
