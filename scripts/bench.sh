@@ -14,7 +14,9 @@ say "Building Salon and salon-bench (release)"
 # each built file a year and fetch only what a new build changed.
 export LEPTOS_HASH_FILES=true
 cargo leptos build --release --precompress
-cargo build --release --package bench
+# With the server's flags (cargo-leptos erases view types: Cargo.toml), so
+# that the crates both use are built once.
+RUSTFLAGS="--cfg erase_components" cargo build --release --package bench
 bench="$CARGO_TARGET_DIR/release/salon-bench"
 
 data_dir="$(mktemp -d)"
@@ -55,8 +57,8 @@ run fanout-5000 --scenario fanout --clients 5000 --senders 40 --rate 200 --durat
 run durable-10000 --scenario durable --clients 500 --rate 10000 --duration 10 --seeded 6100
 run durable-50000 --scenario durable --clients 2000 --rate 50000 --duration 10 --seeded 6600
 
-say "Front end: size and first paint"
-(cd "$SALON_ROOT/end2end" && node bench/frontend.mjs "$SALON_ROOT/target/site/pkg" http://127.0.0.1:3999 \
+say "Front end: bytes on the wire and first paint on a phone profile"
+(cd "$SALON_ROOT/end2end" && node bench/frontend.mjs http://127.0.0.1:3999 \
     seed0 "a long enough secret" "$history_room") | tee "$out/frontend.json"
 
 "$bench" table "$out"/*.json | tee "$out/results.md"

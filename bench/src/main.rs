@@ -288,7 +288,7 @@ fn table(files: &[String]) -> Result<(), Error> {
     let (mut front_end, mut round_trips) = (Vec::new(), Vec::new());
     for file in files {
         let run: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)?;
-        if run.get("total_brotli_bytes").is_some() {
+        if run.get("sign_in_page").is_some() {
             front_end.push(run);
             continue;
         }
@@ -326,16 +326,29 @@ fn table(files: &[String]) -> Result<(), Error> {
     }
     for run in front_end {
         let kb = |value: &serde_json::Value| number(&(value.as_f64().map(|b| b / 1000.0).into()), 0);
-        let paint = &run["first_contentful_paint_ms"];
+        let profile = &run["profile"];
         println!(
-            "\nFront end: {} KB brotli (wasm {} KB, js {} KB, css {} KB); first contentful paint: sign-in page {} ms, room page {} ms.",
-            kb(&run["total_brotli_bytes"]),
-            kb(&run["sizes"]["wasm"]["brotli"]),
-            kb(&run["sizes"]["js"]["brotli"]),
-            kb(&run["sizes"]["css"]["brotli"]),
-            number(&paint["sign_in_page"], 0),
-            number(&paint["room_page_of_history_room"], 0),
+            "\nFront end on a phone profile ({}× CPU slowdown, {} Mbit/s, {} ms round trip), medians of {} runs:\n",
+            profile["cpuSlowdown"], profile["megabitsPerSecond"], profile["roundTripMs"], run["runs"]
         );
+        println!("| Page | First visit: KB on the wire (wasm / js / css / document) | Requests | First contentful paint (ms) | Interactive (ms) | Repeat visit: KB on the wire | Repeat: interactive (ms) |");
+        println!("|---|---|---|---|---|---|---|");
+        for (name, page) in [("sign-in", &run["sign_in_page"]), ("room (10 M messages)", &run["room_page_of_history_room"])] {
+            let (first, repeat) = (&page["first_visit"], &page["repeat_visit"]);
+            println!(
+                "| {name} | {} ({} / {} / {} / {}) | {} | {} | {} | {} | {} |",
+                kb(&first["bytes"]["total"]),
+                kb(&first["bytes"]["wasm"]),
+                kb(&first["bytes"]["js"]),
+                kb(&first["bytes"]["css"]),
+                kb(&first["bytes"]["document"]),
+                first["requests"],
+                number(&first["first_contentful_paint_ms"], 0),
+                number(&first["interactive_ms"], 0),
+                kb(&repeat["bytes"]["total"]),
+                number(&repeat["interactive_ms"], 0),
+            );
+        }
     }
     Ok(())
 }
