@@ -50,25 +50,17 @@ fn role_label(role: Role) -> Option<fn(&Texts) -> &'static str> {
     }
 }
 
-/// The buttons next to a member: message them, and manage them if the
-/// viewer's role allows it.
+/// The button that opens what the viewer may do to a member. The panel is
+/// built when opened, not for every member up front: a room of a hundred
+/// members would otherwise render (and hydrate) a thousand hidden buttons.
 #[component]
 fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
     let i18n = use_i18n();
     let open = RwSignal::new(false);
-    let user = member.profile.id;
-    if Some(user) == state.me || state.summary.with_untracked(|s| s.is_direct()) {
+    if Some(member.profile.id) == state.me || state.summary.with_untracked(|s| s.is_direct()) {
         return ().into_any();
     }
-    let kick = ServerAction::<Kick>::new();
-    let ban = ServerAction::<BanMember>::new();
-    let role = ServerAction::<ChangeRole>::new();
-    let error = first_error(move || [kick.value().get(), ban.value().get(), role.value().get()]);
-    let room = state.id;
     let name = member.profile.shown_name().to_owned();
-    let removable = move || state.role().is_some_and(|mine| mine.may_remove(member.role));
-    let owner = move || state.role() == Some(Role::Owner);
-    let change = move |change: RoleChange| role.dispatch(ChangeRole { room, user, change });
     view! {
         <button type="button" class="icon-button small" aria-expanded=move || open.get().to_string()
             aria-label=move || (i18n.t().manage_member)(&name)
@@ -77,7 +69,26 @@ fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
                 <circle cx="5" cy="12" r="2" fill="currentColor" /><circle cx="12" cy="12" r="2" fill="currentColor" /><circle cx="19" cy="12" r="2" fill="currentColor" />
             </svg>
         </button>
-        <div class="member-manage" hidden=move || !open.get()>
+        {move || open.get().then(|| view! { <MemberManage state member=member.clone() /> })}
+    }
+    .into_any()
+}
+
+/// Message a member, and manage them if the viewer's role allows it.
+#[component]
+fn MemberManage(state: RoomState, member: Member) -> impl IntoView {
+    let i18n = use_i18n();
+    let user = member.profile.id;
+    let kick = ServerAction::<Kick>::new();
+    let ban = ServerAction::<BanMember>::new();
+    let role = ServerAction::<ChangeRole>::new();
+    let error = first_error(move || [kick.value().get(), ban.value().get(), role.value().get()]);
+    let room = state.id;
+    let removable = move || state.role().is_some_and(|mine| mine.may_remove(member.role));
+    let owner = move || state.role() == Some(Role::Owner);
+    let change = move |change: RoleChange| role.dispatch(ChangeRole { room, user, change });
+    view! {
+        <div class="member-manage">
             <MessageButton user />
             {move || removable().then(|| view! {
                 <button type="button" class="button subtle small" on:click=move |_| { kick.dispatch(Kick { room, user }); }>{t!(i18n, kick)}</button>
@@ -94,5 +105,4 @@ fn MemberActions(state: RoomState, member: Member) -> impl IntoView {
             <FormError error />
         </div>
     }
-    .into_any()
 }
