@@ -14,9 +14,8 @@ say "Building Salon and salon-bench (release)"
 # each built file a year and fetch only what a new build changed.
 export LEPTOS_HASH_FILES=true
 cargo leptos build --release --precompress
-# With the server's flags (cargo-leptos erases view types: Cargo.toml), so
-# that the crates both use are built once.
-RUSTFLAGS="--cfg erase_components" cargo build --release --package bench
+# With the server's flags, so that the crates both use are built once.
+RUSTFLAGS="$SALON_LEPTOS_RUSTFLAGS" cargo build --release --package bench
 bench="$CARGO_TARGET_DIR/release/salon-bench"
 
 data_dir="$(mktemp -d)"
