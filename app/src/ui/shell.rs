@@ -142,8 +142,13 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let location = use_location();
+    // Hydration must meet what the server rendered from `loaded`: the live
+    // copy, which the opened room page may already have marked read, takes
+    // over once this list is hydrated (effects run after hydration).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let rooms = move || {
-        let mut rooms = live.rooms.get().unwrap_or_else(|| loaded.clone());
+        let mut rooms = hydrated.get().then(|| live.rooms.get()).flatten().unwrap_or_else(|| loaded.clone());
         rooms.retain(|room| room.is_direct() == direct);
         rooms
     };

@@ -67,14 +67,32 @@ impl RoomState {
         };
         live.open_room.set(Some(state.id));
         let reads = state.reads.get_value();
+        // A reload or a closed tab runs no cleanup, and the throttle's
+        // trailing frame would die with the page: what was read is sent as
+        // the page is hidden or left, and counted again when it is shown.
+        let left = window_event_listener(leptos::ev::pagehide, {
+            let reads = reads.clone();
+            move |_| reads.send(live, state.id)
+        });
+        let shown = window_event_listener(leptos::ev::visibilitychange, {
+            let reads = reads.clone();
+            move |_| {
+                if !page_visible() {
+                    reads.send(live, state.id);
+                } else if state.summary.try_with_untracked(|s| s.role.is_some()) == Some(true) {
+                    state.mark_read(state.model.try_with_untracked(|m| m.timeline.last_seq()).flatten());
+                }
+            }
+        });
         on_cleanup(move || {
+            left.remove();
+            shown.remove();
             reads.send(live, state.id);
             live.open_room.try_set(None);
             live.send(&ClientFrame::Unsubscribe { room: state.id });
         });
         live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
-        // Whatever arrives while the page is shown is read (checked again
-        // at every change of the room, as the page may have been hidden).
+        // Whatever arrives while the page is shown is read.
         Effect::new(move |_| {
             let last = model.with(|m| m.timeline.last_seq());
             if state.summary.with(|s| s.role.is_some()) {
