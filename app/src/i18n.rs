@@ -120,25 +120,31 @@ macro_rules! t {
 
 #[cfg(feature = "ssr")]
 fn initial_lang() -> Lang {
-    let Some(parts) = use_context::<http::request::Parts>() else { return Lang::default() };
-    let from_cookie = parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .and_then(|(_, value)| Lang::from_tag(value));
-    from_cookie
-        .or_else(|| {
-            parts
-                .headers
-                .get(http::header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or_default()
+    use_context::<http::request::Parts>().map(|parts| Lang::of_request(&parts.headers)).unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+impl Lang {
+    /// The language a request asks for: the user's choice (the `lang`
+    /// cookie), else the browser's (`Accept-Language`), else English.
+    pub fn of_request(headers: &http::HeaderMap) -> Lang {
+        let from_cookie = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LANG_COOKIE)
+            .and_then(|(_, value)| Lang::from_tag(value));
+        from_cookie
+            .or_else(|| {
+                headers
+                    .get(http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// In the browser, the language is the one the server rendered the page in.
@@ -269,6 +275,10 @@ pub struct Texts {
     pub sending: &'static str,
     pub typing: fn(&[String]) -> String,
     pub reconnecting: &'static str,
+    pub offline_notice: &'static str,
+    pub new_version: &'static str,
+    pub reload: &'static str,
+    pub install_app: &'static str,
     pub loading_older: &'static str,
     pub load_more_messages: &'static str,
     pub room_beginning: &'static str,
@@ -572,6 +582,10 @@ pub static EN: Texts = Texts {
         _ => "Several people are typing…".into(),
     },
     reconnecting: "Reconnecting…",
+    offline_notice: "Offline: showing what you last saw",
+    new_version: "A new version of Salon is ready.",
+    reload: "Reload",
+    install_app: "Install Salon",
     loading_older: "Loading older messages…",
     load_more_messages: "Show the messages in between",
     room_beginning: "This is the very beginning of the room.",
@@ -818,6 +832,10 @@ pub static FR: Texts = Texts {
         _ => "Plusieurs personnes écrivent…".into(),
     },
     reconnecting: "Reconnexion…",
+    offline_notice: "Hors ligne : voici ce que vous avez vu en dernier",
+    new_version: "Une nouvelle version de Salon est prête.",
+    reload: "Recharger",
+    install_app: "Installer Salon",
     loading_older: "Chargement des messages précédents…",
     load_more_messages: "Afficher les messages intermédiaires",
     room_beginning: "C’est le tout début du salon.",

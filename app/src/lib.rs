@@ -41,6 +41,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                // The browser's (or the installed app's) bar, as the top bar.
+                <meta name="theme-color" content="#ffffff" media="(prefers-color-scheme: light)" />
+                <meta name="theme-color" content="#171a23" media="(prefers-color-scheme: dark)" />
                 <AutoReload options=options.clone() />
                 // Both name the built files, hashed or not (see `scripts/run.sh`).
                 <HashedStylesheet id="leptos" options=options.clone() />
@@ -80,12 +83,13 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let i18n = i18n::provide_i18n();
     ui::session::provide_session();
+    ui::pwa::provide_pwa();
 
     view! {
         <Html attr:lang=move || i18n.lang.get().code() />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Link rel="manifest" href="/manifest.webmanifest" />
-        <Meta name="theme-color" content="#4f46e5" />
+        <Link rel="apple-touch-icon" href="/icons/icon-192.png" />
         // A plain string, as for titles (see `ui::shell::PageTitle`).
         {move || view! { <Meta name="description" content=i18n.t().tagline /> }}
         <DocumentTitle text="Salon" />
@@ -105,5 +109,6 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
             </Routes>
         </Router>
+        <ui::pwa::UpdatePrompt />
     }
 }

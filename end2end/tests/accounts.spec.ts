@@ -103,7 +103,7 @@ test('a tab that was offline when its session ended goes to sign-in when back', 
   await open(awayPage, '/profile');
   await awayPage.locator('[data-link="online"]').waitFor();
   await away.setOffline(true);
-  await expect(awayPage.getByText('Reconnecting…')).toBeVisible();
+  await expect(awayPage.getByText('Offline: showing what you last saw')).toBeVisible();
 
   await signOut(page);
   await away.setOffline(false);

@@ -9,6 +9,7 @@
 pub mod config;
 mod files;
 mod middleware;
+mod pwa;
 mod site;
 mod socket;
 
@@ -45,8 +46,15 @@ struct ServerState {
     leptos: LeptosOptions,
     app: AppState,
     site: site::SitePolicy,
+    worker: pwa::ServiceWorker,
     /// Set once the instance is stopping: it is no longer ready.
     draining: Arc<AtomicBool>,
+}
+
+impl FromRef<ServerState> for pwa::ServiceWorker {
+    fn from_ref(state: &ServerState) -> Self {
+        state.worker.clone()
+    }
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -110,8 +118,10 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
     leptos.site_root = config.site_root.display().to_string().into();
     leptos.hash_files |= hashed_build(&leptos);
     let site = site::SitePolicy::new(config.public_origin.as_deref()).map_err(StartError::PublicOrigin)?;
+    let pkg = config.site_root.join(&*leptos.site_pkg_dir);
+    let worker = pwa::ServiceWorker::new(&pkg, leptos.hash_files);
     let server_state =
-        ServerState { leptos: leptos.clone(), app: state.clone(), site: site.clone(), draining };
+        ServerState { leptos: leptos.clone(), app: state.clone(), site: site.clone(), worker, draining };
     let pages = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -126,8 +136,10 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route("/manifest.webmanifest", get(pwa::manifest))
+        .route("/sw.js", get(pwa::service_worker))
         .route(app::domain::protocol::SOCKET_PATH, get(websocket))
-        .nest_service("/pkg", built_assets(&config.site_root.join(&*leptos.site_pkg_dir), leptos.hash_files))
+        .nest_service("/pkg", built_assets(&pkg, leptos.hash_files))
         .leptos_routes_with_context(&server_state, pages, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())

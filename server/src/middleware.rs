@@ -122,7 +122,7 @@ pub fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// Headers every response carries. Pages get a Content-Security-Policy
 /// with the nonce their shell used for its inline scripts, and are never
 /// cached (they hold the signed-in user's data); everything else gets a
-/// policy that allows nothing.
+/// policy that allows nothing, unless it set its own.
 pub async fn security_headers(mut request: Request, next: Next) -> Response {
     let slot = app::PageNonceSlot::default();
     request.extensions_mut().insert(slot.clone());
@@ -137,11 +137,11 @@ pub async fn security_headers(mut request: Request, next: Next) -> Response {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
+        // Unless the response set its own (the service worker's).
         None => {
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-            );
+            headers
+                .entry(header::CONTENT_SECURITY_POLICY)
+                .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
         }
     }
     response

@@ -7,7 +7,8 @@
 //! render the same on both sides.
 
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{MessagePreview, Pending, Removal, RoomId, RoomSummary, UserId};
+use crate::domain::{ClientId, MessagePreview, Pending, Removal, RoomId, RoomSummary, UserId};
+use crate::ui::outbox::Outbox;
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ struct Watcher {
 #[derive(Clone, Copy)]
 pub struct Live {
     pub status: RwSignal<LinkStatus>,
+    /// Whether the browser has a network (`navigator.onLine`).
+    pub network: RwSignal<bool>,
     /// My rooms, most recently active first; `None` until loaded.
     pub rooms: RwSignal<Option<Vec<RoomSummary>>>,
     /// The room this tab shows: its messages do not count as unread.
@@ -70,6 +73,16 @@ pub struct Live {
     link: StoredValue<client::Link, LocalStorage>,
 }
 
+/// The message a frame is the server's last word on, if any: stored (and
+/// acknowledged to this tab) or refused.
+fn answered(frame: &ServerFrame) -> Option<&ClientId> {
+    match frame {
+        ServerFrame::Ack { message, .. } => Some(&message.client_id),
+        ServerFrame::SendFailed { client_id, .. } => Some(client_id),
+        _ => None,
+    }
+}
+
 /// The user lost a room (removed, banned, or it was deleted).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
@@ -87,6 +100,7 @@ pub fn use_live() -> Live {
 pub fn provide_live(me: Option<UserId>) -> Live {
     let live = Live {
         status: RwSignal::new(LinkStatus::Connecting),
+        network: RwSignal::new(true),
         rooms: RwSignal::new(None),
         open_room: RwSignal::new(None),
         reconnections: RwSignal::new(0),
@@ -150,6 +164,9 @@ impl Live {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn dispatch(&self, frame: &ServerFrame) {
         self.update_rooms(frame);
+        if let (Some(me), Some(client_id)) = (self.me.get_value(), answered(frame)) {
+            Outbox(me).answered(client_id);
+        }
         let handlers: Vec<FrameHandler> =
             self.watchers.with_value(|w| w.iter().map(|watcher| watcher.on_frame.clone()).collect());
         for handler in handlers {
@@ -159,6 +176,13 @@ impl Live {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn opened(&self) {
+        // What this user wrote before a reload or while offline, in rooms
+        // not on screen (the room on screen sends its own once caught up).
+        if let Some(me) = self.me.get_value() {
+            for frame in Outbox(me).frames(self.open_room.get_untracked()) {
+                self.send(&frame);
+            }
+        }
         let handlers: Vec<OpenHandler> =
             self.watchers.with_value(|w| w.iter().map(|watcher| watcher.on_open.clone()).collect());
         for handler in handlers {
@@ -306,13 +330,20 @@ mod client {
 
     pub fn start(live: Live) {
         // After hydration, not during it.
-        Effect::new(move |_| connect(live));
+        Effect::new(move |_| {
+            live.network.set(window().navigator().on_line());
+            connect(live);
+        });
         let offline = window_event_listener(leptos::ev::offline, move |_| {
+            live.network.set(false);
             // The browser knows the network is gone: do not wait for TCP.
             close_socket(live);
             schedule_reconnect(live);
         });
         let online = window_event_listener(leptos::ev::online, move |_| {
+            // As the browser says now (a reload offline can be told
+            // "online" as its emulated network is applied again).
+            live.network.set(window().navigator().on_line());
             if live.status.get_untracked() != LinkStatus::Online {
                 connect(live);
             }
@@ -421,6 +452,7 @@ mod client {
     /// (0.5–1) so that clients cut off together do not return together.
     fn schedule_reconnect(live: Live) {
         live.status.set(LinkStatus::Reconnecting);
+        live.network.set(window().navigator().on_line());
         let (attempts, generation) = live.link.with_value(|link| (link.attempts, link.generation));
         live.link.update_value(|link| link.attempts += 1);
         let base = (500.0 * 2f64.powi(attempts.min(6) as i32)).min(30_000.0);

@@ -52,6 +52,15 @@ pub fn provide_session() {
             current_account()
         },
     );
+    // What this device keeps for offline use belongs to who is signed in:
+    // the pages are forgotten when that changes, and at sign-out the
+    // messages not sent yet too.
+    Effect::watch(
+        move || (login.version().get(), register.version().get(), logout.version().get()),
+        |_, _, _| super::pwa::forget_pages(),
+        false,
+    );
+    Effect::watch(move || logout.version().get(), |_, _, _| super::outbox::forget_all(), false);
     provide_context(Session { login, register, logout, account, edited });
 }
 

@@ -3,6 +3,7 @@
 
 use super::avatar::Avatar;
 use super::live::{provide_live, use_live, LinkStatus};
+use super::pwa::InstallItem;
 use super::session::{use_session, RequireAccount};
 use crate::api::{my_rooms, pending_counts};
 use crate::domain::{Removal, RoomSummary};
@@ -46,6 +47,7 @@ fn Layout() -> impl IntoView {
             live.pending.set(pending);
         }
     });
+    super::pwa::keep_shown_pages();
     let nav_open = RwSignal::new(false);
     view! {
         <div class="app" class:nav-open=move || nav_open.get() data-link=move || live.status.get().as_str()>
@@ -67,9 +69,14 @@ fn Layout() -> impl IntoView {
                     <span>{t!(i18n, app_name)}</span>
                 </A>
                 <div class="spacer"></div>
-                {move || (live.status.get() == LinkStatus::Reconnecting).then(|| view! {
-                    <span class="link-status" role="status">{t!(i18n, reconnecting)}</span>
-                })}
+                {move || {
+                    let shown = match (live.network.get(), live.status.get()) {
+                        (false, _) => Some(i18n.t().offline_notice),
+                        (true, LinkStatus::Reconnecting) => Some(i18n.t().reconnecting),
+                        _ => None,
+                    };
+                    shown.map(|text| view! { <span class="link-status" role="status">{text}</span> })
+                }}
                 <A href="/search" attr:class="icon-button" attr:aria-label=t!(i18n, search_messages)>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <path d="M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
@@ -300,6 +307,7 @@ fn AccountMenu() -> impl IntoView {
                 })}
                 <A href="/profile" attr:class="menu-item">{t!(i18n, my_profile)}</A>
                 <LanguageSelect />
+                <InstallItem />
                 <ActionForm action=session.logout attr:class="menu-signout">
                     <button type="submit" class="menu-item">{t!(i18n, sign_out)}</button>
                 </ActionForm>

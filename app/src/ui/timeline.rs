@@ -184,9 +184,23 @@ impl Timeline {
     }
 
     /// Takes back messages still being sent, as they were (after the room
-    /// was loaded afresh).
+    /// was loaded afresh, or from the outbox), but not those held already.
     pub fn restore_pending(&mut self, pending: Vec<Pending>) {
-        self.pending.extend(pending);
+        for pending in pending {
+            let held = self.messages.iter().any(|m| m.client_id == pending.client_id)
+                || self.pending.iter().any(|p| p.client_id == pending.client_id);
+            if !held {
+                self.pending.push(pending);
+            }
+        }
+    }
+
+    /// Counts one more sending of a pending message and returns its number:
+    /// the timer set for it fails the message only if no later one went out.
+    pub fn sent_again(&mut self, client_id: &ClientId) -> Option<u32> {
+        let pending = self.pending.iter_mut().find(|p| &p.client_id == client_id)?;
+        pending.attempt += 1;
+        Some(pending.attempt)
     }
 
     /// The attempt a message still pending is at.
@@ -253,6 +267,37 @@ mod tests {
         let second = timeline.attempt(&id).unwrap();
         timeline.time_out(&id, second);
         assert_eq!(timeline.unsent().count(), 0);
+    }
+
+    #[test]
+    fn a_timeout_set_before_the_message_went_out_again_leaves_it_pending() {
+        let mut timeline = Timeline::default();
+        let id = ClientId::parse("mine").unwrap();
+        timeline.add_pending(id.clone(), "hello".into(), None, Vec::new());
+        let first = timeline.sent_again(&id).unwrap();
+        // Cut off, then caught up again: it went out a second time.
+        let second = timeline.sent_again(&id).unwrap();
+        timeline.time_out(&id, first);
+        assert_eq!(timeline.unsent().count(), 1);
+        timeline.time_out(&id, second);
+        assert_eq!(timeline.unsent().count(), 0);
+    }
+
+    #[test]
+    fn messages_restored_from_the_outbox_skip_those_held_already() {
+        let mut timeline = Timeline::new(vec![message(1, "stored")], false, 0);
+        timeline.add_pending(ClientId::parse("shown").unwrap(), "shown".into(), None, Vec::new());
+        let queued = |id: &str| Pending {
+            client_id: ClientId::parse(id).unwrap(),
+            body: id.into(),
+            reply_to: None,
+            attachments: Vec::new(),
+            failed: false,
+            attempt: 0,
+        };
+        timeline.restore_pending(vec![queued("stored"), queued("shown"), queued("waiting")]);
+        let pending: Vec<&str> = timeline.pending().iter().map(|p| p.body.as_str()).collect();
+        assert_eq!(pending, ["shown", "waiting"]);
     }
 
     #[test]

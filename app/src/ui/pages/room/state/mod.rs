@@ -14,6 +14,7 @@ use crate::domain::{
     Attachment, ClientId, Member, Message, Quote, Role, RoomId, RoomSummary, RoomView, Seq, UserId,
 };
 use crate::ui::live::Live;
+use crate::ui::outbox::Outbox;
 use crate::ui::timeline::{Pending, Timeline};
 use leptos::prelude::*;
 use model::{Next, TYPING_SHOWS_MS};
@@ -92,6 +93,19 @@ impl RoomState {
             live.send(&ClientFrame::Unsubscribe { room: state.id });
         });
         live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
+        // What this user wrote here and the server has not answered yet
+        // (after hydration: the server rendered none of it).
+        if let Some(me) = me {
+            Effect::new(move |_| {
+                let queued = Outbox(me).of_room(state.id);
+                if !queued.is_empty() {
+                    model.update(|m| m.timeline.restore_pending(queued));
+                    if model.with_untracked(|m| m.caught_up) {
+                        state.send_unsent();
+                    }
+                }
+            });
+        }
         // Whatever arrives while the page is shown is read.
         Effect::new(move |_| {
             let last = model.with(|m| m.timeline.last_seq());
@@ -220,22 +234,33 @@ impl RoomState {
     ) {
         self.model.update(|m| m.timeline.add_pending(client_id.clone(), body, reply_to, attachments));
         if let Some(pending) = self.model.with_untracked(|m| m.timeline.pending().last().cloned()) {
+            if let Some(me) = self.me {
+                Outbox(me).add(self.id, &pending);
+            }
             self.send(pending);
         }
     }
 
+    /// Sends a pending message if the room is live; otherwise it waits (in
+    /// the outbox too) and goes out once the room has caught up again.
     fn send(self, pending: Pending) {
         let client_id = pending.client_id.clone();
-        if self.model.with_untracked(|m| m.caught_up) {
-            self.live.send(&send_frame(self.id, pending));
+        let caught_up = self.model.with_untracked(|m| m.caught_up);
+        if !caught_up || !self.live.send(&send_frame(self.id, pending)) {
+            return;
         }
-        // No answer in time: let the user retry (a retry reuses the id, so
-        // a late answer to the first attempt cannot make a copy).
-        let Some(attempt) = self.model.with_untracked(|m| m.timeline.attempt(&client_id)) else { return };
+        // No answer in time while connected: let the user retry (a retry
+        // reuses the id, so a late answer to the first attempt cannot make
+        // a copy). Cut off meanwhile, it waits for the reconnection instead.
+        // (The count is not shown: no view needs to know.)
+        let attempt = self.model.try_update_untracked(|m| m.timeline.sent_again(&client_id)).flatten();
+        let Some(attempt) = attempt else { return };
         set_timeout(
             move || {
-                // Does nothing if it was acknowledged or retried meanwhile.
-                self.model.try_update(|m| m.timeline.time_out(&client_id, attempt));
+                if self.live.is_online() {
+                    // Does nothing if it was answered or sent again meanwhile.
+                    self.model.try_update(|m| m.timeline.time_out(&client_id, attempt));
+                }
             },
             SEND_TIMEOUT,
         );
@@ -252,7 +277,7 @@ impl RoomState {
     fn send_unsent(self) {
         let unsent: Vec<Pending> = self.model.with_untracked(|m| m.timeline.unsent().cloned().collect());
         for pending in unsent {
-            self.live.send(&send_frame(self.id, pending));
+            self.send(pending);
         }
     }
 

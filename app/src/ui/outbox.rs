@@ -1,0 +1,160 @@
+//! The outbox: messages written and not yet answered by the server, kept
+//! in the browser (`localStorage`, per user) so that a lost network, a
+//! reload or a closed app loses none. Each keeps its client id: however
+//! many times it goes out, the server stores it once and answers each time
+//! with the one stored message.
+
+use crate::domain::protocol::ClientFrame;
+use crate::domain::{Attachment, ClientId, RoomId, Seq, UserId};
+use crate::ui::timeline::Pending;
+use serde::{Deserialize, Serialize};
+
+/// More than anyone writes offline; past it, a message is still sent but
+/// not kept across a reload.
+const MOST_KEPT: usize = 500;
+const KEY_PREFIX: &str = "salon-outbox-";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Queued {
+    room: RoomId,
+    client_id: ClientId,
+    body: String,
+    reply_to: Option<Seq>,
+    attachments: Vec<Attachment>,
+}
+
+/// The outbox of one user on this device.
+#[derive(Clone, Copy)]
+pub struct Outbox(pub UserId);
+
+impl Outbox {
+    /// Keeps a message until the server answers it.
+    pub fn add(self, room: RoomId, pending: &Pending) {
+        let mut queued = self.read();
+        if queued.len() < MOST_KEPT && !queued.iter().any(|q| q.client_id == pending.client_id) {
+            queued.push(Queued {
+                room,
+                client_id: pending.client_id.clone(),
+                body: pending.body.clone(),
+                reply_to: pending.reply_to,
+                attachments: pending.attachments.clone(),
+            });
+            self.write(&queued);
+        }
+    }
+
+    /// Forgets a message the server answered (stored or refused).
+    pub fn answered(self, client_id: &ClientId) {
+        let mut queued = self.read();
+        let before = queued.len();
+        queued.retain(|q| &q.client_id != client_id);
+        if queued.len() != before {
+            self.write(&queued);
+        }
+    }
+
+    /// The messages of `room` still waiting, oldest first.
+    pub fn of_room(self, room: RoomId) -> Vec<Pending> {
+        self.read()
+            .into_iter()
+            .filter(|q| q.room == room)
+            .map(|q| Pending {
+                client_id: q.client_id,
+                body: q.body,
+                reply_to: q.reply_to,
+                attachments: q.attachments,
+                failed: false,
+                attempt: 0,
+            })
+            .collect()
+    }
+
+    /// The frames that send every waiting message not in `except` (the room
+    /// on screen sends its own once caught up).
+    pub fn frames(self, except: Option<RoomId>) -> Vec<ClientFrame> {
+        self.read()
+            .into_iter()
+            .filter(|q| Some(q.room) != except)
+            .map(|q| ClientFrame::Send {
+                room: q.room,
+                client_id: q.client_id,
+                body: q.body,
+                reply_to: q.reply_to,
+                attachments: q.attachments.into_iter().map(|a| a.id).collect(),
+            })
+            .collect()
+    }
+
+    fn key(self) -> String {
+        format!("{KEY_PREFIX}{}", self.0)
+    }
+
+    /// What is kept; nothing if unreadable (another version's, or edited).
+    fn read(self) -> Vec<Queued> {
+        storage::get(&self.key()).and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default()
+    }
+
+    fn write(self, queued: &[Queued]) {
+        match queued.is_empty() {
+            true => storage::remove(&self.key()),
+            false => {
+                if let Ok(text) = serde_json::to_string(queued) {
+                    storage::set(&self.key(), &text);
+                }
+            }
+        }
+    }
+}
+
+/// Forgets every outbox on this device (at sign-out: it holds what people
+/// wrote).
+pub fn forget_all() {
+    storage::remove_prefixed(KEY_PREFIX);
+}
+
+#[cfg(feature = "hydrate")]
+mod storage {
+    fn local() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    pub fn get(key: &str) -> Option<String> {
+        local()?.get_item(key).ok().flatten()
+    }
+
+    /// Best effort: storage can be full or refused (private modes).
+    pub fn set(key: &str, value: &str) {
+        if let Some(storage) = local() {
+            let _ = storage.set_item(key, value);
+        }
+    }
+
+    pub fn remove(key: &str) {
+        if let Some(storage) = local() {
+            let _ = storage.remove_item(key);
+        }
+    }
+
+    pub fn remove_prefixed(prefix: &str) {
+        let Some(storage) = local() else { return };
+        let count = storage.length().unwrap_or(0);
+        let keys: Vec<String> = (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter(|k| k.starts_with(prefix))
+            .collect();
+        for key in keys {
+            let _ = storage.remove_item(&key);
+        }
+    }
+}
+
+/// On the server there is no outbox.
+#[cfg(not(feature = "hydrate"))]
+mod storage {
+    pub fn get(_: &str) -> Option<String> {
+        None
+    }
+    pub fn set(_: &str, _: &str) {}
+    pub fn remove(_: &str) {}
+    pub fn remove_prefixed(_: &str) {}
+}

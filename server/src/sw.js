@@ -1,0 +1,145 @@
+// Salon's service worker: keeps this release's front end and the pages last
+// seen, so that Salon opens with no network. The server fills in the
+// release (server/src/pwa.rs) and serves this script uncached: a new
+// release is found at the next launch, installs beside the running one,
+// and takes over when the page asks (its "new version — reload" prompt),
+// so a page never runs a mix of two releases.
+'use strict';
+
+const RELEASE = __RELEASE__;
+// The built front end and the icons.
+const SHELL_FILES = __SHELL_FILES__;
+// Whether the built files' names carry their content's hash (release
+// builds): then a kept copy is always right; otherwise (the dev server)
+// the network comes first.
+const HASHED = __HASHED__;
+const SHELL = `salon-shell-${RELEASE}`;
+// Pages as last seen, per signed-in user: the page empties it at sign-in
+// and sign-out (`ui::pwa`).
+const PAGES = 'salon-pages';
+const KEEP_PAGES = 30;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith('salon-shell-') && name !== SHELL) await caches.delete(name);
+    }
+    // Pages of an earlier release name its files: they would not start.
+    const pages = await caches.open(PAGES);
+    for (const request of await pages.keys()) {
+      const response = await pages.match(request);
+      if (response && response.headers.get('x-salon-release') !== RELEASE) await pages.delete(request);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('message', (event) => {
+  const message = event.data || {};
+  if (message.type === 'update') {
+    self.skipWaiting();
+  } else if (message.type === 'keep' && typeof message.path === 'string' && message.path.startsWith('/')) {
+    event.waitUntil(refresh(message.path).catch(() => {}));
+  }
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(page(event));
+  } else if (SHELL_FILES.includes(url.pathname)) {
+    event.respondWith(HASHED ? cacheFirst(event, SHELL) : networkFirst(event, SHELL));
+  } else if (url.pathname.startsWith('/avatars/')) {
+    // An avatar's URL names its version.
+    event.respondWith(cacheFirst(event, PAGES));
+  }
+});
+
+// Responses are handed over as they stream in, and kept meanwhile
+// (`waitUntil`), never after they are whole: a page streams, and the wasm
+// compiles as it downloads.
+
+// A page from the network, kept for later; the kept one when offline.
+async function page(event) {
+  const request = event.request;
+  try {
+    const response = await fetch(request);
+    if (isPage(response)) event.waitUntil(keep(request.url, response.clone()));
+    return response;
+  } catch (offline) {
+    const kept = await (await caches.open(PAGES)).match(request.url);
+    return kept || offlinePage();
+  }
+}
+
+// Fetches a page the app showed without loading it (the router's own
+// navigation), so that it opens offline too.
+async function refresh(path) {
+  const response = await fetch(path, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+  if (isPage(response)) await keep(path, response);
+}
+
+function isPage(response) {
+  return response.ok && !response.redirected
+    && (response.headers.get('content-type') || '').startsWith('text/html');
+}
+
+// Keeps a page, marked with this release, and only the latest few.
+async function keep(url, response) {
+  const headers = new Headers(response.headers);
+  headers.set('x-salon-release', RELEASE);
+  // The body kept is the decoded one.
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  const body = await response.blob();
+  const cache = await caches.open(PAGES);
+  await cache.delete(url);
+  await cache.put(url, new Response(body, { status: response.status, headers }));
+  const kept = await cache.keys();
+  for (const old of kept.slice(0, Math.max(0, kept.length - KEEP_PAGES))) await cache.delete(old);
+}
+
+async function cacheFirst(event, name) {
+  const kept = await caches.match(event.request);
+  return kept || fetchAndPut(event, name);
+}
+
+async function networkFirst(event, name) {
+  const request = event.request;
+  try {
+    return await fetchAndPut(event, name);
+  } catch (offline) {
+    const kept = await caches.match(request);
+    if (kept) return kept;
+    throw offline;
+  }
+}
+
+async function fetchAndPut(event, name) {
+  const response = await fetch(event.request);
+  if (response.ok) {
+    const copy = response.clone();
+    event.waitUntil(caches.open(name).then((cache) => cache.put(event.request, copy)));
+  }
+  return response;
+}
+
+// For a page never seen before, with no network.
+function offlinePage() {
+  const french = (self.navigator.language || '').toLowerCase().startsWith('fr');
+  const [lang, title, text, retry] = french
+    ? ['fr', 'Pas de réseau', 'Salon revient dès que le réseau revient. Cette page n’a pas encore été vue sur cet appareil.', 'Réessayer']
+    : ['en', 'You are offline', 'Salon is back as soon as the network is. This page has not been seen on this device yet.', 'Try again'];
+  const html = `<!doctype html><html lang="${lang}"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Salon</title>
+<link rel="stylesheet" href="${SHELL_FILES.find((f) => f.endsWith('.css')) || ''}">
+<main class="auth"><div class="auth-card center"><h1>${title}</h1><p>${text}</p>
+<p><a class="button primary" href="/">${retry}</a></p></div></main></html>`;
+  return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+}
