@@ -349,6 +349,14 @@ fn table(files: &[String]) -> Result<(), Error> {
                 number(&repeat["interactive_ms"], 0),
             );
         }
+        let offline = &run["room_page_of_history_room"]["offline_start"];
+        if offline.is_object() {
+            println!(
+                "\nThe room page opened again with no network (as the service worker kept it): first contentful paint {} ms, interactive {} ms.",
+                number(&offline["first_contentful_paint_ms"], 0),
+                number(&offline["interactive_ms"], 0),
+            );
+        }
     }
     Ok(())
 }

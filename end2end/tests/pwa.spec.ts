@@ -1,4 +1,8 @@
 import { chromium, expect, test, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRoom, open, person, say, searchAndJoin, signOut } from './helpers';
 
 /** Waits until the service worker is active and controls the page. */
@@ -127,4 +131,106 @@ test('a message written offline waits, survives a reload, and arrives once when 
   await expect(bob.page.getByText('written in a tunnel', { exact: true })).toHaveCount(1);
   await alice.context.close();
   await bob.context.close();
+});
+
+/**
+ * A server of its own, on a copy of the built site, that the test can stop
+ * and start again as a new release (the shared one must stay as it is).
+ */
+class OwnServer {
+  private process?: ChildProcess;
+  private readonly root: string;
+  readonly site: string;
+  readonly data: string;
+  readonly url: string;
+
+  constructor(readonly port: number) {
+    this.root = mkdtempSync(join(tmpdir(), 'salon-release-'));
+    this.site = join(this.root, 'site');
+    this.data = join(this.root, 'data');
+    cpSync(join(__dirname, '..', '..', 'target', 'site'), this.site, { recursive: true });
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start() {
+    const binary = join(process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', 'target'), 'debug', 'salon');
+    expect(existsSync(binary), `the debug server at ${binary} (set CARGO_TARGET_DIR)`).toBe(true);
+    this.process = spawn(binary, ['--bind', `127.0.0.1:${this.port}`, '--data-dir', this.data, '--site-root', this.site], {
+      stdio: 'ignore',
+    });
+    await expect(async () => expect((await fetch(`${this.url}/healthz`)).ok).toBe(true)).toPass({ timeout: 30_000 });
+  }
+
+  async stop() {
+    const running = this.process;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const stopped = new Promise((resolve) => running.once('exit', resolve));
+    running.kill();
+    await stopped;
+  }
+
+  remove() {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+test('a new release waits for the user, then takes over the page', async ({ page }) => {
+  const server = new OwnServer(3100 + Math.floor(Math.random() * 800));
+  await server.start();
+  try {
+    await open(page, `${server.url}/login`);
+    await controlled(page);
+    const shells = () => page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('salon-shell-')));
+    const [first] = await shells();
+
+    // A new build: the same file names (no hashes in a debug build), newer.
+    await server.stop();
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(server.site, 'pkg', 'salon.css'), later, later);
+    await server.start();
+    // The app looks for a new release at each launch; this tab stays open.
+    const prompt = page.getByText('A new version of Salon is ready.');
+    await expect(async () => {
+      await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+      await expect(prompt).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    // Until asked, the page keeps the release it started with.
+    expect(await shells()).toContain(first);
+
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await expect(async () => expect(await shells()).toEqual([expect.not.stringMatching(first)])).toPass({
+      timeout: 30_000,
+    });
+    await page.locator('html[data-hydrated]').waitFor();
+    await expect(prompt).toHaveCount(0);
+  } finally {
+    await server.stop();
+    server.remove();
+  }
+});
+
+test('the account menu offers to install Salon while the browser does', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const menu = alice.page.getByRole('button', { name: 'Account menu' });
+  await menu.click();
+  await expect(alice.page.getByRole('link', { name: 'My profile' })).toBeVisible();
+  await expect(alice.page.getByRole('button', { name: 'Install Salon' })).toHaveCount(0);
+  // A click outside the open menu closes it.
+  await alice.page.mouse.click(5, 400);
+  await expect(alice.page.getByRole('link', { name: 'My profile' })).toBeHidden();
+  // What Chromium sends when the app can be installed (its dialog is
+  // not scriptable: the event's prompt() is recorded instead).
+  await alice.page.evaluate(() => {
+    const offer = Object.assign(new Event('beforeinstallprompt', { cancelable: true }), {
+      prompt: () => ((window as unknown as { prompted: boolean }).prompted = true),
+    });
+    window.dispatchEvent(offer);
+  });
+  await menu.click();
+  await alice.page.getByRole('button', { name: 'Install Salon' }).click();
+  expect(await alice.page.evaluate(() => (window as unknown as { prompted?: boolean }).prompted)).toBe(true);
+  // An offer is good for one prompt.
+  await menu.click();
+  await expect(alice.page.getByRole('button', { name: 'Install Salon' })).toHaveCount(0);
+  await alice.context.close();
 });

@@ -145,41 +145,52 @@ mod browser {
         });
         let container = window().navigator().service_worker();
         // A new worker took over (the user asked for it): the page reloads
-        // onto the release it serves. Not on the first install, where no
-        // worker controlled the page before.
-        if container.controller().is_some() {
-            listen(container.as_ref(), "controllerchange", |_| {
+        // onto the release it serves. Not when the first worker, installed
+        // by this very visit, takes the page over.
+        let mut controlled = container.controller().is_some();
+        listen(container.as_ref(), "controllerchange", move |_| {
+            if controlled {
                 let _ = window().location().reload();
-            });
-        }
+            }
+            controlled = true;
+        });
         let registered = container.register("/sw.js");
         leptos::task::spawn_local(async move {
             let Ok(registration) = wasm_bindgen_futures::JsFuture::from(registered).await else { return };
             let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
-            watch_updates(pwa, registration);
+            watch_updates(pwa, registration.clone());
+            // Looks for a new release now: at each launch, not once a day.
+            if let Ok(checked) = registration.update() {
+                let _ = wasm_bindgen_futures::JsFuture::from(checked).await;
+            }
         });
     }
 
     /// Shows the prompt when a new release has installed beside the one
-    /// that runs this page.
+    /// that runs this page: installed already, installing (the browser
+    /// checks at each navigation, before this code runs), or found later.
     fn watch_updates(pwa: Pwa, registration: ServiceWorkerRegistration) {
         let has_controller = || window().navigator().service_worker().controller().is_some();
+        let watch = move |worker: ServiceWorker| {
+            let watched = worker.clone();
+            listen(worker.as_ref(), "statechange", move |_| {
+                if watched.state() == web_sys::ServiceWorkerState::Installed && has_controller() {
+                    pwa.update_ready.set(true);
+                }
+            });
+        };
         if registration.waiting().is_some() && has_controller() {
             pwa.update_ready.set(true);
         }
-        let on_found = {
-            let registration = registration.clone();
-            move |_| {
-                let Some(worker) = registration.installing() else { return };
-                let watched = worker.clone();
-                listen(worker.as_ref(), "statechange", move |_| {
-                    if watched.state() == web_sys::ServiceWorkerState::Installed && has_controller() {
-                        pwa.update_ready.set(true);
-                    }
-                });
+        if let Some(worker) = registration.installing() {
+            watch(worker);
+        }
+        let found = registration.clone();
+        listen(registration.as_ref(), "updatefound", move |_| {
+            if let Some(worker) = found.installing() {
+                watch(worker);
             }
-        };
-        listen(registration.as_ref(), "updatefound", on_found);
+        });
     }
 
     /// Tells the waiting release to take over (the page then reloads).
