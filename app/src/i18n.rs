@@ -273,6 +273,7 @@ pub struct Texts {
     pub not_sent: &'static str,
     pub retry: &'static str,
     pub sending: &'static str,
+    pub waiting_for_network: &'static str,
     pub typing: fn(&[String]) -> String,
     pub reconnecting: &'static str,
     pub offline_notice: &'static str,
@@ -575,6 +576,7 @@ pub static EN: Texts = Texts {
     not_sent: "Not sent.",
     retry: "Retry",
     sending: "Sending…",
+    waiting_for_network: "Waiting for the network…",
     typing: |names| match names {
         [] => String::new(),
         [one] => format!("{one} is typing…"),
@@ -825,6 +827,7 @@ pub static FR: Texts = Texts {
     not_sent: "Non envoyé.",
     retry: "Réessayer",
     sending: "Envoi…",
+    waiting_for_network: "En attente du réseau…",
     typing: |names| match names {
         [] => String::new(),
         [one] => format!("{one} écrit…"),

@@ -106,27 +106,31 @@ test('a message written offline waits, survives a reload, and arrives once when 
 
   await alice.context.setOffline(true);
   await say(alice.page, room, 'written in a tunnel');
-  await expect(alice.page.getByText('Sending…')).toBeVisible();
+  await expect(alice.page.getByText('Waiting for the network…')).toBeVisible();
   // Past the 10 s after which a message with no answer on a live
   // connection shows as not sent: offline, it is still waiting.
   await alice.page.waitForTimeout(11_000);
   await expect(alice.page.getByText('Not sent')).toHaveCount(0);
-  await expect(alice.page.getByText('Sending…')).toBeVisible();
+  await expect(alice.page.getByText('Waiting for the network…')).toBeVisible();
 
   // The app is reloaded with no network: the message is still there.
   await alice.page.reload();
   await alice.page.locator('html[data-hydrated]').waitFor();
   await expect(alice.page.getByText('written in a tunnel')).toBeVisible();
-  await expect(alice.page.getByText('Sending…')).toBeVisible();
+  await expect(alice.page.getByText('Waiting for the network…')).toBeVisible();
 
   await alice.context.setOffline(false);
   await expect(bob.page.getByText('written in a tunnel', { exact: true })).toHaveCount(1);
-  await expect(alice.page.getByText('Sending…')).toHaveCount(0);
+  await expect(alice.page.getByText(/Sending…|Waiting for the network…/)).toHaveCount(0);
   await expect(alice.page.getByText('written in a tunnel', { exact: true })).toHaveCount(1);
+  // Nothing left in the outbox (once its answer came, however it came).
+  await expect
+    .poll(() => alice.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('salon-outbox-'))))
+    .toEqual([]);
   // Sent once: a reload finds it once, and nothing left to send.
   await open(alice.page, path);
   await expect(alice.page.getByText('written in a tunnel', { exact: true })).toHaveCount(1);
-  await expect(alice.page.getByText('Sending…')).toHaveCount(0);
+  await expect(alice.page.getByText(/Sending…|Waiting for the network…/)).toHaveCount(0);
   await open(bob.page, path);
   await expect(bob.page.getByText('written in a tunnel', { exact: true })).toHaveCount(1);
   await alice.context.close();

@@ -132,7 +132,7 @@ test('going offline and back loses no message', async ({ browser }) => {
     await say(alice.page, room, text);
   }
   await say(bob.page, room, 'written offline');
-  await expect(bob.page.getByText('Sending…')).toBeVisible();
+  await expect(bob.page.getByText('Waiting for the network…')).toBeVisible();
 
   await bob.context.setOffline(false);
   for (const text of ['missed one', 'missed two', 'missed three', 'written offline']) {
@@ -140,7 +140,7 @@ test('going offline and back loses no message', async ({ browser }) => {
     await expect(alice.page.getByText(text, { exact: true })).toHaveCount(1);
   }
   await expect(bob.page.getByRole('status').filter({ hasText: /Offline|Reconnecting/ })).toHaveCount(0);
-  await expect(bob.page.getByText('Sending…')).toHaveCount(0);
+  await expect(bob.page.getByText(/Sending…|Waiting for the network…/)).toHaveCount(0);
   await expect(messages(bob.page)).toHaveCount(5);
   await expect(messages(alice.page)).toHaveCount(5);
 

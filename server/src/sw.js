@@ -28,13 +28,20 @@ self.addEventListener('activate', (event) => {
     for (const name of await caches.keys()) {
       if (name.startsWith('salon-shell-') && name !== SHELL) await caches.delete(name);
     }
-    // Pages of an earlier release name its files: they would not start.
+    // Pages of an earlier release name its files, gone now: each is
+    // dropped, then fetched again once this release has taken over (this
+    // runs online, just after the install, as a rule).
     const pages = await caches.open(PAGES);
+    const stale = [];
     for (const request of await pages.keys()) {
       const response = await pages.match(request);
-      if (response && response.headers.get('x-salon-release') !== RELEASE) await pages.delete(request);
+      if (response && response.headers.get('x-salon-release') !== RELEASE) {
+        await pages.delete(request);
+        stale.push(request.url);
+      }
     }
     await self.clients.claim();
+    for (const url of stale) await refresh(url).catch(() => {});
   })());
 });
 
@@ -56,8 +63,9 @@ self.addEventListener('fetch', (event) => {
   } else if (SHELL_FILES.includes(url.pathname)) {
     event.respondWith(HASHED ? cacheFirst(event, SHELL) : networkFirst(event, SHELL));
   } else if (url.pathname.startsWith('/avatars/')) {
-    // An avatar's URL names its version.
-    event.respondWith(cacheFirst(event, PAGES));
+    // An avatar's URL names its version; kept with the release's files
+    // (not among the pages, whose number is bounded).
+    event.respondWith(cacheFirst(event, SHELL));
   }
 });
 

@@ -8,6 +8,7 @@
 
 use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{ClientId, MessagePreview, Pending, Removal, RoomId, RoomSummary, UserId};
+use crate::error::AppError;
 use crate::ui::outbox::Outbox;
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -73,13 +74,22 @@ pub struct Live {
     link: StoredValue<client::Link, LocalStorage>,
 }
 
-/// The message a frame is the server's last word on, if any: stored (and
-/// acknowledged to this tab) or refused.
-fn answered(frame: &ServerFrame) -> Option<&ClientId> {
+/// The messages of `me` a frame is the server's last word on: stored (an
+/// answer to this tab, or seen live or in a catch-up: another tab's send,
+/// or an answer lost) or refused for good (not a failure worth retrying).
+fn answered(frame: &ServerFrame, me: UserId) -> Vec<&ClientId> {
     match frame {
-        ServerFrame::Ack { message, .. } => Some(&message.client_id),
-        ServerFrame::SendFailed { client_id, .. } => Some(client_id),
-        _ => None,
+        ServerFrame::Ack { message, .. } => vec![&message.client_id],
+        ServerFrame::Message { message } if message.author.id == me => vec![&message.client_id],
+        ServerFrame::Subscribed { messages, .. } => {
+            messages.iter().filter(|m| m.author.id == me).map(|m| &m.client_id).collect()
+        }
+        ServerFrame::SendFailed { client_id, error, .. }
+            if !matches!(error, AppError::Internal | AppError::RateLimited { .. } | AppError::Network) =>
+        {
+            vec![client_id]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -164,8 +174,10 @@ impl Live {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn dispatch(&self, frame: &ServerFrame) {
         self.update_rooms(frame);
-        if let (Some(me), Some(client_id)) = (self.me.get_value(), answered(frame)) {
-            Outbox(me).answered(client_id);
+        if let Some(me) = self.me.get_value() {
+            for client_id in answered(frame, me) {
+                Outbox(me).answered(client_id);
+            }
         }
         let handlers: Vec<FrameHandler> =
             self.watchers.with_value(|w| w.iter().map(|watcher| watcher.on_frame.clone()).collect());
@@ -445,6 +457,10 @@ mod client {
     /// (Called from the socket's own handlers: they must not be dropped here.)
     fn session_ended(live: Live) {
         live.link.update_value(|link| link.stopped = true);
+        // Signed out elsewhere or expired: what this device kept for the
+        // user goes, as at a sign-out here.
+        crate::ui::pwa::forget_pages();
+        crate::ui::outbox::forget_all();
         let _ = window().location().reload();
     }
 

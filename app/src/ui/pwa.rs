@@ -62,8 +62,17 @@ pub fn keep_shown_pages() {
     on_cleanup(move || hidden.remove());
 }
 
-/// Forgets the pages kept for offline starts: they hold one user's data
-/// (called when who is signed in changes).
+/// Shows `count` on the installed app's icon (`navigator.setAppBadge`,
+/// where the browser has it); none at zero.
+pub fn set_badge(count: i64) {
+    #[cfg(feature = "hydrate")]
+    browser::set_badge(count);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = count;
+}
+
+/// Forgets the pages kept for offline starts, and the unread count on the
+/// app's icon: they are one user's (called when who is signed in changes).
 pub fn forget_pages() {
     #[cfg(feature = "hydrate")]
     browser::forget_pages();
@@ -223,7 +232,28 @@ mod browser {
         let _ = worker.post_message(&message);
     }
 
+    pub fn set_badge(count: i64) {
+        let navigator = window().navigator();
+        let (name, args) = match count {
+            0 => ("clearAppBadge", js_sys::Array::new()),
+            count => ("setAppBadge", js_sys::Array::of1(&JsValue::from_f64(count as f64))),
+        };
+        if let Ok(method) = js_sys::Reflect::get(&navigator, &name.into()) {
+            if let Some(method) = method.dyn_ref::<js_sys::Function>() {
+                // Refused where the app is not installed: nothing to do.
+                if let Ok(answer) =
+                    method.apply(&navigator, &args).and_then(|a| a.dyn_into::<js_sys::Promise>())
+                {
+                    leptos::task::spawn_local(async move {
+                        let _ = wasm_bindgen_futures::JsFuture::from(answer).await;
+                    });
+                }
+            }
+        }
+    }
+
     pub fn forget_pages() {
+        set_badge(0);
         if let Ok(caches) = window().caches() {
             let _ = caches.delete(PAGES);
         }

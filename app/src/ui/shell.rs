@@ -48,6 +48,11 @@ fn Layout() -> impl IntoView {
         }
     });
     super::pwa::keep_shown_pages();
+    // The installed app's icon counts what is unread in my rooms.
+    Effect::new(move |_| {
+        let unread = live.rooms.with(|rooms| rooms.iter().flatten().map(|room| room.unread).sum());
+        super::pwa::set_badge(unread);
+    });
     let nav_open = RwSignal::new(false);
     view! {
         <div class="app" class:nav-open=move || nav_open.get() data-link=move || live.status.get().as_str()>

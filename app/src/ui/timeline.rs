@@ -184,15 +184,18 @@ impl Timeline {
     }
 
     /// Takes back messages still being sent, as they were (after the room
-    /// was loaded afresh, or from the outbox), but not those held already.
-    pub fn restore_pending(&mut self, pending: Vec<Pending>) {
+    /// was loaded afresh, or from the outbox), but not those held already;
+    /// returns the ids of those found stored meanwhile.
+    pub fn restore_pending(&mut self, pending: Vec<Pending>) -> Vec<ClientId> {
+        let mut stored = Vec::new();
         for pending in pending {
-            let held = self.messages.iter().any(|m| m.client_id == pending.client_id)
-                || self.pending.iter().any(|p| p.client_id == pending.client_id);
-            if !held {
+            if self.messages.iter().any(|m| m.client_id == pending.client_id) {
+                stored.push(pending.client_id);
+            } else if !self.pending.iter().any(|p| p.client_id == pending.client_id) {
                 self.pending.push(pending);
             }
         }
+        stored
     }
 
     /// Counts one more sending of a pending message and returns its number:
@@ -295,7 +298,8 @@ mod tests {
             failed: false,
             attempt: 0,
         };
-        timeline.restore_pending(vec![queued("stored"), queued("shown"), queued("waiting")]);
+        let stored = timeline.restore_pending(vec![queued("stored"), queued("shown"), queued("waiting")]);
+        assert_eq!(stored, [ClientId::parse("stored").unwrap()]);
         let pending: Vec<&str> = timeline.pending().iter().map(|p| p.body.as_str()).collect();
         assert_eq!(pending, ["shown", "waiting"]);
     }

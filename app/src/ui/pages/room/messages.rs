@@ -244,7 +244,12 @@ fn PendingItem(state: RoomState, pending: Pending) -> impl IntoView {
                             <button type="button" class="button subtle small" on:click=retry>{t!(i18n, retry)}</button>
                         }.into_any()
                     } else {
-                        view! { <span class="send-state">{t!(i18n, sending)}</span> }.into_any()
+                        // Offline, it waits in the outbox (no "not sent" then).
+                        let label = move || match state.live.network.get() {
+                            true => i18n.t().sending,
+                            false => i18n.t().waiting_for_network,
+                        };
+                        view! { <span class="send-state">{label}</span> }.into_any()
                     }}
                 </div>
                 {(!pending.body.is_empty()).then(|| view! { <MessageText body=pending.body /> })}

@@ -99,7 +99,10 @@ impl RoomState {
             Effect::new(move |_| {
                 let queued = Outbox(me).of_room(state.id);
                 if !queued.is_empty() {
-                    model.update(|m| m.timeline.restore_pending(queued));
+                    let stored = model.try_update(|m| m.timeline.restore_pending(queued)).unwrap_or_default();
+                    for client_id in &stored {
+                        Outbox(me).answered(client_id);
+                    }
                     if model.with_untracked(|m| m.caught_up) {
                         state.send_unsent();
                     }
@@ -269,6 +272,9 @@ impl RoomState {
     /// Sends a failed message again.
     pub(super) fn retry(self, client_id: ClientId) {
         if let Some(pending) = self.model.try_update(|m| m.timeline.retry(&client_id)).flatten() {
+            if let Some(me) = self.me {
+                Outbox(me).add(self.id, &pending);
+            }
             self.send(pending);
         }
     }

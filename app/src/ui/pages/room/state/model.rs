@@ -72,7 +72,9 @@ impl RoomModel {
         self.timeline = Timeline::new(opened.messages, opened.has_older, opened.room.last_seq);
         self.summary = opened.room;
         self.members = opened.members;
-        self.timeline.restore_pending(pending);
+        // Those found stored are dropped here; the outbox forgets them as
+        // their messages arrive, or when the room is next opened.
+        let _ = self.timeline.restore_pending(pending);
     }
 
     /// Applies one frame of the tab's socket, as seen by `me` at `now` (ms
