@@ -238,3 +238,30 @@ test('the account menu offers to install Salon while the browser does', async ({
   await expect(alice.page.getByRole('button', { name: 'Install Salon' })).toHaveCount(0);
   await alice.context.close();
 });
+
+test('a message written offline in a room left since goes out when the network returns', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const bob = await person(browser, 'bob');
+  const room = `Ferry ${Date.now().toString(36)}`;
+  await createRoom(alice.page, room);
+  await searchAndJoin(bob.page, room);
+  await expect(alice.page.getByRole('complementary', { name: 'Members' }).getByText(bob.name)).toBeVisible();
+
+  await alice.context.setOffline(true);
+  await say(alice.page, room, 'written at sea');
+  await expect(alice.page.getByText('Waiting for the network…')).toBeVisible();
+  // Alice goes on to her profile: the room is no longer on screen.
+  await alice.page.getByRole('button', { name: 'Account menu' }).click();
+  await alice.page.getByRole('link', { name: 'My profile' }).click();
+  await expect(alice.page).toHaveURL(/\/profile$/);
+
+  await alice.context.setOffline(false);
+  await expect(bob.page.getByText('written at sea', { exact: true })).toHaveCount(1);
+  await expect
+    .poll(() => alice.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('salon-outbox-'))))
+    .toEqual([]);
+  await open(bob.page, new URL(bob.page.url()).pathname);
+  await expect(bob.page.getByText('written at sea', { exact: true })).toHaveCount(1);
+  await alice.context.close();
+  await bob.context.close();
+});
