@@ -68,8 +68,15 @@ test('offline, Salon opens on the rooms and messages last seen, and forgets them
   await sidebar.getByRole('link', { name: room }).click();
   await kept(alice.page, path, 'kept for the train');
 
+  // An error page is not kept: offline, it is not shown again.
+  await open(alice.page, '/rooms/999999999');
+  await expect(alice.page.getByRole('heading', { name: 'This room does not exist, or you cannot see it.' })).toBeVisible();
+  await open(alice.page, path);
+
   await alice.context.setOffline(true);
-  await alice.page.reload();
+  await alice.page.goto('/rooms/999999999');
+  await expect(alice.page.getByRole('heading', { name: 'You are offline' })).toBeVisible();
+  await alice.page.goto(path);
   await alice.page.locator('html[data-hydrated]').waitFor();
   await expect(alice.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
   await expect(alice.page.getByText('kept for the train')).toBeVisible();

@@ -98,14 +98,16 @@ function isPage(response) {
     && (response.headers.get('content-type') || '').startsWith('text/html');
 }
 
-// Keeps a page, marked with this release, and only the latest few.
+// Keeps a page, marked with this release, and only the latest few; not
+// an error page (`ui::pwa::NotKeptOffline`): the copy kept before stays.
 async function keep(url, response) {
+  const body = await response.blob();
+  if ((await body.text()).includes('name="salon-offline" content="skip"')) return;
   const headers = new Headers(response.headers);
   headers.set('x-salon-release', RELEASE);
   // The body kept is the decoded one.
   headers.delete('content-encoding');
   headers.delete('content-length');
-  const body = await response.blob();
   const cache = await caches.open(PAGES);
   await cache.delete(url);
   await cache.put(url, new Response(body, { status: response.status, headers }));

@@ -78,6 +78,13 @@ pub fn forget_pages() {
     browser::forget_pages();
 }
 
+/// Marks a page the service worker must not keep for offline starts (an
+/// error: the copy kept before, if any, stays).
+#[component]
+pub fn NotKeptOffline() -> impl IntoView {
+    view! { <leptos_meta::Meta name="salon-offline" content="skip" /> }
+}
+
 /// "A new version is ready — Reload", once one is.
 #[component]
 pub fn UpdatePrompt() -> impl IntoView {

@@ -3,6 +3,7 @@
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::head::DocumentTitle;
+use crate::ui::pwa::NotKeptOffline;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -15,6 +16,7 @@ pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <DocumentTitle text="404 · Salon" />
+        <NotKeptOffline />
         <main class="auth">
             <div class="auth-card center">
                 <h1>"404"</h1>

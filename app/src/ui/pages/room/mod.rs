@@ -20,6 +20,7 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
+use crate::ui::pwa::NotKeptOffline;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -42,6 +43,7 @@ pub fn RoomPage() -> impl IntoView {
                 match view.await {
                     Ok(opened) => view! { <Room opened /> }.into_any(),
                     Err(_) => view! {
+                        <NotKeptOffline />
                         <section class="card">
                             <h1>{t!(i18n, room_not_found)}</h1>
                         </section>
