@@ -43,23 +43,27 @@ pub fn keep_page(path: &str) {
 
 /// Keeps each page the router shows (not the one loaded: the worker saw
 /// it) and, as the app is hidden or left, the page shown then, so the
-/// pages kept offline are as the user last saw them.
+/// pages kept offline are as the user last saw them. In the browser only:
+/// on the server there is nothing to keep (and a render that outlives its
+/// request, its client gone, has no router to ask).
 pub fn keep_shown_pages() {
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |shown: Option<String>| {
-        let path = location.pathname.get();
-        if shown.is_some_and(|shown| shown != path) {
-            keep_page(&path);
-        }
-        path
-    });
-    let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
-        #[cfg(feature = "hydrate")]
-        if document().visibility_state() == web_sys::VisibilityState::Hidden {
-            keep_page(&location.pathname.get_untracked());
-        }
-    });
-    on_cleanup(move || hidden.remove());
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |shown: Option<String>| {
+            let path = location.pathname.get();
+            if shown.is_some_and(|shown| shown != path) {
+                keep_page(&path);
+            }
+            path
+        });
+        let hidden = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if document().visibility_state() == web_sys::VisibilityState::Hidden {
+                keep_page(&location.pathname.get_untracked());
+            }
+        });
+        on_cleanup(move || hidden.remove());
+    }
 }
 
 /// Shows `count` on the installed app's icon (`navigator.setAppBadge`,

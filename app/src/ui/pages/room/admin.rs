@@ -67,10 +67,12 @@ fn BansPanel(state: RoomState) -> impl IntoView {
     let i18n = use_i18n();
     let unban = ServerAction::<Unban>::new();
     let room = state.id;
-    // Reloaded when someone leaves (a ban makes them leave) and on unban.
+    // Reloaded when someone leaves (a ban makes them leave) and on unban;
+    // not when a member comes online or changes role (the count stays).
+    let member_count = Memo::new(move |_| state.members.with(Vec::len));
     let bans = browser_loaded(move || {
         unban.version().track();
-        state.members.with(Vec::len);
+        member_count.track();
         room_bans(room)
     });
     view! {
