@@ -148,6 +148,26 @@ test('going offline and back loses no message', async ({ browser }) => {
   await bob.context.close();
 });
 
+test('the side bar lives on across a reconnection', async ({ browser }) => {
+  const alice = await person(browser, 'alice');
+  const room = uniqueName('Lobby');
+  await createRoom(alice.page, room);
+  const errors: string[] = [];
+  alice.page.on('pageerror', (error) => errors.push(error.message));
+  await open(alice.page, '/');
+  await alice.page.locator('[data-link="online"]').waitFor();
+  await alice.context.setOffline(true);
+  await expect(alice.page.getByText('Offline: showing what you last saw')).toBeVisible();
+  await alice.context.setOffline(false);
+  await alice.page.locator('[data-link="online"]').waitFor();
+  // The room list is loaded again after a reconnection: the one it
+  // replaces must go quietly (a panic here stops the whole app).
+  await alice.page.getByRole('navigation', { name: 'Rooms' }).getByRole('link', { name: room }).click();
+  await expect(alice.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
+  expect(errors).toEqual([]);
+  await alice.context.close();
+});
+
 test('on a phone the member list opens in place of the chat', async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const page = await context.newPage();

@@ -156,11 +156,14 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
     let location = use_location();
     // Hydration must meet what the server rendered from `loaded`: the live
     // copy, which the opened room page may already have marked read, takes
-    // over once this list is hydrated (effects run after hydration).
+    // over once this list is hydrated (effects run after hydration). Read
+    // with `try_get`: a list replaced after a reconnection runs this once
+    // more as it goes, its own signal already disposed.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let rooms = move || {
-        let mut rooms = hydrated.get().then(|| live.rooms.get()).flatten().unwrap_or_else(|| loaded.clone());
+        let live_copy = hydrated.try_get().unwrap_or(true).then(|| live.rooms.get()).flatten();
+        let mut rooms = live_copy.unwrap_or_else(|| loaded.clone());
         rooms.retain(|room| room.is_direct() == direct);
         rooms
     };
