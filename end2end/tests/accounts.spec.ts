@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { open, PASSWORD, register, signOut, uniqueName } from './helpers';
 
 test('register, sign out and sign in again', async ({ page }) => {

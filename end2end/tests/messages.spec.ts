@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createRoom, open, person, say, searchAndJoin, uniqueName } from './helpers';
 
 /** The message whose text is `text`, as a list item. */

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createRoom, open, person, say } from './helpers';
 
 // Markup that would redirect, end the title or run a handler if a page wrote
