@@ -14,6 +14,8 @@ use crate::ui::head::DocumentTitle;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -154,23 +156,30 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let location = use_location();
-    // Hydration must meet what the server rendered from `loaded`: the live
-    // copy, which the opened room page may already have marked read, takes
-    // over once this list is hydrated (effects run after hydration). Read
-    // with `try_get`: a list replaced after a reconnection runs this once
-    // more as it goes, its own signal already disposed.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    // Hydration must meet what the server rendered: each view's first
+    // reading (the one hydrated, and the server's only one) is `loaded`;
+    // later ones, the live copy, which the opened room page may already
+    // have marked read. No effect or signal decides it: an effect may run
+    // before a suspended view hydrates, and a signal of this component is
+    // gone when a list replaced after a reconnection reads it once more.
     let rooms = move || {
-        let live_copy = hydrated.try_get().unwrap_or(true).then(|| live.rooms.get()).flatten();
-        let mut rooms = live_copy.unwrap_or_else(|| loaded.clone());
-        rooms.retain(|room| room.is_direct() == direct);
-        rooms
+        let first = Arc::new(AtomicBool::new(true));
+        let loaded = loaded.clone();
+        move || {
+            let live_copy = live.rooms.get();
+            let mut rooms = match first.swap(false, Ordering::Relaxed) {
+                true => loaded.clone(),
+                false => live_copy.unwrap_or_else(|| loaded.clone()),
+            };
+            rooms.retain(|room| room.is_direct() == direct);
+            rooms
+        }
     };
     let empty = {
-        let rooms = rooms.clone();
+        let rooms = rooms();
         move || direct && rooms().is_empty()
     };
+    let rooms = rooms();
     view! {
         <Show when=empty>
             <p class="nav-empty">{t!(i18n, no_direct_messages)}</p>
