@@ -365,7 +365,12 @@ mod client {
             online.remove();
             live.link.try_update_value(|link| {
                 link.stopped = true;
+                // Detached before they are dropped: the socket's close event
+                // comes later, and would call a dropped closure.
                 if let Some(socket) = link.socket.take() {
+                    socket.set_onopen(None);
+                    socket.set_onmessage(None);
+                    socket.set_onclose(None);
                     let _ = socket.close();
                 }
                 link.handlers.clear();
