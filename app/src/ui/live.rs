@@ -175,9 +175,7 @@ impl Live {
     fn dispatch(&self, frame: &ServerFrame) {
         self.update_rooms(frame);
         if let Some(me) = self.me.get_value() {
-            for client_id in answered(frame, me) {
-                Outbox(me).answered(client_id);
-            }
+            Outbox(me).answered(answered(frame, me));
         }
         let handlers: Vec<FrameHandler> =
             self.watchers.with_value(|w| w.iter().map(|watcher| watcher.on_frame.clone()).collect());

@@ -23,6 +23,20 @@ struct Queued {
     attachments: Vec<Attachment>,
 }
 
+impl Queued {
+    /// As the timeline holds it: waiting, never sent from this page.
+    fn pending(self) -> Pending {
+        Pending {
+            client_id: self.client_id,
+            body: self.body,
+            reply_to: self.reply_to,
+            attachments: self.attachments,
+            failed: false,
+            attempt: 0,
+        }
+    }
+}
+
 /// The outbox of one user on this device.
 #[derive(Clone, Copy)]
 pub struct Outbox(pub UserId);
@@ -43,11 +57,16 @@ impl Outbox {
         }
     }
 
-    /// Forgets a message the server answered (stored or refused).
-    pub fn answered(self, client_id: &ClientId) {
+    /// Forgets messages the server answered (stored or refused), with one
+    /// read and write of the storage however many (a catch-up has many).
+    pub fn answered<'a>(self, client_ids: impl IntoIterator<Item = &'a ClientId>) {
+        let answered: Vec<&ClientId> = client_ids.into_iter().collect();
+        if answered.is_empty() {
+            return;
+        }
         let mut queued = self.read();
         let before = queued.len();
-        queued.retain(|q| &q.client_id != client_id);
+        queued.retain(|q| !answered.contains(&&q.client_id));
         if queued.len() != before {
             self.write(&queued);
         }
@@ -55,18 +74,7 @@ impl Outbox {
 
     /// The messages of `room` still waiting, oldest first.
     pub fn of_room(self, room: RoomId) -> Vec<Pending> {
-        self.read()
-            .into_iter()
-            .filter(|q| q.room == room)
-            .map(|q| Pending {
-                client_id: q.client_id,
-                body: q.body,
-                reply_to: q.reply_to,
-                attachments: q.attachments,
-                failed: false,
-                attempt: 0,
-            })
-            .collect()
+        self.read().into_iter().filter(|q| q.room == room).map(Queued::pending).collect()
     }
 
     /// The frames that send every waiting message not in `except` (the room
@@ -75,12 +83,9 @@ impl Outbox {
         self.read()
             .into_iter()
             .filter(|q| Some(q.room) != except)
-            .map(|q| ClientFrame::Send {
-                room: q.room,
-                client_id: q.client_id,
-                body: q.body,
-                reply_to: q.reply_to,
-                attachments: q.attachments.into_iter().map(|a| a.id).collect(),
+            .map(|q| {
+                let room = q.room;
+                q.pending().send_frame(room)
             })
             .collect()
     }

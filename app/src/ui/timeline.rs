@@ -8,7 +8,8 @@
 //! stretches read around a message far back (a reply's original, a search
 //! hit), with holes between them that the reader can fill.
 
-use crate::domain::{Attachment, Change, ChangeKind, ClientId, HistoryWindow, Message, Seq};
+use crate::domain::protocol::ClientFrame;
+use crate::domain::{Attachment, Change, ChangeKind, ClientId, HistoryWindow, Message, RoomId, Seq};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +25,19 @@ pub struct Pending {
     /// How many times the user retried it: a timeout set for an earlier
     /// attempt does not fail a later one.
     pub attempt: u32,
+}
+
+impl Pending {
+    /// The frame that sends it to `room`.
+    pub fn send_frame(self, room: RoomId) -> ClientFrame {
+        ClientFrame::Send {
+            room,
+            client_id: self.client_id,
+            body: self.body,
+            reply_to: self.reply_to,
+            attachments: self.attachments.into_iter().map(|attachment| attachment.id).collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -100,9 +100,7 @@ impl RoomState {
                 let queued = Outbox(me).of_room(state.id);
                 if !queued.is_empty() {
                     let stored = model.try_update(|m| m.timeline.restore_pending(queued)).unwrap_or_default();
-                    for client_id in &stored {
-                        Outbox(me).answered(client_id);
-                    }
+                    Outbox(me).answered(&stored);
                     if model.with_untracked(|m| m.caught_up) {
                         state.send_unsent();
                     }
@@ -249,7 +247,7 @@ impl RoomState {
     fn send(self, pending: Pending) {
         let client_id = pending.client_id.clone();
         let caught_up = self.model.with_untracked(|m| m.caught_up);
-        if !caught_up || !self.live.send(&send_frame(self.id, pending)) {
+        if !caught_up || !self.live.send(&pending.send_frame(self.id)) {
             return;
         }
         // No answer in time while connected: let the user retry (a retry
@@ -383,15 +381,4 @@ fn highlight(id: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
-}
-
-/// The frame that sends a pending message.
-fn send_frame(room: RoomId, pending: Pending) -> ClientFrame {
-    ClientFrame::Send {
-        room,
-        client_id: pending.client_id,
-        body: pending.body,
-        reply_to: pending.reply_to,
-        attachments: pending.attachments.into_iter().map(|attachment| attachment.id).collect(),
-    }
 }
