@@ -28,6 +28,8 @@ pub enum Field {
     Emoji,
     Search,
     Attachment,
+    /// This device's push notifications.
+    Notifications,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -86,6 +88,11 @@ pub enum Problem {
     TooManyAttachments {
         max: usize,
     },
+    /// A push service the server does not take (not `https`, or on its
+    /// own network).
+    PushServiceUnsupported,
+    /// The push service refused the notification or did not answer.
+    PushServiceRefused,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -406,6 +406,22 @@ pub struct Texts {
     pub file_too_large: fn(u64) -> String,
     pub attachment_gone: &'static str,
     pub too_many_attachments: fn(usize) -> String,
+    pub push_service_unsupported: &'static str,
+    pub push_service_refused: &'static str,
+    pub notifications: &'static str,
+    pub notifications_intro: &'static str,
+    pub notify_this_device: &'static str,
+    pub notifications_on: &'static str,
+    pub notifications_turn_off: &'static str,
+    pub send_test_notification: &'static str,
+    pub test_notification_sent: &'static str,
+    pub notifications_unsupported: &'static str,
+    pub notifications_denied: &'static str,
+    pub notification_previews: &'static str,
+    pub notify_all: &'static str,
+    pub notify_mentions: &'static str,
+    pub notify_nothing: &'static str,
+    pub muted: &'static str,
 }
 
 impl Texts {
@@ -440,6 +456,8 @@ impl Texts {
             Problem::FileTooLarge { max_bytes } => (self.file_too_large)(max_bytes / (1024 * 1024)),
             Problem::AttachmentGone => self.attachment_gone.into(),
             Problem::TooManyAttachments { max } => (self.too_many_attachments)(*max),
+            Problem::PushServiceUnsupported => self.push_service_unsupported.into(),
+            Problem::PushServiceRefused => self.push_service_refused.into(),
         }
     }
 
@@ -643,6 +661,22 @@ pub static EN: Texts = Texts {
     file_too_large: |mb| format!("The file is larger than {mb} MB."),
     attachment_gone: "This file is no longer there: attach it again.",
     too_many_attachments: |max| format!("A message can carry at most {max} files."),
+    push_service_unsupported: "This browser’s push service cannot be used by this server.",
+    push_service_refused: "The push service did not take the notification. Try again later.",
+    notifications: "Notifications",
+    notifications_intro: "Get a notification on this device for direct messages and mentions, even when Salon is closed. Choose what each room sends from its header.",
+    notify_this_device: "Notify me on this device",
+    notifications_on: "Notifications are on for this device.",
+    notifications_turn_off: "Turn off on this device",
+    send_test_notification: "Send a test notification",
+    test_notification_sent: "Test notification sent.",
+    notifications_unsupported: "This browser cannot show notifications from Salon.",
+    notifications_denied: "Notifications are blocked for Salon in this browser’s settings.",
+    notification_previews: "Show the message’s text in notifications",
+    notify_all: "All messages",
+    notify_mentions: "Mentions only",
+    notify_nothing: "Nothing (muted)",
+    muted: "Muted",
     image_too_many_pixels: |mp| {
         format!(
             "The image is too large: at most {mp} megapixels (fewer with transparency), 8192 pixels a side."
@@ -894,6 +928,22 @@ pub static FR: Texts = Texts {
     file_too_large: |mb| format!("Le fichier dépasse {mb} Mo."),
     attachment_gone: "Ce fichier n’est plus là : joignez-le à nouveau.",
     too_many_attachments: |max| format!("Un message peut porter au plus {max} fichiers."),
+    push_service_unsupported: "Le service de notifications de ce navigateur ne peut pas être utilisé par ce serveur.",
+    push_service_refused: "Le service de notifications n’a pas accepté la notification. Réessayez plus tard.",
+    notifications: "Notifications",
+    notifications_intro: "Recevez une notification sur cet appareil pour les messages directs et les mentions, même quand Salon est fermé. Chaque salon se règle depuis son en-tête.",
+    notify_this_device: "M’avertir sur cet appareil",
+    notifications_on: "Les notifications sont activées sur cet appareil.",
+    notifications_turn_off: "Désactiver sur cet appareil",
+    send_test_notification: "Envoyer une notification de test",
+    test_notification_sent: "Notification de test envoyée.",
+    notifications_unsupported: "Ce navigateur ne peut pas afficher les notifications de Salon.",
+    notifications_denied: "Les notifications sont bloquées pour Salon dans les réglages de ce navigateur.",
+    notification_previews: "Afficher le texte des messages dans les notifications",
+    notify_all: "Tous les messages",
+    notify_mentions: "Mentions seulement",
+    notify_nothing: "Rien (en sourdine)",
+    muted: "En sourdine",
     image_too_many_pixels: |mp| {
         format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")
     },

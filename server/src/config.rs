@@ -58,6 +58,23 @@ pub struct Config {
     #[arg(long, env = "SALON_ATTACHMENT_MAX_MB", default_value_t = 25)]
     pub attachment_max_mb: u64,
 
+    /// The VAPID private key push notifications are signed with (a P-256
+    /// secret, 32 bytes in base64url). Without one, Salon makes one at
+    /// first start and keeps it in the database, shared by every instance.
+    #[arg(long, env = "SALON_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<String>,
+
+    /// Whom push services may contact about this server's notifications:
+    /// a `mailto:` or `https:` URL. Defaults to the public origin when it
+    /// is `https://`. Some push services (Apple's) refuse `localhost`.
+    #[arg(long, env = "SALON_PUSH_CONTACT")]
+    pub push_contact: Option<String>,
+
+    /// Take push subscriptions whose service is on this machine over plain
+    /// `http` (the tests' mock push service). Never in production.
+    #[arg(long, env = "SALON_PUSH_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set, hide = true)]
+    pub push_allow_http: bool,
+
     /// Directory with the built front end (`pkg/`, icons, manifest).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -86,6 +103,11 @@ impl Config {
         self.attachment_max_mb.saturating_mul(1024 * 1024)
     }
 
+    pub fn push_contact(&self) -> String {
+        let https_origin = self.public_origin.clone().filter(|origin| origin.starts_with("https://"));
+        self.push_contact.clone().or(https_origin).unwrap_or_else(|| "mailto:postmaster@localhost".into())
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies
             .unwrap_or_else(|| self.public_origin.as_deref().is_some_and(|o| o.starts_with("https://")))
@@ -104,6 +126,9 @@ impl Config {
             rate_limits: true,
             log_format: LogFormat::Text,
             attachment_max_mb: 25,
+            vapid_private_key: None,
+            push_contact: None,
+            push_allow_http: false,
             site_root: PathBuf::from("target/site"),
         }
     }

@@ -93,6 +93,9 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         rate_limits: config.rate_limits,
         files: config.files_dir(),
         attachment_max_bytes: config.attachment_max_bytes(),
+        vapid_key: config.vapid_private_key.clone(),
+        push_contact: config.push_contact(),
+        push_allow_http: config.push_allow_http,
     };
     let state = AppState::new(store.clone(), settings).await?;
     if let Some(url) = &config.redis_url {

@@ -7,12 +7,14 @@
 mod auth;
 mod moderation;
 mod profile;
+mod push;
 mod rooms;
 mod social;
 
 pub use auth::*;
 pub use moderation::*;
 pub use profile::*;
+pub use push::*;
 pub use rooms::*;
 pub use social::*;
 

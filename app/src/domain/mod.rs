@@ -9,6 +9,7 @@ mod local_path;
 #[cfg(feature = "ssr")]
 pub mod markup;
 mod message;
+mod notify;
 pub mod protocol;
 mod room;
 mod search;
@@ -19,6 +20,7 @@ pub use attachment::*;
 pub use linkify::*;
 pub use local_path::LocalPath;
 pub use message::*;
+pub use notify::*;
 pub use room::*;
 pub use search::*;
 pub use social::*;

@@ -49,6 +49,11 @@ pub const SOCKET_PATH: &str = "/ws";
 pub const MAX_CLIENT_FRAME: usize = 20 * 1024;
 /// How far behind a resuming client may be before it must reload the room.
 pub const RESUME_LIMIT: usize = 1000;
+/// How often a tab says the user is still looking at a room.
+pub const LOOKING_EVERY_MS: u32 = 30_000;
+/// How long after the user last looked at a room nothing from it is pushed
+/// to them: Campfire's rule, "active in the last minute".
+pub const LOOKING_QUIETS_MS: u64 = 60_000;
 /// Close code: the client did not read fast enough; reconnect and resume.
 pub const CLOSE_TOO_SLOW: u16 = 4000;
 /// Close code: the session ended (signed out here, or by a password change
@@ -87,6 +92,11 @@ pub enum ClientFrame {
     Typing { room: RoomId },
     /// The user has read `room` up to `seq`.
     Read { room: RoomId, seq: Seq },
+    /// The user is looking at `room` (its tab is visible and focused), or
+    /// just stopped: sent when that starts and ends, and every
+    /// [`LOOKING_EVERY_MS`] meanwhile. Nothing from the room is pushed to
+    /// their devices until [`LOOKING_QUIETS_MS`] after the last one.
+    Looking { room: RoomId },
     /// Start or stop receiving changes to the public rooms (while the
     /// user browses them).
     WatchPublicRooms { watch: bool },

@@ -1,6 +1,6 @@
 //! Rooms, memberships and messages, as both sides see them.
 
-use super::{Message, MessagePreview, PublicProfile};
+use super::{Message, MessagePreview, Notify, PublicProfile};
 use crate::error::{AppError, Field, FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
@@ -283,6 +283,9 @@ pub struct RoomSummary {
     pub peer: Option<PublicProfile>,
     /// Whether `peer` is online.
     pub peer_online: bool,
+    /// Which of its messages the viewer has pushed to their devices (the
+    /// default for its kind until they choose).
+    pub notify: Notify,
 }
 
 impl RoomSummary {

@@ -38,6 +38,8 @@ pub enum Action {
     Upload,
     /// Profile, password (a costly hash), direct-message policy.
     AccountChange,
+    /// A test notification: a request to a push service.
+    PushTest,
     /// Anything else: reads, moderation, friends' answers.
     Other,
 }
@@ -54,7 +56,7 @@ fn quota(rate: Rate) -> Quota {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Register,
         Action::Post,
         Action::Change,
@@ -66,6 +68,7 @@ impl Action {
         Action::Avatar,
         Action::Upload,
         Action::AccountChange,
+        Action::PushTest,
         Action::Other,
     ];
 
@@ -82,7 +85,9 @@ impl Action {
             "invite" => Self::Invite,
             "avatar" => Self::Avatar,
             "attachments" => Self::Upload,
-            "profile" | "password" | "dm_policy" => Self::AccountChange,
+            "profile" | "password" | "dm_policy" | "push_subscribe" | "push_unsubscribe" | "push_previews"
+            | "room_notify" => Self::AccountChange,
+            "push_test" => Self::PushTest,
             _ => Self::Other,
         }
     }
@@ -102,6 +107,7 @@ impl Action {
             Self::Avatar => (20, 30_000),
             Self::Upload => (30, 2_000),
             Self::AccountChange => (10, 10_000),
+            Self::PushTest => (5, 20_000),
             Self::Other => (300, 20),
         };
         Rate { burst, every: Duration::from_millis(every_ms) }

@@ -99,6 +99,10 @@ impl Live {
                 let _ = rooms::mark_read(&self.state, self.user, room, seq).await;
                 Ok(())
             }
+            ClientFrame::Looking { room } => {
+                self.state.hub.looking(self.conn, room);
+                Ok(())
+            }
             ClientFrame::WatchPublicRooms { watch } => {
                 self.state.hub.watch_directory(self.conn, watch);
                 Ok(())

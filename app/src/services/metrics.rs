@@ -19,6 +19,9 @@ pub static METRICS: Metrics = Metrics {
     relay_published: Counter::new(),
     relay_received: Counter::new(),
     relay_dropped: Counter::new(),
+    pushes: Counter::new(),
+    pushes_failed: Counter::new(),
+    pushes_dropped: Counter::new(),
 };
 
 /// The counters and histograms of the process (every instance a test
@@ -35,6 +38,9 @@ pub struct Metrics {
     pub relay_published: Counter,
     pub relay_received: Counter,
     pub relay_dropped: Counter,
+    pub pushes: Counter,
+    pub pushes_failed: Counter,
+    pub pushes_dropped: Counter,
 }
 
 /// What the scraped instance reports of itself.
@@ -83,6 +89,17 @@ impl Metrics {
                 "salon_cluster_events_dropped_total",
                 "Live events that could not be sent to the other instances.",
                 &self.relay_dropped,
+            ),
+            ("salon_pushes_total", "Notifications a push service took.", &self.pushes),
+            (
+                "salon_pushes_failed_total",
+                "Notifications a push service refused or did not answer in time.",
+                &self.pushes_failed,
+            ),
+            (
+                "salon_pushes_dropped_total",
+                "Messages not considered for notifications: the push queue was full.",
+                &self.pushes_dropped,
             ),
         ];
         for (name, help, counter) in counters {

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod metrics;
 pub mod moderation;
 pub mod passwords;
+pub mod push;
 pub mod rooms;
 pub mod search;
 pub mod sign_in_throttle;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub writer: messages::MessageWriter,
     /// Where attachments are kept.
     pub files: Arc<attachments::Files>,
+    pub push: push::Pusher,
 }
 
 impl AppState {
@@ -54,7 +56,14 @@ impl AppState {
         let passwords = passwords::Passwords::new();
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
-        let writer = messages::MessageWriter::start(&store, hub.clone()).map_err(StartError::Writer)?;
+        let vapid_key = match settings.vapid_key {
+            Some(key) => push::Vapid::decode_key(&key).map_err(StartError::Vapid)?,
+            None => store.server_secret("vapid", &push::Vapid::generate_key()).await?,
+        };
+        let vapid = push::Vapid::new(&vapid_key, settings.push_contact).map_err(StartError::Vapid)?;
+        let push = push::Pusher::start(store.clone(), hub.clone(), vapid, settings.push_allow_http);
+        let writer =
+            messages::MessageWriter::start(&store, hub.clone(), push.clone()).map_err(StartError::Writer)?;
         let files = attachments::Files::open(settings.files, settings.attachment_max_bytes)
             .map_err(StartError::Files)?;
         Ok(Self {
@@ -67,6 +76,7 @@ impl AppState {
             hub,
             writer,
             files: Arc::new(files),
+            push,
         })
     }
 }
@@ -81,6 +91,16 @@ pub struct Settings {
     pub files: std::path::PathBuf,
     /// The largest attachment taken, in bytes.
     pub attachment_max_bytes: u64,
+    /// The VAPID private key pushes are signed with (32 bytes,
+    /// base64url); without one, a key made at first start and kept in the
+    /// database (shared by every instance).
+    pub vapid_key: Option<String>,
+    /// Whom push services may contact about this server's pushes: a
+    /// `mailto:` or `https:` URL.
+    pub push_contact: String,
+    /// Push services on this machine over plain `http` are taken: for
+    /// tests only.
+    pub push_allow_http: bool,
 }
 
 /// Why the services cannot start.
@@ -94,6 +114,8 @@ pub enum StartError {
     Writer(std::io::Error),
     #[error("cannot open the attachments' directory: {0}")]
     Files(std::io::Error),
+    #[error("the VAPID key is not a P-256 private key: {0}")]
+    Vapid(String),
 }
 
 /// Logs an unexpected failure with its cause and returns the error the user

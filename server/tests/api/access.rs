@@ -68,6 +68,8 @@ enum Op {
     Attach,
     /// Fetch a file the owner sent in the room.
     FetchAttachment,
+    /// Choose which of the room's messages are pushed to one's devices.
+    Notify,
 }
 
 struct People {
@@ -202,6 +204,7 @@ async fn run(
             owner.ok("post_message", &args).await;
             browser.fetch(&format!("/files/{id}")).await.0
         }
+        Op::Notify => call("room_notify", vec![("room", r.clone()), ("level", "all".into())]).await,
         Op::FriendRequest => {
             let status = call("friend_request", vec![("username", "owner".into())]).await;
             if status == StatusCode::OK {
@@ -242,7 +245,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         Op::Open | Op::History | Op::HistoryWindow | Op::Subscribe | Op::Join | Op::Search if public => {
             [401, 200, 200, 200, 200, 403, 200, 200]
         }
-        Op::Post | Op::Leave | Op::React | Op::Attach if public => [401, 403, 403, 200, 403, 403, 200, 200],
+        Op::Post | Op::Leave | Op::React | Op::Attach | Op::Notify if public => [401, 403, 403, 200, 403, 403, 200, 200],
         // Anyone who may read the room, and nobody else: not even told
         // that the file exists.
         Op::FetchAttachment if public => [404, 200, 200, 200, 200, 404, 200, 200],
@@ -262,7 +265,8 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
         | Op::Join
         | Op::Post
         | Op::Leave
-        | Op::Search => readers,
+        | Op::Search
+        | Op::Notify => readers,
         Op::Invite | Op::ListInvitations => moderators,
         // Only the inviter or a moderator may revoke; the owner invited.
         Op::Revoke => {
@@ -289,7 +293,7 @@ fn expected(op: Op, visibility: &str) -> [u16; 8] {
     }
 }
 
-const OPS: [Op; 31] = [
+const OPS: [Op; 32] = [
     Op::Open,
     Op::History,
     Op::HistoryWindow,
@@ -321,6 +325,7 @@ const OPS: [Op; 31] = [
     Op::Search,
     Op::Attach,
     Op::FetchAttachment,
+    Op::Notify,
 ];
 
 #[tokio::test]

@@ -23,17 +23,23 @@ pub(crate) struct Cluster {
 }
 
 pub(crate) async fn cluster() -> Cluster {
-    cluster_on(TestDatabase::fresh().await, None).await
+    cluster_on(TestDatabase::fresh().await, None, |_| {}).await
 }
 
-/// A cluster on `database`, reached at `database_url` when given (a proxy).
-async fn cluster_on(database: TestDatabase, database_url: Option<String>) -> Cluster {
+/// A cluster on `database`, reached at `database_url` when given (a
+/// proxy), with settings changed by `configure`.
+pub(crate) async fn cluster_on(
+    database: TestDatabase,
+    database_url: Option<String>,
+    configure: impl FnOnce(&mut server::config::Config),
+) -> Cluster {
     let redis = Proxy::to(&crate::support::redis_url().await).await;
     let channel = crate::support::unique_name("salon_test");
     let a = TestServer::start_on_database(database, |config| {
         config.database_url = database_url.or(config.database_url.take());
         config.redis_url = Some(redis.url.clone());
         config.redis_channel = channel;
+        configure(config);
     })
     .await;
     let b = a.another_instance().await;
@@ -413,7 +419,7 @@ async fn a_postgres_restart_loses_no_acknowledged_message() {
         return;
     };
     let postgres = Proxy::to(&url).await;
-    let Cluster { a, b, redis: _redis } = cluster_on(database, Some(postgres.url.clone())).await;
+    let Cluster { a, b, redis: _redis } = cluster_on(database, Some(postgres.url.clone()), |_| {}).await;
     let (alice, bob, room) = alice_and_bob_in_a_room(&a, &b).await;
     let mut alice_tab = Tab::open(alice.clone(), room).await;
     let mut bob_tab = Tab::open(bob.clone(), room).await;

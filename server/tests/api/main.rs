@@ -12,6 +12,7 @@ mod live;
 mod messages;
 mod pages;
 mod profiles;
+mod push;
 mod pwa;
 mod rooms;
 mod schema;

@@ -10,6 +10,7 @@
 //! made here. Publishing never waits: a socket whose queue is full is cut
 //! off and resumes from the database.
 
+mod looking;
 mod presence;
 mod registry;
 mod relay;
@@ -26,13 +27,17 @@ use axum::extract::ws::Utf8Bytes;
 use presence::Presence;
 use registry::Registry;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Default)]
 pub struct Hub {
     inner: Mutex<Inner>,
     link: relay::Link,
+    /// Whether a device was ever subscribed to push notifications, on any
+    /// instance: until one is, messages are not considered for pushes.
+    push_devices: AtomicBool,
 }
 
 /// What the lock guards: the local sockets, and who is online.
@@ -40,6 +45,7 @@ pub struct Hub {
 struct Inner {
     local: Registry,
     presence: Presence,
+    looking: looking::Looking,
 }
 
 impl Inner {
@@ -78,7 +84,7 @@ impl Hub {
     ) -> Connection {
         let mut inner = self.lock();
         let online_before = inner.is_online(user);
-        let Inner { local, presence } = &mut *inner;
+        let Inner { local, presence, .. } = &mut *inner;
         let (connection, first_here) = local.register(user, session, rooms, friends, hello);
         if !online_before {
             presence.announce(local, user, rooms, friends, true);
@@ -96,7 +102,7 @@ impl Hub {
         let Some(last) = inner.local.unregister(id) else { return };
         let rooms: Vec<RoomId> = last.rooms.into_iter().collect();
         if !inner.is_online(last.user) {
-            let Inner { local, presence } = &mut *inner;
+            let Inner { local, presence, .. } = &mut *inner;
             presence.announce(local, last.user, &rooms, &last.friends, false);
         }
         let reach = Reach { user: last.user, rooms, friends: last.friends };
@@ -145,6 +151,37 @@ impl Hub {
         let mut inner = self.lock();
         inner.local.deliver_room(room, seq, &text);
         self.relay(Event::Room { room, seq }, Some(text));
+    }
+
+    /// The user of socket `id` is looking at `room` (which it receives),
+    /// or just stopped.
+    pub fn looking(&self, id: ConnId, room: RoomId) {
+        let mut inner = self.lock();
+        let Some(conn) = inner.local.conns.get(&id) else { return };
+        if !conn.rooms.contains(&room) {
+            return;
+        }
+        let user = conn.user;
+        inner.looking.saw(user, room, Instant::now());
+        self.relay(Event::Looking { user, room }, None);
+    }
+
+    /// Whether `user` is looking at `room`, on any instance, or was within
+    /// [`crate::domain::protocol::LOOKING_QUIETS_MS`].
+    pub fn is_looking(&self, user: UserId, room: RoomId) -> bool {
+        self.lock().looking.is_looking(user, room, Instant::now())
+    }
+
+    /// A device was subscribed to push notifications (here, or on another
+    /// instance when relayed).
+    pub fn push_device_added(&self) {
+        self.push_devices.store(true, Ordering::Relaxed);
+        self.relay(Event::PushDevice, None);
+    }
+
+    /// Whether any device may be subscribed to push notifications.
+    pub fn may_push(&self) -> bool {
+        self.push_devices.load(Ordering::Relaxed)
     }
 
     /// Makes socket `id` receive (or stop receiving) public-room changes.
@@ -208,7 +245,7 @@ impl Hub {
     /// users online there (their departure is announced).
     pub fn expire_instances(&self, silent_for: Duration) {
         let mut inner = self.lock();
-        let Inner { local, presence } = &mut *inner;
+        let Inner { local, presence, .. } = &mut *inner;
         presence.expire(local, silent_for);
     }
 }

@@ -63,6 +63,13 @@ pub enum Event {
         online: bool,
         reach: Reach,
     },
+    /// A device was subscribed to push notifications.
+    PushDevice,
+    /// `user` is looking at `room` (see [`Hub::looking`]).
+    Looking {
+        user: UserId,
+        room: RoomId,
+    },
     /// Everyone online on the sender: replaces what was known of it.
     Snapshot {
         users: Vec<Reach>,
@@ -148,7 +155,7 @@ impl Hub {
     /// Applies what another instance's hub did, to this instance's sockets.
     pub fn apply(&self, from: InstanceId, event: Event, frame: Option<Utf8Bytes>) {
         let mut inner = self.lock();
-        let super::Inner { local, presence } = &mut *inner;
+        let super::Inner { local, presence, looking } = &mut *inner;
         presence.heard_from(from);
         match (event, frame) {
             (Event::Room { room, seq }, Some(text)) => local.deliver_room(room, seq, &text),
@@ -167,6 +174,8 @@ impl Hub {
                 local.close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
             }
             (Event::Presence { online, reach }, _) => presence.remote(local, from, online, reach),
+            (Event::PushDevice, _) => self.push_devices.store(true, Ordering::Relaxed),
+            (Event::Looking { user, room }, _) => looking.saw(user, room, std::time::Instant::now()),
             (Event::Snapshot { users }, _) => presence.snapshot_from(local, from, users),
             (Event::Hello, _) => {
                 self.relay(Event::Snapshot { users: super::presence::snapshot(local) }, None)

@@ -11,6 +11,7 @@ use crate::domain::protocol::ServerFrame;
 use crate::domain::{Attachment, ChangeRequest, ClientId, Message, Quote, RoomId, Seq, UserId};
 use crate::error::AppError;
 use crate::services::hub::Hub;
+use crate::services::push::Pusher;
 use crate::services::metrics::METRICS;
 use crate::store::{
     now_millis, Appended, Changed, Engine, MessageLog, NewChange, NewMessage, PgMessageLog, Store,
@@ -73,7 +74,7 @@ impl MessageWriter {
     /// published and answered by a task on the server's runtime: waking
     /// thousands of sockets from a thread outside it costs a lock and often
     /// a system call per socket.
-    pub fn start(store: &Store, hub: Arc<Hub>) -> std::io::Result<Self> {
+    pub fn start(store: &Store, hub: Arc<Hub>, push: Pusher) -> std::io::Result<Self> {
         let log = match store.engine() {
             Engine::Sqlite => Log::Sqlite(store.message_log().map_err(std::io::Error::other)?),
             Engine::Postgres => Log::Postgres(
@@ -86,7 +87,7 @@ impl MessageWriter {
         std::thread::Builder::new()
             .name("salon-writer".into())
             .spawn(move || write_groups(log, queue, committed))?;
-        tokio::spawn(publish_groups(hub, groups));
+        tokio::spawn(publish_groups(hub, push, groups));
         Ok(Self { posts })
     }
 }
@@ -200,9 +201,10 @@ fn gather(first: Post, queue: &mut mpsc::Receiver<Post>, max: usize) -> Vec<Post
 }
 
 /// Publishes each committed group in order, then answers its senders: an
-/// acknowledged message is durable, and its room has it first. A group's
+/// acknowledged message is durable, and its room has it first. New
+/// messages are handed to `push` too (which never waits). A group's
 /// messages come first: their numbers precede its changes'.
-async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
+async fn publish_groups(hub: Arc<Hub>, push: Pusher, mut groups: mpsc::Receiver<Committed>) {
     while let Some((group, outcomes)) = groups.recv().await {
         let (appended, changed) = match outcomes {
             Ok(outcomes) => outcomes,
@@ -221,6 +223,7 @@ async fn publish_groups(hub: Arc<Hub>, mut groups: mpsc::Receiver<Committed>) {
                 Appended::New(message) => {
                     METRICS.messages.increment();
                     hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
+                    push.message(&message);
                     Ok(message)
                 }
                 Appended::Existing(message) => {

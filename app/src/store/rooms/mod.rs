@@ -6,7 +6,7 @@ mod changes;
 pub use changes::{Departure, Removed};
 
 use crate::domain::{
-    shown_name, MessagePreview, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
+    shown_name, MessagePreview, Notify, PublicProfile, Role, RoomId, RoomSummary, Seq, UserId, Visibility,
 };
 use crate::store::{classify, now_millis, Store, StoreError};
 use sqlx::{Any, Transaction};
@@ -37,6 +37,8 @@ struct SummaryRow {
     peer_avatar_version: Option<i64>,
     banned: i64,
     invited: i64,
+    notify: Option<String>,
+    kind: String,
 }
 
 /// A room as one user sees it, with what keeps them out of it or lets
@@ -81,6 +83,11 @@ impl SummaryRow {
             read_through: self.read_through.unwrap_or(0),
             mentions: self.mentions,
             role: self.role.as_deref().and_then(Role::from_db),
+            notify: self
+                .notify
+                .as_deref()
+                .and_then(Notify::from_db)
+                .unwrap_or(Notify::default_for(self.kind == "direct")),
             peer,
             peer_online: false,
         };
@@ -91,7 +98,7 @@ impl SummaryRow {
 /// `$1` is the viewer. Callers add the FROM's first table and the WHERE.
 const SUMMARY_COLUMNS: &str = "
     r.id, r.name, r.topic, r.visibility, r.member_count, r.last_seq, r.last_activity,
-    m.role, m.last_read_seq AS read_through,
+    r.kind, m.role, m.last_read_seq AS read_through, m.notify,
     (SELECT COUNT(*) FROM (SELECT 1 FROM messages x
                            WHERE x.room_id = r.id AND x.seq > m.last_read_seq AND x.author_id <> $1
                            LIMIT 1000) AS n) AS unread,

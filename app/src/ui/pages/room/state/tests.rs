@@ -3,7 +3,7 @@
 use super::model::{Next, RoomModel, TYPING_SHOWS_MS};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
-    ClientId, Member, Message, PublicProfile, Removal, Role, RoomId, RoomSummary, RoomView, UserId,
+    ClientId, Member, Message, PublicProfile, Removal, Role, RoomId, Notify, RoomSummary, RoomView, UserId,
     Visibility,
 };
 
@@ -37,6 +37,7 @@ fn model() -> RoomModel {
         read_through: 2,
         mentions: 0,
         role: Some(Role::Member),
+        notify: Notify::Mentions,
         peer: None,
         peer_online: false,
     };

@@ -1,0 +1,143 @@
+//! Push notifications (Web Push: RFC 8030, with RFC 8291's encryption and
+//! RFC 8292's VAPID signature, by `web-push-native`): a device subscribes,
+//! and the messages its user wants are pushed to it, off the hot path
+//! ([`sender`]).
+//!
+//! What is pushed to whom is decided here ([`wanted`]); the store only
+//! gathers the candidates. The instance that commits a message pushes it:
+//! each push is sent once, however many instances run.
+
+mod sender;
+
+pub use sender::{Pusher, Vapid};
+
+use super::{rooms, AppState, OrInternal};
+use crate::domain::{
+    preview_of, Message, Notify, PushDevice, PushPayload, RoomId, UserId, MAX_PUSH_DEVICES, MAX_PUSH_ENDPOINT,
+};
+use crate::error::{AppError, Field, Problem};
+use crate::store::PushTarget;
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+/// Whether `message` is pushed to `target`'s device: never their own
+/// message, nor a room's event line, nor one from someone they block;
+/// what their level for the room wants (direct messages and mentions by
+/// default); and nothing while they look at the room or did within the
+/// last minute (`looking`, see `hub::looking`).
+pub fn wanted(target: &PushTarget, message: &Message, looking: bool) -> bool {
+    let mentioned = message.mentions.contains(&target.user);
+    target.user != message.author.id
+        && message.event.is_none()
+        && !message.deleted
+        && !target.blocks_author
+        && target.notify.wants(mentioned)
+        && !looking
+}
+
+/// What the notification of `message` shows on `target`'s device.
+pub fn payload(target: &PushTarget, message: &Message) -> PushPayload {
+    PushPayload {
+        room: if target.direct { String::new() } else { target.room_name.clone() },
+        author: message.author.shown_name().to_owned(),
+        text: target.previews.then(|| preview_of(&message.body, &message.attachments)),
+        url: format!("/rooms/{}?at={}", message.room, message.seq),
+        tag: format!("room-{}", message.room),
+        test: false,
+    }
+}
+
+/// A device the browser handed over, checked: an `https` push service
+/// (plain `http` on this machine only when the settings allow it, for
+/// tests), and keys of the right kind and size.
+pub fn check_device(device: &PushDevice, allow_http: bool) -> Result<(), AppError> {
+    let unsupported = || AppError::field(Field::Notifications, Problem::PushServiceUnsupported);
+    if device.endpoint.len() > MAX_PUSH_ENDPOINT {
+        return Err(unsupported());
+    }
+    let url = url::Url::parse(&device.endpoint).map_err(|_| unsupported())?;
+    let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || url.host_str() == Some("localhost");
+    let scheme_ok = url.scheme() == "https" || (allow_http && url.scheme() == "http" && loopback);
+    if !scheme_ok || url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return Err(unsupported());
+    }
+    // The push service is reached from the server: an address of the
+    // server's own network is refused (the endpoint is the browser's word).
+    let private = match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        _ => url.host_str() == Some("localhost"),
+    };
+    if private && !(allow_http && loopback) {
+        return Err(unsupported());
+    }
+    sender::keys(device).map(drop).ok_or(AppError::BadRequest)
+}
+
+/// Pushes `user`'s later messages to `device` (this browser).
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn subscribe(state: &AppState, user: UserId, device: &PushDevice) -> Result<(), AppError> {
+    check_device(device, state.push.allows_http())?;
+    state.store.add_push_device(user, device, MAX_PUSH_DEVICES).await.or_internal("keeping a push device")?;
+    state.push.subscribed();
+    Ok(())
+}
+
+/// Stops pushing to `user`'s device at `endpoint`.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn unsubscribe(state: &AppState, user: UserId, endpoint: &str) -> Result<(), AppError> {
+    state.store.remove_push_device(user, endpoint).await.or_internal("forgetting a push device")?;
+    Ok(())
+}
+
+/// Sends a test notification to `user`'s device at `endpoint`, and says
+/// whether its push service took it.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn test(state: &AppState, user: UserId, endpoint: &str) -> Result<(), AppError> {
+    let device = state
+        .store
+        .push_device(user, endpoint)
+        .await
+        .or_internal("reading a push device")?
+        .ok_or(AppError::NotFound)?;
+    let payload = PushPayload {
+        room: String::new(),
+        author: "Salon".into(),
+        text: None,
+        url: "/profile".into(),
+        tag: "test".into(),
+        test: true,
+    };
+    state.push.send_now(&device, &payload).await
+}
+
+/// Sets which of `room`'s messages `user` has pushed (a member only).
+#[tracing::instrument(skip_all, fields(user = %user, room = %room))]
+pub async fn set_level(state: &AppState, user: UserId, room: RoomId, level: Notify) -> Result<(), AppError> {
+    rooms::membership(state, user, room).await?;
+    if !state.store.set_notify(room, user, Some(level)).await.or_internal("setting notifications")? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether `user`'s notifications show the message's text.
+pub async fn previews(state: &AppState, user: UserId) -> Result<bool, AppError> {
+    state.store.push_previews(user).await.or_internal("reading notification settings")
+}
+
+pub async fn set_previews(state: &AppState, user: UserId, on: bool) -> Result<(), AppError> {
+    state.store.set_push_previews(user, on).await.or_internal("setting notification previews")
+}
+
+/// Base64url without padding, as browsers take keys.
+fn base64url(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+#[cfg(test)]
+mod tests;
