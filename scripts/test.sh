@@ -41,5 +41,6 @@ started=$SECONDS
 say "Browser tests"
 data_dir="$(mktemp -d)"
 trap 'rm -rf "$data_dir"' EXIT
-SALON_DATA_DIR="$data_dir" CI=true cargo leptos end-to-end
+# The browser tests run their own mock push service, on this machine.
+SALON_DATA_DIR="$data_dir" SALON_PUSH_ALLOW_HTTP=true CI=true cargo leptos end-to-end
 say "Browser tests took $((SECONDS - started)) s"

@@ -51,6 +51,15 @@ self.addEventListener('message', (event) => {
     self.skipWaiting();
   } else if (message.type === 'keep' && typeof message.path === 'string' && message.path.startsWith('/')) {
     event.waitUntil(refresh(message.path).catch(() => {}));
+  } else if (message.type === 'open-notification' && typeof message.tag === 'string') {
+    // What a click on the notification does, for the browser tests: no
+    // browser lets a test click a notification.
+    event.waitUntil((async () => {
+      const [shown] = await self.registration.getNotifications({ tag: message.tag });
+      if (!shown) return;
+      shown.close();
+      await openAt(shown.data?.url);
+    })());
   }
 });
 
@@ -153,3 +162,71 @@ function offlinePage() {
 <p><a class="button primary" href="/">${retry}</a></p></div></main></html>`;
   return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
+
+// Push notifications (services::push on the server makes the payload:
+// domain::PushPayload). Every push shows a notification, as browsers
+// require; one per room, the newest replacing the last.
+self.addEventListener('push', (event) => {
+  let push = {};
+  try {
+    push = event.data ? event.data.json() : {};
+  } catch (_) {
+    // Not ours to read: shown as a plain "new message".
+  }
+  const french = (self.navigator.language || '').toLowerCase().startsWith('fr');
+  const words = french
+    ? { newMessage: 'Nouveau message', from: (who) => `Nouveau message de ${who}`, works: 'Les notifications fonctionnent sur cet appareil.' }
+    : { newMessage: 'New message', from: (who) => `New message from ${who}`, works: 'Notifications work on this device.' };
+  let title = 'Salon';
+  let body = words.newMessage;
+  if (push.test) {
+    body = words.works;
+  } else if (push.room) {
+    title = push.room;
+    body = push.text != null ? `${push.author}: ${push.text}` : words.from(push.author);
+  } else if (push.author) {
+    title = push.author;
+    body = push.text != null ? push.text : words.newMessage;
+  }
+  event.waitUntil(self.registration.showNotification(title, {
+    body,
+    tag: push.tag || 'salon',
+    renotify: true,
+    icon: '/icons/icon-192.png',
+    badge: '/icons/icon-192.png',
+    data: { url: typeof push.url === 'string' && push.url.startsWith('/') ? push.url : '/' },
+  }));
+});
+
+// A click opens the message: in a Salon window already open (taken there,
+// then focused), else in a new one.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openAt(event.notification.data?.url));
+});
+
+async function openAt(path) {
+  const url = new URL(path || '/', self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(url);
+  const there = open.url === url ? open : await open.navigate(url).catch(() => null);
+  if (!there) return self.clients.openWindow(url);
+  // Refused without a click (the tests' message below): it is there anyway.
+  return there.focus().catch(() => there);
+}
+
+// The push service replaced this device's subscription: the server is
+// given the new one (signed in as the page was).
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil((async () => {
+    const renewed = event.newSubscription
+      || await self.registration.pushManager.subscribe(event.oldSubscription.options);
+    const { endpoint, keys } = renewed.toJSON();
+    await fetch('/api/push_subscribe', {
+      method: 'POST',
+      credentials: 'same-origin',
+      body: new URLSearchParams({ endpoint, p256dh: keys.p256dh, auth: keys.auth }),
+    });
+  })());
+});

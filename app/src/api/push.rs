@@ -1,13 +1,13 @@
 //! Push notifications: this device's subscription, the test notification,
 //! each room's level and the previews setting.
 
-use crate::domain::{Notify, PushDevice, RoomId};
+use crate::domain::{Notify, RoomId};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use {super::ssr::*, crate::services::push};
+use {super::ssr::*, crate::domain::PushDevice, crate::services::push};
 
 /// What the profile page needs to offer notifications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod live;
 pub mod outbox;
 pub mod pages;
 pub mod person;
+pub mod push;
 pub mod pwa;
 pub mod session;
 pub mod shell;

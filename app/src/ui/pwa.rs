@@ -75,11 +75,13 @@ pub fn set_badge(count: i64) {
     let _ = count;
 }
 
-/// Forgets the pages kept for offline starts, and the unread count on the
-/// app's icon: they are one user's (called when who is signed in changes).
+/// Forgets the pages kept for offline starts, the unread count on the
+/// app's icon and this device's push subscription: they are one user's
+/// (called when who is signed in changes).
 pub fn forget_pages() {
     #[cfg(feature = "hydrate")]
     browser::forget_pages();
+    crate::ui::push::forget_subscription();
 }
 
 /// Marks a page the service worker must not keep for offline starts (an

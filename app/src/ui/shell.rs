@@ -3,10 +3,11 @@
 
 use super::avatar::Avatar;
 use super::live::{provide_live, use_live, LinkStatus};
+use super::push::Bell;
 use super::pwa::InstallItem;
 use super::session::{use_session, RequireAccount};
 use crate::api::{my_rooms, pending_counts};
-use crate::domain::{Removal, RoomSummary};
+use crate::domain::{Notify, Removal, RoomSummary};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, Lang};
 use crate::t;
@@ -187,7 +188,7 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
         <ul class="nav-rooms">
             <For
                 each=rooms
-                key=|room| (room.id, room.unread, room.mentions, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version))
+                key=|room| (room.id, room.unread, room.mentions, room.peer_online, room.title().to_owned(), room.peer.as_ref().and_then(|p| p.avatar_version), room.notify)
                 let(room)
             >
                 {
@@ -214,6 +215,9 @@ fn RoomNav(loaded: Vec<RoomSummary>, direct: bool) -> impl IntoView {
                             <A href=href.clone() attr:class="nav-room" attr:aria-current=move || current().then_some("page")>
                                 {leading}
                                 <span class="nav-room-name">{room.title().to_owned()}</span>
+                                {(room.notify == Notify::Nothing).then(|| view! {
+                                    <span class="nav-muted" role="img" aria-label=move || i18n.t().muted><Bell crossed=true /></span>
+                                })}
                                 <UnreadBadges unread mentions />
                             </A>
                         </li>

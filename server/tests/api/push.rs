@@ -26,6 +26,8 @@ struct Push {
 fn answer(device: &str) -> (StatusCode, Duration) {
     if device.starts_with("gone") {
         (StatusCode::GONE, Duration::ZERO)
+    } else if device.starts_with("failing") {
+        (StatusCode::INTERNAL_SERVER_ERROR, Duration::ZERO)
     } else if device.starts_with("slow") {
         (StatusCode::CREATED, Duration::from_secs(30))
     } else {
@@ -293,23 +295,27 @@ async fn subscriptions_must_name_a_public_push_service_and_real_keys() {
 }
 
 #[tokio::test]
-async fn a_slow_push_service_delays_neither_messages_nor_other_pushes() {
+async fn a_slow_or_failing_push_service_delays_neither_messages_nor_other_pushes() {
     let (server, mut mock) = push_server().await;
-    let (alice, bob, erin) = (server.browser(), server.browser(), server.browser());
+    let (alice, bob, erin, frank) = (server.browser(), server.browser(), server.browser(), server.browser());
     let alice_id = alice.sign_up("alice").await;
     bob.sign_up("bob").await;
     let erin_id = erin.sign_up("erin").await;
+    let frank_id = frank.sign_up("frank").await;
     subscribe(&alice, &mock, "alice").await;
     subscribe(&erin, &mock, "slow-erin").await;
+    let failing = subscribe(&frank, &mock, "failing-frank").await;
     let to_erin = bob.ok("direct", &[("user", &s(erin_id))]).await["id"].as_i64().unwrap();
+    let to_frank = bob.ok("direct", &[("user", &s(frank_id))]).await["id"].as_i64().unwrap();
     let to_alice = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
     let mut erins_tab = erin.socket().await;
 
     let started = Instant::now();
     for n in 0..20 {
         bob.post(to_erin, &format!("e{n}"), "are you there?").await;
+        bob.post(to_frank, &format!("f{n}"), "and you?").await;
     }
-    assert!(started.elapsed() < Duration::from_secs(3), "20 sends took {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(3), "40 sends took {:?}", started.elapsed());
     for _ in 0..20 {
         erins_tab.next_message().await;
     }
@@ -322,6 +328,10 @@ async fn a_slow_push_service_delays_neither_messages_nor_other_pushes() {
         }
     }
     assert!(started.elapsed() < Duration::from_secs(3), "alice's push waited {:?}", started.elapsed());
+    // A failing push service is not a gone device: it is kept.
+    let reply = frank.call("push_test", &[("endpoint", &failing)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reply.json);
+    assert!(reply.problem("notifications").is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,4 +1,4 @@
-//! My profile: avatar, display name and email, password.
+//! My profile: avatar, display name and email, notifications, password.
 
 use crate::api::{upload_avatar, ChangePassword, UpdateProfile};
 use crate::domain::AVATAR_MAX_BYTES;
@@ -7,6 +7,7 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::{checks, field_problem, form_error, FormError, FormSuccess, SubmitButton, TextField};
+use crate::ui::push::NotificationsCard;
 use crate::ui::session::use_session;
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
@@ -23,6 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
             <AvatarCard />
             <div class="stack">
                 <DetailsCard />
+                <NotificationsCard />
                 <PasswordCard />
             </div>
         </div>

@@ -1,6 +1,7 @@
 //! The room's header: its name and topic (or the person, in a direct
 //! conversation), its facts, and joining or leaving it.
 
+use super::notify::NotifyMenu;
 use super::state::RoomState;
 use crate::api::{JoinRoom, LeaveRoom};
 use crate::domain::{RoomSummary, Visibility};
@@ -58,6 +59,7 @@ pub(super) fn RoomHeader(state: RoomState) -> impl IntoView {
                 {(!direct).then(|| view! {
                     <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
                 })}
+                {move || summary.with(|s| s.role.is_some()).then(|| view! { <NotifyMenu state /> })}
                 <a class="icon-button" href=format!("/search?room={}", state.id.0) aria-label=move || i18n.t().search_room>
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                         <path d="M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />

@@ -11,6 +11,7 @@ mod header;
 mod members;
 mod message;
 mod messages;
+mod notify;
 mod state;
 
 use crate::api::open_room;

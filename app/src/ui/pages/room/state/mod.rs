@@ -2,6 +2,7 @@
 //! sends what the user does and hands each frame of the tab's socket to
 //! the pure [`RoomModel::apply`] (in [`model`]), then does what it asks.
 
+mod looking;
 mod model;
 #[cfg(test)]
 mod tests;
@@ -93,6 +94,7 @@ impl RoomState {
             live.send(&ClientFrame::Unsubscribe { room: state.id });
         });
         live.watch(move |frame| state.on_frame(frame), move || state.subscribe());
+        looking::tell_while_looking(live, state.id);
         // What this user wrote here and the server has not answered yet
         // (after hydration: the server rendered none of it).
         if let Some(me) = me {
@@ -132,6 +134,7 @@ impl RoomState {
         self.model.update(|m| m.caught_up = false);
         let after = self.model.with_untracked(|m| m.timeline.last_seq()).unwrap_or(0);
         self.live.send(&ClientFrame::Subscribe { room: self.id, after: Some(after) });
+        looking::say_if_looking(self.live, self.id);
     }
 
     fn on_frame(self, frame: &ServerFrame) {

@@ -3,7 +3,7 @@
 use super::model::{Next, RoomModel, TYPING_SHOWS_MS};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{
-    ClientId, Member, Message, PublicProfile, Removal, Role, RoomId, Notify, RoomSummary, RoomView, UserId,
+    ClientId, Member, Message, Notify, PublicProfile, Removal, Role, RoomId, RoomSummary, RoomView, UserId,
     Visibility,
 };
 
