@@ -8,6 +8,9 @@ CREATE TABLE push_subscriptions (
     -- every payload is encrypted for (RFC 8291).
     p256dh     TEXT    NOT NULL,
     auth       TEXT    NOT NULL,
+    -- The socket key of the session that subscribed it: the subscription
+    -- ends with the session (a sign-out on a shared browser).
+    session_key TEXT,
     created_at BIGINT  NOT NULL
 );
 
@@ -18,4 +21,4 @@ ALTER TABLE memberships ADD COLUMN notify TEXT
     CHECK (notify IN ('all', 'mentions', 'nothing'));
 
 -- Whether notifications show the message's text.
-ALTER TABLE users ADD COLUMN push_previews BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE users ADD COLUMN push_previews BIGINT NOT NULL DEFAULT 1;

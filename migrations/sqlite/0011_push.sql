@@ -8,6 +8,9 @@ CREATE TABLE push_subscriptions (
     -- every payload is encrypted for (RFC 8291).
     p256dh     TEXT    NOT NULL,
     auth       TEXT    NOT NULL,
+    -- The socket key of the session that subscribed it: the subscription
+    -- ends with the session (a sign-out on a shared browser).
+    session_key TEXT,
     created_at INTEGER NOT NULL
 );
 

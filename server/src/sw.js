@@ -206,27 +206,36 @@ self.addEventListener('notificationclick', (event) => {
 });
 
 async function openAt(path) {
-  const url = new URL(path || '/', self.location.origin).href;
-  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
-  if (!open) return self.clients.openWindow(url);
-  const there = open.url === url ? open : await open.navigate(url).catch(() => null);
-  if (!there) return self.clients.openWindow(url);
-  // Refused without a click (the tests' message below): it is there anyway.
-  return there.focus().catch(() => there);
+  const url = new URL(path || '/', self.location.origin);
+  const target = url.origin === self.location.origin ? url.href : self.location.origin + '/';
+  const windows = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+    .filter((client) => new URL(client.url).origin === self.location.origin);
+  const open = windows.find((client) => client.focused)
+    || windows.find((client) => client.visibilityState === 'visible')
+    || windows[0];
+  if (!open) return self.clients.openWindow(target);
+  // Focused first, while the click allows it (refused without one: the
+  // tests' message below), then taken to the message.
+  const focused = await open.focus().catch(() => open);
+  if (focused.url === target) return focused;
+  return (await focused.navigate(target).catch(() => null)) || self.clients.openWindow(target);
 }
 
 // The push service replaced this device's subscription: the server is
-// given the new one (signed in as the page was).
+// given the new one (signed in as the page was) and forgets the old.
 self.addEventListener('pushsubscriptionchange', (event) => {
   event.waitUntil((async () => {
+    const old = event.oldSubscription;
     const renewed = event.newSubscription
-      || await self.registration.pushManager.subscribe(event.oldSubscription.options);
-    const { endpoint, keys } = renewed.toJSON();
-    await fetch('/api/push_subscribe', {
+      || (old && await self.registration.pushManager.subscribe(old.options));
+    const post = (path, fields) => fetch(path, {
       method: 'POST',
       credentials: 'same-origin',
-      body: new URLSearchParams({ endpoint, p256dh: keys.p256dh, auth: keys.auth }),
+      body: new URLSearchParams(fields),
     });
+    if (old) await post('/api/push_unsubscribe', { endpoint: old.endpoint }).catch(() => {});
+    if (!renewed) return;
+    const { endpoint, keys } = renewed.toJSON();
+    await post('/api/push_subscribe', { endpoint, p256dh: keys.p256dh, auth: keys.auth });
   })());
 });

@@ -61,7 +61,9 @@ pub async fn logout() -> Result<(), AppError> {
     session.logout().await.or_internal("ending a session")?;
     // Its sockets (in other tabs too) stop at once.
     if let Some((user, key)) = ended {
-        state()?.hub.end_session(user, &key);
+        let state = state()?;
+        state.hub.end_session(user, &key);
+        crate::services::push::session_ended(&state, user, &key).await;
     }
     Ok(())
 }

@@ -38,6 +38,7 @@ pub async fn change_password(
     start_session(&mut session, &user).await?;
     // The other sessions ended with the old password: so do their sockets.
     state.hub.end_other_sessions(user.id, Some(&keep));
+    crate::services::push::other_sessions_ended(&state, user.id, Some(&keep)).await;
     Ok(())
 }
 

@@ -30,8 +30,9 @@ pub async fn push_settings() -> Result<NotificationSettings, AppError> {
 /// Pushes the caller's notifications to this browser's subscription.
 #[server(endpoint = "push_subscribe")]
 pub async fn push_subscribe(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
-    let (state, user) = (state()?, require_user().await?.1);
-    push::subscribe(&state, user.id, &PushDevice { endpoint, p256dh, auth }).await
+    let (state, (session, user)) = (state()?, require_user().await?);
+    let key = socket_key(&session, false).await?;
+    push::subscribe(&state, user.id, &key, &PushDevice { endpoint, p256dh, auth }).await
 }
 
 #[server(endpoint = "push_unsubscribe")]

@@ -43,6 +43,12 @@ impl Notify {
         }
     }
 
+    /// A member's level as stored (`None`: never chosen), for a room that
+    /// is or is not `direct`: the default applies until they choose.
+    pub fn resolve(stored: Option<&str>, direct: bool) -> Self {
+        stored.and_then(Self::from_db).unwrap_or(Self::default_for(direct))
+    }
+
     /// Reads [`Self::as_str`]'s form back.
     pub fn from_db(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|level| level.as_str() == value)

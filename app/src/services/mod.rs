@@ -60,8 +60,10 @@ impl AppState {
             Some(key) => push::Vapid::decode_key(&key).map_err(StartError::Vapid)?,
             None => store.server_secret("vapid", &push::Vapid::generate_key()).await?,
         };
-        let vapid = push::Vapid::new(&vapid_key, settings.push_contact).map_err(StartError::Vapid)?;
-        let push = push::Pusher::start(store.clone(), hub.clone(), vapid, settings.push_allow_http);
+        let vapid = push::Vapid::new(&vapid_key, settings.push_contact)
+            .map_err(|error| StartError::Vapid(format!("the VAPID key is not a P-256 private key: {error}")))?;
+        let push = push::Pusher::start(store.clone(), hub.clone(), vapid, settings.push_allow_http)
+            .map_err(|error| StartError::Vapid(error.to_string()))?;
         let writer =
             messages::MessageWriter::start(&store, hub.clone(), push.clone()).map_err(StartError::Writer)?;
         let files = attachments::Files::open(settings.files, settings.attachment_max_bytes)
@@ -114,7 +116,7 @@ pub enum StartError {
     Writer(std::io::Error),
     #[error("cannot open the attachments' directory: {0}")]
     Files(std::io::Error),
-    #[error("the VAPID key is not a P-256 private key: {0}")]
+    #[error("cannot set up push notifications: {0}")]
     Vapid(String),
 }
 

@@ -39,7 +39,7 @@ impl TargetRow {
             user: self.user_id,
             device: PushDevice { endpoint: self.endpoint, p256dh: self.p256dh, auth: self.auth },
             previews: self.previews != 0,
-            notify: self.notify.as_deref().and_then(Notify::from_db).unwrap_or(Notify::default_for(direct)),
+            notify: Notify::resolve(self.notify.as_deref(), direct),
             blocks_author: self.blocks_author != 0,
             direct,
             room_name: self.name,
@@ -48,26 +48,29 @@ impl TargetRow {
 }
 
 impl Store {
-    /// Keeps `device` for `user` (a device that was another user's is
-    /// theirs now: one browser profile, one subscription), and drops their
-    /// oldest beyond `keep` (`domain::MAX_PUSH_DEVICES`).
+    /// Keeps `device` for `user`, subscribed in the session with socket key
+    /// `session_key` (a device that was another user's is theirs now: one
+    /// browser profile, one subscription), and drops their oldest beyond
+    /// `keep` (`domain::MAX_PUSH_DEVICES`).
     pub async fn add_push_device(
         &self,
         user: UserId,
+        session_key: &str,
         device: &PushDevice,
         keep: usize,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, created_at)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, session_key, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
-                 auth = excluded.auth, created_at = excluded.created_at",
+                 auth = excluded.auth, session_key = excluded.session_key, created_at = excluded.created_at",
         )
         .bind(&device.endpoint)
         .bind(user)
         .bind(&device.p256dh)
         .bind(&device.auth)
+        .bind(session_key)
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;
@@ -91,6 +94,36 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Forgets `user`'s devices subscribed by the session with socket key
+    /// `session_key` (it ended).
+    pub async fn remove_push_devices_of_session(
+        &self,
+        user: UserId,
+        session_key: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1 AND session_key = $2")
+            .bind(user)
+            .bind(session_key)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
+    /// Forgets `user`'s devices subscribed by any session but `keep`'s
+    /// (the others ended).
+    pub async fn remove_push_devices_but(&self, user: UserId, keep: Option<&str>) -> Result<(), sqlx::Error> {
+        let query = match keep {
+            Some(keep) => sqlx::query(
+                "DELETE FROM push_subscriptions
+                 WHERE user_id = $1 AND (session_key IS NULL OR session_key <> $2)",
+            )
+            .bind(user)
+            .bind(keep),
+            None => sqlx::query("DELETE FROM push_subscriptions WHERE user_id = $1").bind(user),
+        };
+        query.execute(&self.pool).await.map(drop)
     }
 
     /// Forgets the device at `endpoint`, whoever's it was: its push
@@ -124,7 +157,7 @@ impl Store {
     /// whether a message of `author`'s is pushed to it.
     pub async fn push_targets(&self, room: RoomId, author: UserId) -> Result<Vec<PushTarget>, sqlx::Error> {
         let rows: Vec<TargetRow> = sqlx::query_as(
-            "SELECT s.user_id, s.endpoint, s.p256dh, s.auth, CAST(u.push_previews AS INTEGER) AS previews,
+            "SELECT s.user_id, s.endpoint, s.p256dh, s.auth, u.push_previews AS previews,
                     m.notify, r.kind, r.name,
                     CAST(EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = s.user_id AND b.blocked_id = $2)
                          AS INTEGER) AS blocks_author
@@ -170,7 +203,7 @@ impl Store {
     pub async fn set_push_previews(&self, user: UserId, previews: bool) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE users SET push_previews = $2 WHERE id = $1")
             .bind(user)
-            .bind(previews)
+            .bind(i64::from(previews))
             .execute(&self.pool)
             .await
             .map(drop)

@@ -124,7 +124,18 @@ pub fn NotificationsCard() -> impl IntoView {
 #[component]
 fn Previews(on: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let save = Action::new(|on: &bool| set_push_previews(*on));
+    let checked = RwSignal::new(on);
+    // Not saved: the box shows what is saved again.
+    let save = Action::new(move |on: &bool| {
+        let on = *on;
+        async move {
+            let saved = set_push_previews(on).await;
+            if saved.is_err() {
+                checked.set(!on);
+            }
+            saved
+        }
+    });
     let error = move || match save.value().get() {
         Some(Err(error)) => Some(i18n.t().error(&error)),
         _ => None,
@@ -133,8 +144,12 @@ fn Previews(on: bool) -> impl IntoView {
         <fieldset class="choices">
             <legend class="visually-hidden">{t!(i18n, notifications)}</legend>
             <label>
-                <input type="checkbox" name="previews" checked=on
-                    on:change=move |ev| { save.dispatch(event_target_checked(&ev)); } />
+                <input type="checkbox" name="previews" prop:checked=checked
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        checked.set(on);
+                        save.dispatch(on);
+                    } />
                 {t!(i18n, notification_previews)}
             </label>
         </fieldset>
@@ -285,7 +300,17 @@ mod browser {
         if permission() == "denied" {
             return Device::Denied;
         }
-        match current().await.and_then(|s| read(&s)) {
+        let subscription = current().await;
+        let key = crate::api::push_settings().await.ok().and_then(|settings| decode_base64url(&settings.key));
+        if let (Some(subscription), Some(key)) = (&subscription, key) {
+            // Subscribed with another key than the server's now (it
+            // changed): it can never be pushed to; the user subscribes again.
+            if server_key(subscription).is_some_and(|used| used != key) {
+                let _ = call(subscription, "unsubscribe", &[]).await;
+                return Device::Off;
+            }
+        }
+        match subscription.and_then(|s| read(&s)) {
             Some(device) => {
                 // Handed over again: the server may not have it (another
                 // user signed in here since, or it forgot it).
@@ -295,6 +320,13 @@ mod browser {
             }
             None => Device::Off,
         }
+    }
+
+    /// The key a subscription was made with (`options.applicationServerKey`).
+    fn server_key(subscription: &JsValue) -> Option<Vec<u8>> {
+        let options = Reflect::get(subscription, &"options".into()).ok()?;
+        let key = Reflect::get(&options, &"applicationServerKey".into()).ok()?;
+        key.dyn_into::<js_sys::ArrayBuffer>().ok().map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
     }
 
     /// The subscription as the server takes it (`toJSON()`'s fields).

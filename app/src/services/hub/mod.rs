@@ -162,8 +162,9 @@ impl Hub {
             return;
         }
         let user = conn.user;
-        inner.looking.saw(user, room, Instant::now());
-        self.relay(Event::Looking { user, room }, None);
+        if inner.looking.saw(user, room, Instant::now()) {
+            self.relay(Event::Looking { user, room }, None);
+        }
     }
 
     /// Whether `user` is looking at `room`, on any instance, or was within

@@ -175,7 +175,9 @@ impl Hub {
             }
             (Event::Presence { online, reach }, _) => presence.remote(local, from, online, reach),
             (Event::PushDevice, _) => self.push_devices.store(true, Ordering::Relaxed),
-            (Event::Looking { user, room }, _) => looking.saw(user, room, std::time::Instant::now()),
+            (Event::Looking { user, room }, _) => {
+                looking.saw(user, room, std::time::Instant::now());
+            }
             (Event::Snapshot { users }, _) => presence.snapshot_from(local, from, users),
             (Event::Hello, _) => {
                 self.relay(Event::Snapshot { users: super::presence::snapshot(local) }, None)

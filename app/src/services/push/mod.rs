@@ -7,6 +7,7 @@
 //! gathers the candidates. The instance that commits a message pushes it:
 //! each push is sent once, however many instances run.
 
+mod address;
 mod sender;
 
 pub use sender::{Pusher, Vapid};
@@ -48,41 +49,51 @@ pub fn payload(target: &PushTarget, message: &Message) -> PushPayload {
 
 /// A device the browser handed over, checked: an `https` push service
 /// (plain `http` on this machine only when the settings allow it, for
-/// tests), and keys of the right kind and size.
+/// tests) named by a host name or a public address (see [`address`]), and
+/// keys of the right kind and size.
 pub fn check_device(device: &PushDevice, allow_http: bool) -> Result<(), AppError> {
     let unsupported = || AppError::field(Field::Notifications, Problem::PushServiceUnsupported);
     if device.endpoint.len() > MAX_PUSH_ENDPOINT {
         return Err(unsupported());
     }
     let url = url::Url::parse(&device.endpoint).map_err(|_| unsupported())?;
-    let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || url.host_str() == Some("localhost");
-    let scheme_ok = url.scheme() == "https" || (allow_http && url.scheme() == "http" && loopback);
-    if !scheme_ok || url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
-        return Err(unsupported());
-    }
-    // The push service is reached from the server: an address of the
-    // server's own network is refused (the endpoint is the browser's word).
-    let private = match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        _ => url.host_str() == Some("localhost"),
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
     };
-    if private && !(allow_http && loopback) {
+    let loopback = ip.is_some_and(|ip| ip.is_loopback());
+    let scheme_ok = url.scheme() == "https" || (allow_http && url.scheme() == "http" && loopback);
+    let host_ok = match ip {
+        Some(ip) => address::is_public(ip) || (allow_http && loopback),
+        // A name is checked as it is resolved, each time; these never
+        // leave the machine.
+        None => url.host_str().is_some_and(|host| {
+            let host = host.trim_end_matches('.');
+            !host.is_empty() && host != "localhost" && !host.ends_with(".localhost")
+        }),
+    };
+    if !scheme_ok || !host_ok || !url.username().is_empty() || url.password().is_some() {
         return Err(unsupported());
     }
     sender::keys(device).map(drop).ok_or(AppError::BadRequest)
 }
 
-/// Pushes `user`'s later messages to `device` (this browser).
+/// Pushes `user`'s later messages to `device` (this browser), until the
+/// session with socket key `session_key` ends.
 #[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn subscribe(state: &AppState, user: UserId, device: &PushDevice) -> Result<(), AppError> {
+pub async fn subscribe(
+    state: &AppState,
+    user: UserId,
+    session_key: &str,
+    device: &PushDevice,
+) -> Result<(), AppError> {
     check_device(device, state.push.allows_http())?;
-    state.store.add_push_device(user, device, MAX_PUSH_DEVICES).await.or_internal("keeping a push device")?;
+    state
+        .store
+        .add_push_device(user, session_key, device, MAX_PUSH_DEVICES)
+        .await
+        .or_internal("keeping a push device")?;
     state.push.subscribed();
     Ok(())
 }
@@ -92,6 +103,22 @@ pub async fn subscribe(state: &AppState, user: UserId, device: &PushDevice) -> R
 pub async fn unsubscribe(state: &AppState, user: UserId, endpoint: &str) -> Result<(), AppError> {
     state.store.remove_push_device(user, endpoint).await.or_internal("forgetting a push device")?;
     Ok(())
+}
+
+/// The session with socket key `session_key` ended (a sign-out): the
+/// devices it subscribed are notified no more, so that the next person on
+/// a shared browser never sees this user's messages.
+pub async fn session_ended(state: &AppState, user: UserId, session_key: &str) {
+    if let Err(error) = state.store.remove_push_devices_of_session(user, session_key).await {
+        super::internal("forgetting a session's push devices", error);
+    }
+}
+
+/// Every session of `user` but `keep`'s ended (a password change).
+pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&str>) {
+    if let Err(error) = state.store.remove_push_devices_but(user, keep).await {
+        super::internal("forgetting other sessions' push devices", error);
+    }
 }
 
 /// Sends a test notification to `user`'s device at `endpoint`, and says

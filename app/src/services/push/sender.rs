@@ -4,6 +4,7 @@
 //! timeout. A slow or failing push service costs a worker's time, never a
 //! room's.
 
+use super::address::PublicOnly;
 use super::{payload, wanted};
 use crate::domain::{Message, PushDevice, PushPayload};
 use crate::error::{AppError, Field, Problem};
@@ -81,29 +82,32 @@ struct Shared {
 
 impl Pusher {
     /// Starts the workers (within a Tokio runtime).
-    pub fn start(store: Store, hub: Arc<Hub>, vapid: Vapid, allow_http: bool) -> Self {
+    pub fn start(
+        store: Store,
+        hub: Arc<Hub>,
+        vapid: Vapid,
+        allow_http: bool,
+    ) -> Result<Self, reqwest::Error> {
+        // The endpoint is the browser's word: never followed elsewhere, nor
+        // through a proxy, and only to public addresses.
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(REQUEST_TIMEOUT / 2)
-            // The endpoint is the browser's word: never followed elsewhere.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+            .no_proxy()
+            .dns_resolver(Arc::new(PublicOnly { allow_loopback: allow_http }))
+            .build()?;
         let shared = Arc::new(Shared { store: store.clone(), vapid, client, allow_http });
         let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::spawn(work(hub.clone(), shared.clone(), queue));
-        let known = hub.clone();
-        tokio::spawn(async move {
-            if matches!(store.push_device_count().await, Ok(count) if count > 0) {
-                known.push_device_added();
-            }
-        });
-        Self { jobs, shared, hub }
+        tokio::spawn(watch_for_devices(store, Arc::downgrade(&hub)));
+        Ok(Self { jobs, shared, hub })
     }
 
     /// Considers `message` for pushing, unless the queue is full (then it
     /// is dropped and counted). Never waits.
     pub fn message(&self, message: &Message) {
+        // Event lines are never pushed (`wanted`): not even queued.
         if message.event.is_some() || !self.hub.may_push() {
             return;
         }
@@ -181,7 +185,9 @@ impl Shared {
                 METRICS.pushes.increment();
                 Sent::Taken
             }
-            Ok(response) if matches!(response.status().as_u16(), 404 | 410) => Sent::Gone,
+            // Gone (404, 410), or subscribed with another key than this
+            // server's (401, 403: the key changed): it never works again.
+            Ok(response) if matches!(response.status().as_u16(), 401 | 403 | 404 | 410) => Sent::Gone,
             Ok(response) => {
                 METRICS.pushes_failed.increment();
                 tracing::warn!(status = response.status().as_u16(), "a push service refused a push");
@@ -244,5 +250,25 @@ async fn push_message(hub: &Hub, shared: &Arc<Shared>, requests: &Arc<Semaphore>
             shared.deliver(&target.device, &payload).await;
             drop(request);
         });
+    }
+}
+
+/// How often the database is asked whether any device is subscribed: a
+/// subscription on another instance is relayed, and this catches one whose
+/// word was lost.
+const RECOUNT_EVERY: Duration = Duration::from_secs(60);
+
+/// Marks the hub as having push devices once the database has any.
+async fn watch_for_devices(store: Store, hub: std::sync::Weak<Hub>) {
+    let mut every = tokio::time::interval(RECOUNT_EVERY);
+    loop {
+        every.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        if hub.may_push() {
+            return;
+        }
+        if matches!(store.push_device_count().await, Ok(count) if count > 0) {
+            hub.push_device_added();
+        }
     }
 }

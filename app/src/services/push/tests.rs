@@ -72,6 +72,10 @@ fn devices_must_use_a_public_https_push_service() {
         "https://10.0.0.8/push",
         "https://[::1]/push",
         "https://localhost/push",
+        "https://localhost./push",
+        "https://[::ffff:10.0.0.1]/push",
+        "https://[fe80::1]/push",
+        "https://100.64.0.1/push",
         "https://user:pw@push.example/1",
         "not a url",
     ] {

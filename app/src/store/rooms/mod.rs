@@ -83,11 +83,7 @@ impl SummaryRow {
             read_through: self.read_through.unwrap_or(0),
             mentions: self.mentions,
             role: self.role.as_deref().and_then(Role::from_db),
-            notify: self
-                .notify
-                .as_deref()
-                .and_then(Notify::from_db)
-                .unwrap_or(Notify::default_for(self.kind == "direct")),
+            notify: Notify::resolve(self.notify.as_deref(), self.kind == "direct"),
             peer,
             peer_online: false,
         };

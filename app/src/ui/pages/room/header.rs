@@ -30,6 +30,9 @@ pub(super) fn RoomHeader(state: RoomState) -> impl IntoView {
     });
     let summary = state.summary;
     let direct = summary.with_untracked(RoomSummary::is_direct);
+    // Not the whole summary: the bell's menu must not be rebuilt (closed)
+    // by presence or member counts changing.
+    let is_member = Memo::new(move |_| summary.with(|s| s.role.is_some()));
     view! {
         <header class="room-header">
             <div class="room-title">
@@ -59,7 +62,9 @@ pub(super) fn RoomHeader(state: RoomState) -> impl IntoView {
                 {(!direct).then(|| view! {
                     <span class="muted small member-count">{move || (i18n.t().member_count)(summary.with(|s| s.member_count))}</span>
                 })}
-                {move || summary.with(|s| s.role.is_some()).then(|| view! { <NotifyMenu state /> })}
+                <Show when=move || is_member.get()>
+                    <NotifyMenu state />
+                </Show>
                 <a class="icon-button" href=format!("/search?room={}", state.id.0) aria-label=move || i18n.t().search_room>
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
                         <path d="M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" />

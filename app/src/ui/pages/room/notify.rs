@@ -46,22 +46,50 @@ pub(super) fn NotifyMenu(state: RoomState) -> impl IntoView {
         _ => None,
     };
     let label = move || format!("{}: {}", i18n.t().notifications, level_name(i18n.t(), level.get()));
+    let button = NodeRef::<leptos::html::Button>::new();
+    let panel = NodeRef::<leptos::html::Div>::new();
+    // Opened: the chosen item has the focus; closed, the bell gets it back.
+    let close = move || {
+        open.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    Effect::new(move |_| {
+        if open.get() {
+            focus_item(panel, |items, _| {
+                items.iter().position(|i| i.get_attribute("aria-checked").as_deref() == Some("true"))
+            });
+        }
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" if open.get_untracked() => close(),
+        "ArrowDown" | "ArrowUp" if open.get_untracked() => {
+            ev.prevent_default();
+            let step = if ev.key() == "ArrowDown" { 1 } else { -1 };
+            focus_item(panel, move |items, focused| {
+                let at = focused.unwrap_or(0) as i32 + step;
+                Some(at.rem_euclid(items.len().max(1) as i32) as usize)
+            });
+        }
+        _ => {}
+    };
     view! {
-        <div class="notify-menu">
+        <div class="notify-menu" on:keydown=on_keydown>
             <button type="button" class="icon-button" class:muted-bell=move || level.get() == Notify::Nothing
-                aria-label=label aria-haspopup="true"
+                node_ref=button aria-label=label aria-haspopup="true"
                 aria-expanded=move || open.get().to_string() aria-controls="notify-menu-panel"
                 on:click=move |_| open.update(|o| *o = !*o)>
                 <Bell crossed=Signal::derive(move || level.get() == Notify::Nothing) />
             </button>
             <div class="menu-backdrop" hidden=move || !open.get() on:click=move |_| open.set(false)></div>
             <div id="notify-menu-panel" class="menu-panel" role="menu" aria-label=t!(i18n, notifications)
-                hidden=move || !open.get() on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+                node_ref=panel hidden=move || !open.get()>
                 {Notify::ALL.map(|choice| view! {
                     <button type="button" class="menu-item" role="menuitemradio"
                         aria-checked=move || (level.get() == choice).to_string()
                         on:click=move |_| {
-                            open.set(false);
+                            close();
                             choose.dispatch_local(choice);
                         }>
                         {move || level_name(i18n.t(), choice)}
@@ -70,5 +98,25 @@ pub(super) fn NotifyMenu(state: RoomState) -> impl IntoView {
             </div>
             <p class="field-error" role="alert">{error}</p>
         </div>
+    }
+}
+
+/// Focuses the menu item `pick` chooses, given the items and which has the
+/// focus now.
+fn focus_item(
+    panel: NodeRef<leptos::html::Div>,
+    pick: impl Fn(&[web_sys::Element], Option<usize>) -> Option<usize>,
+) {
+    use leptos::wasm_bindgen::JsCast;
+    let Some(panel) = panel.get_untracked() else { return };
+    let Ok(found) = panel.query_selector_all("[role=menuitemradio]") else { return };
+    let items: Vec<web_sys::Element> =
+        (0..found.length()).filter_map(|i| found.item(i)?.dyn_into::<web_sys::Element>().ok()).collect();
+    let active = document().active_element();
+    let focused = items.iter().position(|item| Some(item) == active.as_ref());
+    if let Some(item) = pick(&items, focused).and_then(|at| items.get(at)) {
+        if let Some(item) = item.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = item.focus();
+        }
     }
 }

@@ -25,6 +25,9 @@ fn browser(live: Live, room: RoomId) {
         let _ = live.send(&ClientFrame::Looking { room });
     };
     let say_if_looking = move || say_if_looking(live, room);
+    LAST_INPUT.set(js_sys::Date::now());
+    let inputs = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"]
+        .map(|event| window_event_listener_untyped(event, |_| LAST_INPUT.set(js_sys::Date::now())));
     say_if_looking();
     // Losing focus or being hidden is said too: the quiet minute starts then.
     let focused = window_event_listener(leptos::ev::focus, move |_| say());
@@ -33,6 +36,9 @@ fn browser(live: Live, room: RoomId) {
     let every =
         set_interval_with_handle(say_if_looking, Duration::from_millis(u64::from(LOOKING_EVERY_MS))).ok();
     on_cleanup(move || {
+        for input in inputs {
+            input.remove();
+        }
         focused.remove();
         blurred.remove();
         shown.remove();
@@ -54,9 +60,23 @@ pub(super) fn say_if_looking(live: Live, room: RoomId) {
     let _ = (live, room);
 }
 
-/// Whether the tab is shown and has the focus.
+/// How long without a key, a touch or the mouse moving the user counts as
+/// away, though the tab is shown and focused (a desktop left on must not
+/// silence their phone).
+#[cfg(feature = "hydrate")]
+const AWAY_AFTER_MS: f64 = 5.0 * 60_000.0;
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// When the user last used the page (ms since the epoch).
+    static LAST_INPUT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Whether the tab is shown and has the focus, and the user is there.
 #[cfg(feature = "hydrate")]
 fn looking() -> bool {
     let document = leptos::prelude::document();
-    document.visibility_state() == web_sys::VisibilityState::Visible && document.has_focus().unwrap_or(false)
+    document.visibility_state() == web_sys::VisibilityState::Visible
+        && document.has_focus().unwrap_or(false)
+        && js_sys::Date::now() - LAST_INPUT.get() < AWAY_AFTER_MS
 }
