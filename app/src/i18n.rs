@@ -422,6 +422,9 @@ pub struct Texts {
     pub notify_mentions: &'static str,
     pub notify_nothing: &'static str,
     pub muted: &'static str,
+    pub push_new_message: &'static str,
+    pub push_new_message_from: fn(&str) -> String,
+    pub push_test_body: &'static str,
 }
 
 impl Texts {
@@ -677,6 +680,9 @@ pub static EN: Texts = Texts {
     notify_mentions: "Mentions only",
     notify_nothing: "Nothing (muted)",
     muted: "Muted",
+    push_new_message: "New message",
+    push_new_message_from: |who| format!("New message from {who}"),
+    push_test_body: "Notifications work on this device.",
     image_too_many_pixels: |mp| {
         format!(
             "The image is too large: at most {mp} megapixels (fewer with transparency), 8192 pixels a side."
@@ -944,6 +950,9 @@ pub static FR: Texts = Texts {
     notify_mentions: "Mentions seulement",
     notify_nothing: "Rien (en sourdine)",
     muted: "En sourdine",
+    push_new_message: "Nouveau message",
+    push_new_message_from: |who| format!("Nouveau message de {who}"),
+    push_test_body: "Les notifications fonctionnent sur cet appareil.",
     image_too_many_pixels: |mp| {
         format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")
     },

@@ -159,7 +159,7 @@ test('notifications are turned on per device, tested, and bring direct messages 
     await card.getByRole('button', { name: 'Send a test notification' }).click();
     await expect(card.getByText('Test notification sent.')).toBeVisible();
     const test = await service.next(phone);
-    expect(test.test).toBe(true);
+    expect(test).toMatchObject({ title: 'Salon', body: 'Notifications work on this device.' });
     await alice.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     await deliverAndSee(alice.page, test, 'Salon | Notifications work on this device.');
 
@@ -169,7 +169,7 @@ test('notifications are turned on per device, tested, and bring direct messages 
     await expect(bob.page.getByRole('heading', { name: alice.name, level: 1 })).toBeVisible();
     await say(bob.page, alice.name, 'Lunch at noon?');
     const dm = await service.next(phone);
-    expect(dm).toMatchObject({ room: '', author: bob.name, text: 'Lunch at noon?' });
+    expect(dm).toMatchObject({ title: bob.name, body: 'Lunch at noon?' });
     expect(dm.url).toMatch(/^\/rooms\/\d+\?at=\d+$/);
     await deliverAndSee(alice.page, dm, `${bob.name} | Lunch at noon?`);
 

@@ -11,6 +11,9 @@ CREATE TABLE push_subscriptions (
     -- The socket key of the session that subscribed it: the subscription
     -- ends with the session (a sign-out on a shared browser).
     session_key TEXT,
+    -- The language its notifications are worded in (the browser's when it
+    -- subscribed).
+    lang       TEXT    NOT NULL DEFAULT 'en',
     created_at BIGINT  NOT NULL
 );
 

@@ -163,33 +163,19 @@ function offlinePage() {
   return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
 
-// Push notifications (services::push on the server makes the payload:
-// domain::PushPayload). Every push shows a notification, as browsers
-// require; one per room, the newest replacing the last.
+// Push notifications: the server words them, in the device's language
+// (services::push makes the payload: domain::PushPayload). Every push shows
+// a notification, as browsers require; one per room, the newest replacing
+// the last.
 self.addEventListener('push', (event) => {
   let push = {};
   try {
     push = event.data ? event.data.json() : {};
   } catch (_) {
-    // Not ours to read: shown as a plain "new message".
+    // Not ours to read: shown as Salon's, with no text.
   }
-  const french = (self.navigator.language || '').toLowerCase().startsWith('fr');
-  const words = french
-    ? { newMessage: 'Nouveau message', from: (who) => `Nouveau message de ${who}`, works: 'Les notifications fonctionnent sur cet appareil.' }
-    : { newMessage: 'New message', from: (who) => `New message from ${who}`, works: 'Notifications work on this device.' };
-  let title = 'Salon';
-  let body = words.newMessage;
-  if (push.test) {
-    body = words.works;
-  } else if (push.room) {
-    title = push.room;
-    body = push.text != null ? `${push.author}: ${push.text}` : words.from(push.author);
-  } else if (push.author) {
-    title = push.author;
-    body = push.text != null ? push.text : words.newMessage;
-  }
-  event.waitUntil(self.registration.showNotification(title, {
-    body,
+  event.waitUntil(self.registration.showNotification(push.title || 'Salon', {
+    body: push.body || '',
     tag: push.tag || 'salon',
     renotify: true,
     icon: '/icons/icon-192.png',

@@ -32,7 +32,8 @@ pub async fn push_settings() -> Result<NotificationSettings, AppError> {
 pub async fn push_subscribe(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
     let (state, (session, user)) = (state()?, require_user().await?);
     let key = socket_key(&session, false).await?;
-    push::subscribe(&state, user.id, &key, &PushDevice { endpoint, p256dh, auth }).await
+    let lang = request_lang().await;
+    push::subscribe(&state, user.id, &key, lang, &PushDevice { endpoint, p256dh, auth }).await
 }
 
 #[server(endpoint = "push_unsubscribe")]
@@ -45,7 +46,7 @@ pub async fn push_unsubscribe(endpoint: String) -> Result<(), AppError> {
 #[server(endpoint = "push_test")]
 pub async fn push_test(endpoint: String) -> Result<(), AppError> {
     let (state, user) = (state()?, require_user().await?.1);
-    push::test(&state, user.id, &endpoint).await
+    push::test(&state, user.id, &endpoint, request_lang().await).await
 }
 
 #[server(endpoint = "push_previews")]
@@ -59,4 +60,13 @@ pub async fn set_push_previews(on: bool) -> Result<(), AppError> {
 pub async fn set_room_notify(room: RoomId, level: Notify) -> Result<(), AppError> {
     let (state, user) = (state()?, require_user().await?.1);
     push::set_level(&state, user.id, room, level).await
+}
+
+/// The language the request asks for (see `Lang::of_request`).
+#[cfg(feature = "ssr")]
+async fn request_lang() -> crate::i18n::Lang {
+    leptos_axum::extract::<http::HeaderMap>()
+        .await
+        .map(|headers| crate::i18n::Lang::of_request(&headers))
+        .unwrap_or_default()
 }

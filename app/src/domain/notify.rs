@@ -75,25 +75,19 @@ pub struct PushDevice {
     pub auth: String,
 }
 
-/// What a push carries, as the service worker reads it (`server/src/sw.js`
-/// makes the notification of it).
+/// What a push carries: the notification as the service worker shows it
+/// (`server/src/sw.js`), worded by the server in the device's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushPayload {
-    /// The room's name; empty for a direct conversation (the author is
-    /// the title) and for the test notification.
-    pub room: String,
-    /// Who wrote it.
-    pub author: String,
-    /// The message's first line, shortened; `None` when the user turned
-    /// previews off.
-    pub text: Option<String>,
+    /// The room's name, or for a direct conversation the author's.
+    pub title: String,
+    /// Who wrote what (the first line, shortened), or only who when the
+    /// user turned previews off.
+    pub body: String,
     /// Where a click leads.
     pub url: String,
     /// Notifications with the same tag replace each other: one per room.
     pub tag: String,
-    /// The test notification the user asked for.
-    #[serde(default)]
-    pub test: bool,
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub struct PushTarget {
     pub blocks_author: bool,
     pub direct: bool,
     pub room_name: String,
+    /// The language the device's notifications are worded in.
+    pub lang: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,6 +32,7 @@ struct TargetRow {
     blocks_author: i64,
     kind: String,
     name: String,
+    lang: String,
 }
 
 impl TargetRow {
@@ -43,34 +46,38 @@ impl TargetRow {
             blocks_author: self.blocks_author != 0,
             direct,
             room_name: self.name,
+            lang: self.lang,
         }
     }
 }
 
 impl Store {
     /// Keeps `device` for `user`, subscribed in the session with socket key
-    /// `session_key` (a device that was another user's is theirs now: one
+    /// `session_key`, notified in language `lang` (a device that was another user's is theirs now: one
     /// browser profile, one subscription), and drops their oldest beyond
     /// `keep` (`domain::MAX_PUSH_DEVICES`).
     pub async fn add_push_device(
         &self,
         user: UserId,
         session_key: &str,
+        lang: &str,
         device: &PushDevice,
         keep: usize,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, session_key, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, session_key, lang, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
-                 auth = excluded.auth, session_key = excluded.session_key, created_at = excluded.created_at",
+                 auth = excluded.auth, session_key = excluded.session_key, lang = excluded.lang,
+                 created_at = excluded.created_at",
         )
         .bind(&device.endpoint)
         .bind(user)
         .bind(&device.p256dh)
         .bind(&device.auth)
         .bind(session_key)
+        .bind(lang)
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;
@@ -158,7 +165,7 @@ impl Store {
     pub async fn push_targets(&self, room: RoomId, author: UserId) -> Result<Vec<PushTarget>, sqlx::Error> {
         let rows: Vec<TargetRow> = sqlx::query_as(
             "SELECT s.user_id, s.endpoint, s.p256dh, s.auth, u.push_previews AS previews,
-                    m.notify, r.kind, r.name,
+                    s.lang, m.notify, r.kind, r.name,
                     CAST(EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = s.user_id AND b.blocked_id = $2)
                          AS INTEGER) AS blocks_author
              FROM push_subscriptions s

@@ -165,12 +165,10 @@ async fn direct_messages_and_mentions_are_pushed_as_each_member_chose() {
     let push = mock.next().await;
     assert_eq!(push.device, "alice");
     let expected = PushPayload {
-        room: String::new(),
-        author: "bob".into(),
-        text: Some("psst, alice".into()),
+        title: "bob".into(),
+        body: "psst, alice".into(),
         url: format!("/rooms/{dm}?at={seq}"),
         tag: format!("room-{dm}"),
-        test: false,
     };
     assert_eq!(push.payload, expected);
 
@@ -180,31 +178,39 @@ async fn direct_messages_and_mentions_are_pushed_as_each_member_chose() {
     bob.post(room, "r1", "hello everyone").await;
     bob.post(room, "r2", "@alice look at this").await;
     let push = mock.next().await.payload;
-    assert_eq!((push.room.as_str(), push.text.as_deref()), ("general", Some("@alice look at this")));
+    assert_eq!((push.title.as_str(), push.body.as_str()), ("general", "bob: @alice look at this"));
 
     // Nothing: not even a mention.
     alice.ok("room_notify", &[("room", &s(room)), ("level", "nothing")]).await;
     bob.post(room, "r3", "@alice again").await;
     bob.post(dm, "d2", "control 1").await;
-    assert_eq!(mock.next().await.payload.text.as_deref(), Some("control 1"));
+    assert_eq!(mock.next().await.payload.body, "control 1");
 
     // All messages.
     alice.ok("room_notify", &[("room", &s(room)), ("level", "all")]).await;
     bob.post(room, "r4", "just chatting").await;
-    assert_eq!(mock.next().await.payload.text.as_deref(), Some("just chatting"));
+    assert_eq!(mock.next().await.payload.body, "bob: just chatting");
 
     // Never one's own, never from someone one blocks.
     alice.post(room, "a1", "my own words").await;
     alice.ok("block", &[("user", &s(carol_id))]).await;
     carol.post(room, "c1", "@alice hi from carol").await;
     bob.post(dm, "d3", "control 2").await;
-    assert_eq!(mock.next().await.payload.text.as_deref(), Some("control 2"));
+    assert_eq!(mock.next().await.payload.body, "control 2");
 
     // Previews off: who and where, not what.
     alice.ok("push_previews", &[("on", "false")]).await;
     bob.post(dm, "d4", "secret plans").await;
     let push = mock.next().await.payload;
-    assert_eq!((push.author.as_str(), push.text), ("bob", None));
+    assert_eq!((push.title.as_str(), push.body.as_str()), ("bob", "New message"));
+    bob.post(room, "r5", "the menu").await;
+    assert_eq!(mock.next().await.payload.body, "New message from bob");
+
+    // Worded in the language of the browser that subscribed the device.
+    alice.jar_add("lang=fr");
+    subscribe(&alice, &mock, "alice").await;
+    bob.post(dm, "d5", "en français").await;
+    assert_eq!(mock.next().await.payload.body, "Nouveau message");
     mock.nothing_within(Duration::from_secs(1)).await;
 }
 
@@ -240,7 +246,7 @@ async fn the_test_notification_reaches_only_ones_own_device_and_gone_devices_are
     let endpoint = subscribe(&alice, &mock, "alice").await;
     alice.ok("push_test", &[("endpoint", &endpoint)]).await;
     let push = mock.next().await.payload;
-    assert!(push.test, "{push:?}");
+    assert_eq!((push.title.as_str(), push.body.as_str()), ("Salon", "Notifications work on this device."));
     assert_eq!(bob.call("push_test", &[("endpoint", &endpoint)]).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         server.browser().call("push_test", &[("endpoint", &endpoint)]).await.status,
@@ -374,7 +380,7 @@ async fn with_two_instances_each_push_is_sent_once_and_looking_counts_everywhere
     let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
 
     bob.post(dm, "d1", "one push").await;
-    assert_eq!(mock.next().await.payload.text.as_deref(), Some("one push"));
+    assert_eq!(mock.next().await.payload.body, "one push");
     mock.nothing_within(Duration::from_secs(1)).await;
 
     // Alice looks at the conversation on instance B; Bob writes on A.

@@ -17,6 +17,7 @@ use crate::domain::{
     preview_of, Message, Notify, PushDevice, PushPayload, RoomId, UserId, MAX_PUSH_DEVICES, MAX_PUSH_ENDPOINT,
 };
 use crate::error::{AppError, Field, Problem};
+use crate::i18n::Lang;
 use crate::store::PushTarget;
 use base64ct::{Base64UrlUnpadded, Encoding};
 
@@ -37,13 +38,20 @@ pub fn wanted(target: &PushTarget, message: &Message, looking: bool) -> bool {
 
 /// What the notification of `message` shows on `target`'s device.
 pub fn payload(target: &PushTarget, message: &Message) -> PushPayload {
+    let t = Lang::from_tag(&target.lang).unwrap_or_default().texts();
+    let author = message.author.shown_name();
+    let text = target.previews.then(|| preview_of(&message.body, &message.attachments));
+    let (title, body) = match (target.direct, text) {
+        (true, Some(text)) => (author.to_owned(), text),
+        (true, None) => (author.to_owned(), t.push_new_message.to_owned()),
+        (false, Some(text)) => (target.room_name.clone(), format!("{author}: {text}")),
+        (false, None) => (target.room_name.clone(), (t.push_new_message_from)(author)),
+    };
     PushPayload {
-        room: if target.direct { String::new() } else { target.room_name.clone() },
-        author: message.author.shown_name().to_owned(),
-        text: target.previews.then(|| preview_of(&message.body, &message.attachments)),
+        title,
+        body,
         url: format!("/rooms/{}?at={}", message.room, message.seq),
         tag: format!("room-{}", message.room),
-        test: false,
     }
 }
 
@@ -79,19 +87,20 @@ pub fn check_device(device: &PushDevice, allow_http: bool) -> Result<(), AppErro
     sender::keys(device).map(drop).ok_or(AppError::BadRequest)
 }
 
-/// Pushes `user`'s later messages to `device` (this browser), until the
-/// session with socket key `session_key` ends.
+/// Pushes `user`'s later messages to `device` (this browser), worded in
+/// `lang`, until the session with socket key `session_key` ends.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn subscribe(
     state: &AppState,
     user: UserId,
     session_key: &str,
+    lang: Lang,
     device: &PushDevice,
 ) -> Result<(), AppError> {
     check_device(device, state.push.allows_http())?;
     state
         .store
-        .add_push_device(user, session_key, device, MAX_PUSH_DEVICES)
+        .add_push_device(user, session_key, lang.code(), device, MAX_PUSH_DEVICES)
         .await
         .or_internal("keeping a push device")?;
     state.push.subscribed();
@@ -124,7 +133,7 @@ pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&
 /// Sends a test notification to `user`'s device at `endpoint`, and says
 /// whether its push service took it.
 #[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn test(state: &AppState, user: UserId, endpoint: &str) -> Result<(), AppError> {
+pub async fn test(state: &AppState, user: UserId, endpoint: &str, lang: Lang) -> Result<(), AppError> {
     let device = state
         .store
         .push_device(user, endpoint)
@@ -132,12 +141,10 @@ pub async fn test(state: &AppState, user: UserId, endpoint: &str) -> Result<(), 
         .or_internal("reading a push device")?
         .ok_or(AppError::NotFound)?;
     let payload = PushPayload {
-        room: String::new(),
-        author: "Salon".into(),
-        text: None,
+        title: "Salon".into(),
+        body: lang.texts().push_test_body.into(),
         url: "/profile".into(),
         tag: "test".into(),
-        test: true,
     };
     state.push.send_now(&device, &payload).await
 }

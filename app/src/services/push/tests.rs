@@ -14,6 +14,7 @@ fn target(user: i64, notify: Notify) -> PushTarget {
         blocks_author: false,
         direct: false,
         room_name: "general".into(),
+        lang: "en".into(),
     }
 }
 
@@ -45,13 +46,14 @@ fn each_rule_decides_once() {
 fn payloads_name_the_room_and_respect_previews() {
     let body = Message { body: "hello   there\nfriend".into(), ..message(1, &[]) };
     let shown = payload(&target(2, Notify::All), &body);
-    assert_eq!(shown.room, "general");
-    assert_eq!(shown.author, "user1");
-    assert_eq!(shown.text.as_deref(), Some("hello there friend"));
+    assert_eq!((shown.title.as_str(), shown.body.as_str()), ("general", "user1: hello there friend"));
     assert_eq!(shown.url, "/rooms/1?at=7");
     assert_eq!(shown.tag, "room-1");
-    let hidden = payload(&PushTarget { previews: false, direct: true, ..target(2, Notify::All) }, &body);
-    assert_eq!((hidden.room.as_str(), hidden.text), ("", None), "a direct message is titled by its author");
+    let direct = PushTarget { direct: true, ..target(2, Notify::All) };
+    let shown = payload(&direct, &body);
+    assert_eq!((shown.title.as_str(), shown.body.as_str()), ("user1", "hello there friend"));
+    let hidden = payload(&PushTarget { previews: false, lang: "fr".into(), ..direct }, &body);
+    assert_eq!((hidden.title.as_str(), hidden.body.as_str()), ("user1", "Nouveau message"));
 }
 
 #[test]
