@@ -30,6 +30,8 @@ pub enum Field {
     Attachment,
     /// This device's push notifications.
     Notifications,
+    /// A user's role on the whole server.
+    Role,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -93,6 +95,8 @@ pub enum Problem {
     PushServiceUnsupported,
     /// The push service refused the notification or did not answer.
     PushServiceRefused,
+    /// The server's last admin cannot stop being one.
+    LastAdmin,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -425,6 +425,18 @@ pub struct Texts {
     pub push_new_message: &'static str,
     pub push_new_message_from: fn(&str) -> String,
     pub push_test_body: &'static str,
+    pub last_admin: &'static str,
+    pub administration: &'static str,
+    pub admin_users: &'static str,
+    pub admin_search_users: &'static str,
+    pub admin_badge: &'static str,
+    pub make_admin_of_server: &'static str,
+    pub remove_admin_of_server: &'static str,
+    pub load_more: &'static str,
+    pub no_users_found: &'static str,
+    pub you_administer: &'static str,
+    pub admin_joined: &'static str,
+    pub admin_rooms: fn(i64) -> String,
 }
 
 impl Texts {
@@ -461,6 +473,7 @@ impl Texts {
             Problem::TooManyAttachments { max } => (self.too_many_attachments)(*max),
             Problem::PushServiceUnsupported => self.push_service_unsupported.into(),
             Problem::PushServiceRefused => self.push_service_refused.into(),
+            Problem::LastAdmin => self.last_admin.into(),
         }
     }
 
@@ -683,6 +696,18 @@ pub static EN: Texts = Texts {
     push_new_message: "New message",
     push_new_message_from: |who| format!("New message from {who}"),
     push_test_body: "Notifications work on this device.",
+    last_admin: "This is the server's last administrator: make someone else one first.",
+    administration: "Administration",
+    admin_users: "Users",
+    admin_search_users: "Search users",
+    admin_badge: "Admin",
+    make_admin_of_server: "Make administrator",
+    remove_admin_of_server: "Remove administrator",
+    load_more: "Load more",
+    no_users_found: "No user matches.",
+    you_administer: "You administer this Salon: manage it from Administration, in your account menu.",
+    admin_joined: "Joined",
+    admin_rooms: |n| if n == 1 { "1 room".into() } else { format!("{n} rooms") },
     image_too_many_pixels: |mp| {
         format!(
             "The image is too large: at most {mp} megapixels (fewer with transparency), 8192 pixels a side."
@@ -953,6 +978,18 @@ pub static FR: Texts = Texts {
     push_new_message: "Nouveau message",
     push_new_message_from: |who| format!("Nouveau message de {who}"),
     push_test_body: "Les notifications fonctionnent sur cet appareil.",
+    last_admin: "C’est le dernier administrateur du serveur : nommez-en d’abord un autre.",
+    administration: "Administration",
+    admin_users: "Utilisateurs",
+    admin_search_users: "Rechercher des utilisateurs",
+    admin_badge: "Admin",
+    make_admin_of_server: "Nommer administrateur",
+    remove_admin_of_server: "Retirer l’administration",
+    load_more: "Afficher plus",
+    no_users_found: "Aucun utilisateur ne correspond.",
+    you_administer: "Vous administrez ce Salon : gérez-le depuis Administration, dans le menu de votre compte.",
+    admin_joined: "Inscrit",
+    admin_rooms: |n| if n <= 1 { format!("{n} salon") } else { format!("{n} salons") },
     image_too_many_pixels: |mp| {
         format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")
     },

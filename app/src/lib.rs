@@ -27,7 +27,7 @@ use leptos_router::{path, SsrMode};
 use ui::head::DocumentTitle;
 use ui::pages::{
     auth::LoginPage, auth::RegisterPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
-    profile::ProfilePage, room::RoomPage, search::SearchPage, user::UserPage,
+    admin::AdminPage, profile::ProfilePage, room::RoomPage, search::SearchPage, user::UserPage,
 };
 use ui::shell::AppShell;
 
@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("u/:username") view=UserPage />
                     <Route path=path!("friends") view=FriendsPage />
                     <Route path=path!("search") view=SearchPage />
+                    <Route path=path!("admin") view=AdminPage />
                 </ParentRoute>
             </Routes>
         </Router>

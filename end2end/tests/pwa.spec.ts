@@ -1,10 +1,9 @@
 import { chromium, type Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRoom, open, person, say, searchAndJoin, signOut } from './helpers';
+import { OwnServer } from './own-server';
 
 /** Waits until the service worker is active and controls the page. */
 async function controlled(page: Page) {
@@ -145,49 +144,8 @@ test('a message written offline waits, survives a reload, and arrives once when 
   await bob.context.close();
 });
 
-/**
- * A server of its own, on a copy of the built site, that the test can stop
- * and start again as a new release (the shared one must stay as it is).
- */
-class OwnServer {
-  private process?: ChildProcess;
-  private readonly root: string;
-  readonly site: string;
-  readonly data: string;
-  readonly url: string;
-
-  constructor(readonly port: number) {
-    this.root = mkdtempSync(join(tmpdir(), 'salon-release-'));
-    this.site = join(this.root, 'site');
-    this.data = join(this.root, 'data');
-    cpSync(join(__dirname, '..', '..', 'target', 'site'), this.site, { recursive: true });
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async start() {
-    const binary = join(process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', 'target'), 'debug', 'salon');
-    expect(existsSync(binary), `the debug server at ${binary} (set CARGO_TARGET_DIR)`).toBe(true);
-    this.process = spawn(binary, ['--bind', `127.0.0.1:${this.port}`, '--data-dir', this.data, '--site-root', this.site], {
-      stdio: 'ignore',
-    });
-    await expect(async () => expect((await fetch(`${this.url}/healthz`)).ok).toBe(true)).toPass({ timeout: 30_000 });
-  }
-
-  async stop() {
-    const running = this.process;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const stopped = new Promise((resolve) => running.once('exit', resolve));
-    running.kill();
-    await stopped;
-  }
-
-  remove() {
-    rmSync(this.root, { recursive: true, force: true });
-  }
-}
-
 test('a new release waits for the user, then takes over the page', async ({ page }) => {
-  const server = new OwnServer(3100 + Math.floor(Math.random() * 800));
+  const server = new OwnServer();
   await server.start();
   try {
     await open(page, `${server.url}/login`);

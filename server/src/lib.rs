@@ -88,6 +88,13 @@ pub enum StartError {
 async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, AppState), StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::DataDir(config.data_dir.clone(), e))?;
     let store = Store::open(&config.database_url()).await?;
+    match store.admin_names().await {
+        Ok(names) if names.is_empty() => {
+            tracing::info!("no account yet: the first one created will administer this Salon")
+        }
+        Ok(names) => tracing::info!(admins = %names.join(", "), "this Salon's administrators"),
+        Err(error) => tracing::warn!(%error, "cannot read who administers this Salon"),
+    }
     let settings = app::services::Settings {
         secure_cookies: config.secure_cookies(),
         rate_limits: config.rate_limits,

@@ -4,6 +4,7 @@
 //! Every function has a fixed endpoint under `/api/` so that the routes are
 //! stable for tests, logs and reverse proxies.
 
+mod admin;
 mod auth;
 mod moderation;
 mod profile;
@@ -11,6 +12,7 @@ mod push;
 mod rooms;
 mod social;
 
+pub use admin::*;
 pub use auth::*;
 pub use moderation::*;
 pub use profile::*;

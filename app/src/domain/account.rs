@@ -253,6 +253,9 @@ pub struct Account {
     pub display_name: String,
     pub email: String,
     pub avatar_version: Option<i64>,
+    /// Whether they administer this server.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 impl Account {

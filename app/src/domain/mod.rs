@@ -3,6 +3,7 @@
 //! the same parsers for instant feedback; the server runs them again.
 
 mod account;
+mod admin;
 mod attachment;
 mod linkify;
 mod local_path;
@@ -16,6 +17,7 @@ mod search;
 mod social;
 
 pub use account::*;
+pub use admin::*;
 pub use attachment::*;
 pub use linkify::*;
 pub use local_path::LocalPath;

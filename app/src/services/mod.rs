@@ -3,6 +3,7 @@
 //! and only here.
 
 pub mod accounts;
+pub mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod avatars;

@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod admin;
 mod attachments;
 mod invitations;
 mod messages;
@@ -25,6 +26,7 @@ mod sessions;
 mod social;
 mod users;
 
+pub use admin::RoleSet;
 pub use attachments::{NewAttachment, StoredAttachment};
 pub(crate) use messages::stored_preview;
 pub use messages::{Appended, Changed, MessageLog, NewChange, NewMessage, PgMessageLog};

@@ -1,7 +1,7 @@
 //! Users and their avatars.
 
 use super::{classify, now_millis, Store, StoreError};
-use crate::domain::{Account, PublicProfile, UserId};
+use crate::domain::{Account, InstanceRole, PublicProfile, UserId};
 
 /// A user row as the server sees it, password hash included. Deliberately
 /// not `Serialize`, and its `Debug` hides the hash.
@@ -13,6 +13,8 @@ pub struct UserRecord {
     pub display_name: String,
     pub password_hash: String,
     pub avatar_version: Option<i64>,
+    /// `domain::InstanceRole`'s stored form.
+    pub role: String,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -32,7 +34,13 @@ impl UserRecord {
             display_name: self.display_name.clone(),
             email: self.email.clone(),
             avatar_version: self.avatar_version,
+            admin: self.is_admin(),
         }
+    }
+
+    /// Whether they administer this server.
+    pub fn is_admin(&self) -> bool {
+        InstanceRole::from_db(&self.role) == Some(InstanceRole::Admin)
     }
 
     pub fn public(&self) -> PublicProfile {
@@ -53,13 +61,19 @@ pub struct StoredAvatar {
     pub image: Vec<u8>,
 }
 
-const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, avatar_version";
+const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, avatar_version, role";
 
 impl Store {
+    /// Adds a user; the first account of a new database is made an
+    /// instance admin (`domain::InstanceRole`), in a write transaction so
+    /// that two first sign-ups at once make one admin.
     pub async fn insert_user(&self, user: NewUser<'_>) -> Result<UserRecord, StoreError> {
-        sqlx::query_as(&format!(
-            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query_as(&format!(
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, role)
+             VALUES ($1, $2, $3, $4, $5, $6,
+                     CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END)
+             RETURNING {USER_COLUMNS}"
         ))
         .bind(user.username)
         .bind(user.username_key)
@@ -67,9 +81,11 @@ impl Store {
         .bind(user.email_key)
         .bind(user.password_hash)
         .bind(now_millis())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| classify(e, &["username_key", "email_key"]))
+        .map_err(|e| classify(e, &["username_key", "email_key"]))?;
+        tx.commit().await?;
+        Ok(inserted)
     }
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, sqlx::Error> {

@@ -327,6 +327,9 @@ fn AccountMenu() -> impl IntoView {
                     </div>
                 })}
                 <A href="/profile" attr:class="menu-item">{t!(i18n, my_profile)}</A>
+                {move || session.current().is_some_and(|account| account.admin).then(|| view! {
+                    <A href="/admin" attr:class="menu-item">{t!(i18n, administration)}</A>
+                })}
                 <LanguageSelect />
                 <InstallItem />
                 <ActionForm action=session.logout attr:class="menu-signout">

@@ -5,6 +5,7 @@
 
 mod access;
 mod accounts;
+mod admin;
 mod attachments;
 mod cluster;
 mod instances;

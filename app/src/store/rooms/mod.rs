@@ -397,7 +397,7 @@ pub(super) async fn add_membership(
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub(super) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -24,6 +24,9 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <DocumentTitle text="Salon" />
         <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
+        {move || session.current().is_some_and(|account| account.admin).then(|| view! {
+            <p class="admin-notice">{t!(i18n, you_administer)}</p>
+        })}
         <div class="home-grid">
             <Invitations />
             <section class="card" aria-labelledby="my-rooms-title">

@@ -1,0 +1,62 @@
+//! Running the server (issue 19): what instance admins may do. Only they
+//! may; to anyone else these operations, like `/admin`, do not exist
+//! (`NotFound`, as a private room to an outsider).
+
+use super::{AppState, OrInternal};
+use crate::domain::{AdminUsersPage, InstanceRole, UserId, ADMIN_SEARCH_MAX, ADMIN_USERS_PAGE};
+use crate::error::{AppError, Field, Problem};
+use crate::store::{RoleSet, UserRecord};
+
+fn require_admin(actor: &UserRecord) -> Result<(), AppError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A page of users whose username or display name contains `query`
+/// (everyone when it is empty), oldest account first, after `after`.
+#[tracing::instrument(skip_all, fields(actor = %actor.id))]
+pub async fn users(
+    state: &AppState,
+    actor: &UserRecord,
+    query: &str,
+    after: Option<UserId>,
+) -> Result<AdminUsersPage, AppError> {
+    require_admin(actor)?;
+    let query = query.trim().to_lowercase();
+    if query.chars().count() > ADMIN_SEARCH_MAX {
+        return Err(AppError::field(Field::Search, Problem::TooLong { max: ADMIN_SEARCH_MAX }));
+    }
+    let mut users =
+        state.store.admin_users(&query, after, ADMIN_USERS_PAGE + 1).await.or_internal("listing users")?;
+    let next = if users.len() > ADMIN_USERS_PAGE {
+        users.truncate(ADMIN_USERS_PAGE);
+        users.last().map(|user| user.profile.id)
+    } else {
+        None
+    };
+    Ok(AdminUsersPage { users, next })
+}
+
+/// Makes `target` an instance admin or takes it back. The server always
+/// keeps one admin: the last one's role is never taken (checked again by
+/// the store in its write transaction).
+#[tracing::instrument(skip_all, fields(actor = %actor.id, target = %target))]
+pub async fn set_role(
+    state: &AppState,
+    actor: &UserRecord,
+    target: UserId,
+    role: InstanceRole,
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    match state.store.set_instance_role(target, role).await.or_internal("setting an instance role")? {
+        RoleSet::Done => {
+            tracing::info!(role = role.as_str(), "instance role changed");
+            Ok(())
+        }
+        RoleSet::NoSuchUser => Err(AppError::NotFound),
+        RoleSet::LastAdmin => Err(AppError::field(Field::Role, Problem::LastAdmin)),
+    }
+}

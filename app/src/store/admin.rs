@@ -1,0 +1,100 @@
+//! What the instance admins read and change: the users, and who else
+//! administers the server.
+
+use super::rooms::escape_like;
+use super::Store;
+use crate::domain::{AdminUser, InstanceRole, PublicProfile, UserId};
+
+#[derive(sqlx::FromRow)]
+struct AdminUserRow {
+    id: UserId,
+    username: String,
+    display_name: String,
+    avatar_version: Option<i64>,
+    role: String,
+    created_at: i64,
+    rooms: i64,
+}
+
+/// What changing someone's instance role did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RoleSet {
+    Done,
+    NoSuchUser,
+    /// Refused: they are the last admin (the rule of `services::admin`,
+    /// checked again here in the write transaction).
+    LastAdmin,
+}
+
+impl Store {
+    /// Up to `limit` users after `after`, oldest account first, whose
+    /// username or display name contains `pattern` (already folded to lower
+    /// case; empty: everyone).
+    pub async fn admin_users(
+        &self,
+        pattern: &str,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<AdminUser>, sqlx::Error> {
+        let like = format!("%{}%", escape_like(pattern));
+        let rows: Vec<AdminUserRow> = sqlx::query_as(
+            "SELECT u.id, u.username, u.display_name, u.avatar_version, u.role, u.created_at,
+                    (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS rooms
+             FROM users u
+             WHERE u.id > $1 AND (u.username_key LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\')
+             ORDER BY u.id LIMIT $3",
+        )
+        .bind(after.unwrap_or(UserId(0)))
+        .bind(like)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AdminUser {
+                profile: PublicProfile {
+                    id: row.id,
+                    username: row.username,
+                    display_name: row.display_name,
+                    avatar_version: row.avatar_version,
+                },
+                role: InstanceRole::from_db(&row.role).unwrap_or_default(),
+                created_at: row.created_at,
+                rooms: row.rooms,
+            })
+            .collect())
+    }
+
+    /// Makes `user` an admin or a member; never takes the role from the
+    /// last admin.
+    pub async fn set_instance_role(&self, user: UserId, role: InstanceRole) -> Result<RoleSet, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(current) = current else { return Ok(RoleSet::NoSuchUser) };
+        if current == InstanceRole::Admin.as_str() && role != InstanceRole::Admin {
+            let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                .fetch_one(&mut *tx)
+                .await?;
+            if admins <= 1 {
+                return Ok(RoleSet::LastAdmin);
+            }
+        }
+        sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+            .bind(user)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RoleSet::Done)
+    }
+
+    /// The usernames of the instance admins.
+    pub async fn admin_names(&self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT username FROM users WHERE role = 'admin' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+    }
+}

@@ -1,0 +1,56 @@
+import { expect, test } from './fixtures';
+import { open, register, uniqueName } from './helpers';
+import { OwnServer } from './own-server';
+
+// The first account of a new database runs the server: a server of its own,
+// so that this test's first account is the first.
+test('the first account administers the server and makes another administrator', async ({ browser }) => {
+  const server = new OwnServer();
+  await server.start();
+  try {
+    const founderContext = await browser.newContext({ baseURL: server.url });
+    const founder = await founderContext.newPage();
+    const founderName = uniqueName('founder');
+    await register(founder, founderName);
+    await expect(founder.getByText('You administer this Salon')).toBeVisible();
+
+    const otherContext = await browser.newContext({ baseURL: server.url });
+    const other = await otherContext.newPage();
+    const otherName = uniqueName('other');
+    await register(other, otherName);
+    await expect(other.getByText('You administer this Salon')).toHaveCount(0);
+    await other.getByRole('button', { name: 'Account menu' }).click();
+    await expect(other.getByRole('link', { name: 'My profile' })).toBeVisible();
+    await expect(other.getByRole('link', { name: 'Administration' })).toHaveCount(0);
+    await open(other, '/admin');
+    await expect(other.getByText('404')).toBeVisible();
+
+    await founder.getByRole('button', { name: 'Account menu' }).click();
+    await founder.getByRole('link', { name: 'Administration' }).click();
+    await expect(founder.getByRole('heading', { name: 'Administration', level: 1 })).toBeVisible();
+    const users = founder.getByRole('list', { name: 'Users' });
+    await expect(users.getByRole('listitem')).toHaveCount(2);
+    const founderRow = users.getByRole('listitem').filter({ hasText: founderName });
+    await founderRow.getByRole('button', { name: 'Remove administrator' }).click();
+    await expect(founderRow.getByRole('alert')).toHaveText(/last administrator/);
+
+    await founder.getByLabel('Search users').fill(otherName);
+    await founder.getByRole('button', { name: 'Search' }).click();
+    // A plain GET form (a search is a link): a new page, to be hydrated.
+    await expect(founder).toHaveURL(/\/admin\?q=/);
+    await founder.locator('html[data-hydrated]').waitFor();
+    await expect(users.getByRole('listitem')).toHaveCount(1);
+    const otherRow = users.getByRole('listitem').filter({ hasText: otherName });
+    await otherRow.getByRole('button', { name: 'Make administrator' }).click();
+    await expect(otherRow.getByText('Admin', { exact: true })).toBeVisible();
+    await expect(otherRow.getByRole('button', { name: 'Remove administrator' })).toBeVisible();
+
+    await open(other, '/');
+    await expect(other.getByText('You administer this Salon')).toBeVisible();
+    await other.getByRole('button', { name: 'Account menu' }).click();
+    await expect(other.getByRole('link', { name: 'Administration' })).toBeVisible();
+  } finally {
+    await server.stop();
+    server.remove();
+  }
+});

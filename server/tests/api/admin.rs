@@ -1,0 +1,90 @@
+//! Instance admins (issue 19): the first account runs the server; admins
+//! list the users and make others admins, never leaving none; to anyone
+//! else the admin operations and page do not exist.
+
+use crate::support::TestServer;
+use reqwest::StatusCode;
+
+fn s(id: i64) -> String {
+    id.to_string()
+}
+
+#[tokio::test]
+async fn the_first_account_runs_the_server_and_shares_it_never_leaving_none() {
+    let server = TestServer::start_unlimited().await;
+    let (first, second, owner) = (server.browser(), server.browser(), server.browser());
+    let first_id = first.sign_up("first").await;
+    let second_id = second.sign_up("second").await;
+    owner.sign_up("owner").await;
+    owner.create_room("owned", "private").await;
+    assert_eq!(first.account().await["admin"], true, "the first account is an admin");
+    assert_eq!(second.account().await["admin"], false);
+
+    // Who may: admins only; to anyone else the operations do not exist.
+    let list = |browser: &crate::support::Browser| {
+        let browser = browser.clone_session();
+        async move { browser.call("admin_users", &[("query", "")]).await.status }
+    };
+    let anonymous = server.browser();
+    assert_eq!(list(&anonymous).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(list(&second).await, StatusCode::NOT_FOUND, "a member");
+    assert_eq!(list(&owner).await, StatusCode::NOT_FOUND, "a room's owner");
+    assert_eq!(list(&first).await, StatusCode::OK);
+    let promote = [("user", s(second_id)), ("role", "admin".into())];
+    let promote: Vec<(&str, &str)> = promote.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(anonymous.call("admin_set_role", &promote).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(owner.call("admin_set_role", &promote).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(second.call("admin_set_role", &promote).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.browser().get("/admin").await.status, StatusCode::FOUND, "anonymous: sent to sign in");
+    assert_eq!(second.get("/admin").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(first.get("/admin").await.status, StatusCode::OK);
+
+    // The last admin stays one.
+    let demote_first = [("user", s(first_id)), ("role", "member".into())];
+    let demote_first: Vec<(&str, &str)> = demote_first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = first.call("admin_set_role", &demote_first).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.problem("role").is_some(), "{:?}", refused.json);
+
+    // An admin makes another, who may then take the first's role.
+    first.ok("admin_set_role", &promote).await;
+    assert_eq!(second.account().await["admin"], true);
+    second.ok("admin_set_role", &demote_first).await;
+    assert_eq!(first.account().await["admin"], false);
+    assert_eq!(list(&first).await, StatusCode::NOT_FOUND, "effective at once");
+    let unknown = [("user", "999999"), ("role", "admin")];
+    assert_eq!(second.call("admin_set_role", &unknown).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn admins_search_the_users_a_page_at_a_time() {
+    let server = TestServer::start_unlimited().await;
+    let admin = server.browser();
+    admin.sign_up("admin").await;
+    for n in 0..55 {
+        server.browser().sign_up(&format!("user{n:02}")).await;
+    }
+    let page = admin.ok("admin_users", &[("query", "")]).await;
+    let users = page["users"].as_array().unwrap();
+    assert_eq!(users.len(), 50);
+    assert_eq!(users[0]["profile"]["username"], "admin", "oldest first");
+    assert_eq!(users[0]["role"], "admin");
+    assert_eq!(users[1]["role"], "member");
+    let next = page["next"].as_i64().expect("a next page");
+    let rest = admin.ok("admin_users", &[("query", ""), ("after", &next.to_string())]).await;
+    assert_eq!(rest["users"].as_array().unwrap().len(), 6);
+    assert!(rest["next"].is_null());
+
+    let found = admin.ok("admin_users", &[("query", "USER0")]).await;
+    let names: Vec<&str> = found["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["profile"]["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, (0..10).map(|n| format!("user0{n}")).collect::<Vec<_>>());
+    let wild = admin.ok("admin_users", &[("query", "%")]).await;
+    assert!(wild["users"].as_array().unwrap().is_empty(), "wildcards are taken literally");
+    let long = admin.call("admin_users", &[("query", &"x".repeat(65))]).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
