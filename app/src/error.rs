@@ -97,6 +97,10 @@ pub enum Problem {
     PushServiceRefused,
     /// The server's last admin cannot stop being one.
     LastAdmin,
+    /// The account was deactivated by an administrator.
+    Deactivated,
+    /// An administrator cannot be deactivated (take the role first).
+    DeactivateAdmin,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -436,6 +436,11 @@ pub struct Texts {
     pub no_users_found: &'static str,
     pub you_administer: &'static str,
     pub admin_joined: &'static str,
+    pub deactivated: &'static str,
+    pub deactivate_admin: &'static str,
+    pub deactivate: &'static str,
+    pub reactivate: &'static str,
+    pub deactivated_badge: &'static str,
     pub admin_rooms: fn(i64) -> String,
 }
 
@@ -474,6 +479,8 @@ impl Texts {
             Problem::PushServiceUnsupported => self.push_service_unsupported.into(),
             Problem::PushServiceRefused => self.push_service_refused.into(),
             Problem::LastAdmin => self.last_admin.into(),
+            Problem::Deactivated => self.deactivated.into(),
+            Problem::DeactivateAdmin => self.deactivate_admin.into(),
         }
     }
 
@@ -707,6 +714,11 @@ pub static EN: Texts = Texts {
     no_users_found: "No user matches.",
     you_administer: "You administer this Salon: manage it from Administration, in your account menu.",
     admin_joined: "Joined",
+    deactivated: "This account has been deactivated by an administrator.",
+    deactivate_admin: "An administrator cannot be deactivated: remove their role first.",
+    deactivate: "Deactivate",
+    reactivate: "Reactivate",
+    deactivated_badge: "Deactivated",
     admin_rooms: |n| if n == 1 { "1 room".into() } else { format!("{n} rooms") },
     image_too_many_pixels: |mp| {
         format!(
@@ -989,6 +1001,11 @@ pub static FR: Texts = Texts {
     no_users_found: "Aucun utilisateur ne correspond.",
     you_administer: "Vous administrez ce Salon : gérez-le depuis Administration, dans le menu de votre compte.",
     admin_joined: "Inscrit",
+    deactivated: "Ce compte a été désactivé par un administrateur.",
+    deactivate_admin: "Un administrateur ne peut pas être désactivé : retirez-lui d’abord son rôle.",
+    deactivate: "Désactiver",
+    reactivate: "Réactiver",
+    deactivated_badge: "Désactivé",
     admin_rooms: |n| if n <= 1 { format!("{n} salon") } else { format!("{n} salons") },
     image_too_many_pixels: |mp| {
         format!("L’image est trop grande : {mp} mégapixels au plus (moins avec de la transparence), 8192 pixels de côté.")

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { open, register, uniqueName } from './helpers';
+import { PASSWORD, open, register, uniqueName } from './helpers';
 import { OwnServer } from './own-server';
 
 // The first account of a new database runs the server: a server of its own,
@@ -49,6 +49,40 @@ test('the first account administers the server and makes another administrator',
     await expect(other.getByText('You administer this Salon')).toBeVisible();
     await other.getByRole('button', { name: 'Account menu' }).click();
     await expect(other.getByRole('link', { name: 'Administration' })).toBeVisible();
+  } finally {
+    await server.stop();
+    server.remove();
+  }
+});
+
+test('a deactivated user is signed out live, told why at sign-in, and let back in', async ({ browser }) => {
+  const server = new OwnServer();
+  await server.start();
+  try {
+    const adminContext = await browser.newContext({ baseURL: server.url });
+    const admin = await adminContext.newPage();
+    await register(admin, uniqueName('admin'));
+    const userContext = await browser.newContext({ baseURL: server.url });
+    const user = await userContext.newPage();
+    const name = uniqueName('spammer');
+    await register(user, name);
+
+    await open(admin, '/admin');
+    const row = admin.getByRole('list', { name: 'Users' }).getByRole('listitem').filter({ hasText: name });
+    await row.getByRole('button', { name: 'Deactivate' }).click();
+    await expect(row.getByText('Deactivated', { exact: true })).toBeVisible();
+    // Their open page goes to the sign-in page at once.
+    await expect(user).toHaveURL(/\/login/);
+    await user.locator('html[data-hydrated]').waitFor();
+    await user.getByLabel('Username or email').fill(name);
+    await user.getByLabel('Password').fill(PASSWORD);
+    await user.getByRole('button', { name: 'Sign in' }).click();
+    await expect(user.getByText('This account has been deactivated by an administrator.')).toBeVisible();
+
+    await row.getByRole('button', { name: 'Reactivate' }).click();
+    await expect(row.getByText('Deactivated', { exact: true })).toHaveCount(0);
+    await user.getByRole('button', { name: 'Sign in' }).click();
+    await expect(user.getByRole('heading', { name: `Welcome, ${name}!` })).toBeVisible();
   } finally {
     await server.stop();
     server.remove();

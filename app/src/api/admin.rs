@@ -20,3 +20,10 @@ pub async fn admin_set_role(user: UserId, role: InstanceRole) -> Result<(), AppE
     let (state, actor) = (state()?, require_user().await?.1);
     admin::set_role(&state, &actor, user, role).await
 }
+
+/// Deactivates a user (`active` false) or reactivates them (admins only).
+#[server(endpoint = "admin_set_active")]
+pub async fn admin_set_active(user: UserId, active: bool) -> Result<(), AppError> {
+    let (state, actor) = (state()?, require_user().await?.1);
+    admin::set_active(&state, &actor, user, active).await
+}

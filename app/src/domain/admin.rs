@@ -44,6 +44,8 @@ pub struct AdminUser {
     pub created_at: i64,
     /// How many rooms (direct conversations included) they are in.
     pub rooms: i64,
+    /// Deactivated by an admin.
+    pub deactivated: bool,
 }
 
 /// A page of users, oldest account first.

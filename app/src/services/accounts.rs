@@ -79,6 +79,10 @@ pub async fn sign_in(
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let verified = state.passwords.verify(password.to_owned(), hash).await?;
     match user {
+        // Said only to whoever knows the password.
+        Some(user) if verified && !user.is_active() => {
+            Err(AppError::field(Field::Login, Problem::Deactivated))
+        }
         Some(user) if verified => {
             state.sign_in_throttle.succeeded(&attempt);
             let cookie = match (device, from.device_cookie) {

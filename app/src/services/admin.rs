@@ -58,5 +58,33 @@ pub async fn set_role(
         }
         RoleSet::NoSuchUser => Err(AppError::NotFound),
         RoleSet::LastAdmin => Err(AppError::field(Field::Role, Problem::LastAdmin)),
+        RoleSet::IsAdmin => Err(AppError::field(Field::Role, Problem::DeactivateAdmin)),
+    }
+}
+
+/// Deactivates `target` (`active` false) or reactivates them. A deactivated
+/// account cannot sign in (told so once the password is right), its
+/// sessions are signed out at their next request and its sockets closed at
+/// once; its messages stay, its direct conversations are read-only. An
+/// admin is never deactivated (their role is taken first), so the server
+/// always keeps an active admin.
+#[tracing::instrument(skip_all, fields(actor = %actor.id, target = %target))]
+pub async fn set_active(
+    state: &AppState,
+    actor: &UserRecord,
+    target: UserId,
+    active: bool,
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    match state.store.set_deactivated(target, !active).await.or_internal("deactivating a user")? {
+        RoleSet::Done => {
+            if !active {
+                state.hub.end_other_sessions(target, None);
+            }
+            tracing::info!(active, "account standing changed");
+            Ok(())
+        }
+        RoleSet::NoSuchUser => Err(AppError::NotFound),
+        RoleSet::LastAdmin | RoleSet::IsAdmin => Err(AppError::field(Field::Role, Problem::DeactivateAdmin)),
     }
 }

@@ -42,8 +42,10 @@ impl AuthnBackend for Backend {
         match credentials {}
     }
 
+    /// A deactivated account's sessions find no user: signed out at their
+    /// next request.
     async fn get_user(&self, id: &AuthUserId<Self>) -> Result<Option<UserRecord>, sqlx::Error> {
-        self.state.store.user_by_id(*id).await
+        Ok(self.state.store.user_by_id(*id).await?.filter(UserRecord::is_active))
     }
 }
 

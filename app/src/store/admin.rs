@@ -14,9 +14,10 @@ struct AdminUserRow {
     role: String,
     created_at: i64,
     rooms: i64,
+    deactivated_at: Option<i64>,
 }
 
-/// What changing someone's instance role did.
+/// What changing someone's instance role or standing did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RoleSet {
     Done,
@@ -24,6 +25,8 @@ pub enum RoleSet {
     /// Refused: they are the last admin (the rule of `services::admin`,
     /// checked again here in the write transaction).
     LastAdmin,
+    /// Refused: an admin is not deactivated (the same rule's other half).
+    IsAdmin,
 }
 
 impl Store {
@@ -38,7 +41,7 @@ impl Store {
     ) -> Result<Vec<AdminUser>, sqlx::Error> {
         let like = format!("%{}%", escape_like(pattern));
         let rows: Vec<AdminUserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.avatar_version, u.role, u.created_at,
+            "SELECT u.id, u.username, u.display_name, u.avatar_version, u.role, u.created_at, u.deactivated_at,
                     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS rooms
              FROM users u
              WHERE u.id > $1 AND (u.username_key LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\')
@@ -61,6 +64,7 @@ impl Store {
                 role: InstanceRole::from_db(&row.role).unwrap_or_default(),
                 created_at: row.created_at,
                 rooms: row.rooms,
+                deactivated: row.deactivated_at.is_some(),
             })
             .collect())
     }
@@ -85,6 +89,26 @@ impl Store {
         sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
             .bind(user)
             .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RoleSet::Done)
+    }
+
+    /// Deactivates `user` (now) or reactivates them; never an admin.
+    pub async fn set_deactivated(&self, user: UserId, deactivated: bool) -> Result<RoleSet, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(role) = role else { return Ok(RoleSet::NoSuchUser) };
+        if deactivated && role == InstanceRole::Admin.as_str() {
+            return Ok(RoleSet::IsAdmin);
+        }
+        sqlx::query("UPDATE users SET deactivated_at = $2 WHERE id = $1")
+            .bind(user)
+            .bind(deactivated.then(super::now_millis))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

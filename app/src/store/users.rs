@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub avatar_version: Option<i64>,
     /// `domain::InstanceRole`'s stored form.
     pub role: String,
+    /// When an admin deactivated the account (see `services::admin`).
+    pub deactivated_at: Option<i64>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -36,6 +38,10 @@ impl UserRecord {
             avatar_version: self.avatar_version,
             admin: self.is_admin(),
         }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
     }
 
     /// Whether they administer this server.
@@ -61,7 +67,8 @@ pub struct StoredAvatar {
     pub image: Vec<u8>,
 }
 
-const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, avatar_version, role";
+const USER_COLUMNS: &str =
+    "id, username, email, display_name, password_hash, avatar_version, role, deactivated_at";
 
 impl Store {
     /// Adds a user; the first account of a new database is made an

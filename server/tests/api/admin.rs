@@ -2,7 +2,8 @@
 //! list the users and make others admins, never leaving none; to anyone
 //! else the admin operations and page do not exist.
 
-use crate::support::TestServer;
+use crate::support::{Browser, TestServer, PASSWORD, PATIENCE};
+use app::domain::protocol::CLOSE_SIGNED_OUT;
 use reqwest::StatusCode;
 
 fn s(id: i64) -> String {
@@ -21,7 +22,7 @@ async fn the_first_account_runs_the_server_and_shares_it_never_leaving_none() {
     assert_eq!(second.account().await["admin"], false);
 
     // Who may: admins only; to anyone else the operations do not exist.
-    let list = |browser: &crate::support::Browser| {
+    let list = |browser: &Browser| {
         let browser = browser.clone_session();
         async move { browser.call("admin_users", &[("query", "")]).await.status }
     };
@@ -87,4 +88,56 @@ async fn admins_search_the_users_a_page_at_a_time() {
     assert!(wild["users"].as_array().unwrap().is_empty(), "wildcards are taken literally");
     let long = admin.call("admin_users", &[("query", &"x".repeat(65))]).await;
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_deactivated_account_is_signed_out_at_once_and_kept_out_its_messages_staying() {
+    let server = TestServer::start_unlimited().await;
+    let (admin, mallory, bob) = (server.browser(), server.browser(), server.browser());
+    let admin_id = admin.sign_up("admin").await;
+    let mallory_id = mallory.sign_up("mallory").await;
+    bob.sign_up("bob").await;
+    let room = bob.create_room("lobby", "public").await;
+    mallory.join_room(room).await;
+    mallory.post(room, "m1", "buy my stuff").await;
+    let dm = bob.ok("direct", &[("user", &s(mallory_id))]).await["id"].as_i64().unwrap();
+    let mut socket = mallory.socket().await;
+
+    let args = |user: i64, active: bool| [("user", s(user)), ("active", active.to_string())];
+    let call = |browser: &Browser, user: i64, active: bool| {
+        let args = args(user, active);
+        let browser = browser.clone_session();
+        async move {
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.call("admin_set_active", &args).await
+        }
+    };
+    assert_eq!(call(&bob, mallory_id, false).await.status, StatusCode::NOT_FOUND, "admins only");
+    let refused = call(&admin, admin_id, false).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "an admin stays active");
+    assert!(refused.problem("role").is_some());
+
+    assert_eq!(call(&admin, mallory_id, false).await.status, StatusCode::OK);
+    // At once: the socket closes as signed out, the session is over.
+    assert_eq!(socket.close_code(PATIENCE).await, Some(CLOSE_SIGNED_OUT));
+    assert_eq!(mallory.call("my_rooms", &[]).await.status, StatusCode::UNAUTHORIZED);
+    // Signing in again: told why, but only with the right password.
+    let again = server.browser();
+    assert_eq!(again.login("mallory", "not the password").await.status, StatusCode::UNAUTHORIZED);
+    let told = again.login("mallory", PASSWORD).await;
+    assert_eq!(told.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(told.problem("login").as_deref(), Some("deactivated"));
+    // What they wrote stays, under their name; their conversation is read-only.
+    let kept = bob.history(room).await;
+    assert!(kept.iter().any(|m| m.body == "buy my stuff" && m.author.username == "mallory"));
+    let args = [("room", s(dm)), ("client_id", "d1".into()), ("body", "hello?".into())];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(bob.call("post_message", &args).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let listed = admin.ok("admin_users", &[("query", "mallory")]).await;
+    assert_eq!(listed["users"][0]["deactivated"], true);
+
+    // Reactivated: back in.
+    assert_eq!(call(&admin, mallory_id, true).await.status, StatusCode::OK);
+    assert_eq!(again.login("mallory", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(bob.call("post_message", &args).await.status, StatusCode::OK);
 }

@@ -220,12 +220,15 @@ impl Appended {
 }
 
 /// SQL: whether user `to` refuses direct messages from user `from` (two
-/// SQL expressions): a block either way, or "friends only" and they are
-/// not friends. The one statement of that rule, for opening a conversation
-/// and for every message in one.
+/// SQL expressions): a block either way, "friends only" and they are not
+/// friends, or either account deactivated (`services::admin`: its
+/// conversations are read-only). The one statement of that rule, for
+/// opening a conversation and for every message in one.
 pub(super) fn refuses_messages(to: &str, from: &str) -> String {
     format!(
-        "(EXISTS (SELECT 1 FROM blocks
+        "((SELECT deactivated_at FROM users WHERE id = {to}) IS NOT NULL
+          OR (SELECT deactivated_at FROM users WHERE id = {from}) IS NOT NULL
+          OR EXISTS (SELECT 1 FROM blocks
                   WHERE (blocker_id = {to} AND blocked_id = {from}) OR (blocker_id = {from} AND blocked_id = {to}))
           OR ((SELECT dm_policy FROM users WHERE id = {to}) = 'friends'
               AND NOT EXISTS (SELECT 1 FROM friendships WHERE user_id = {to} AND friend_id = {from})))"

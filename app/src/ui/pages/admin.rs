@@ -1,9 +1,9 @@
 //! `/admin`: the instance admins' page (issue 19). Its users: searched by
 //! a plain GET form (`/admin?q=…`), oldest account first, a page at a
-//! time; each can be made an administrator or stop being one. To anyone
-//! else the page does not exist (404).
+//! time; each can be made an administrator or stop being one, deactivated
+//! or reactivated. To anyone else the page does not exist (404).
 
-use crate::api::{admin_set_role, admin_users};
+use crate::api::{admin_set_active, admin_set_role, admin_users};
 use crate::domain::{AdminUser, AdminUsersPage, InstanceRole, UserId};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
@@ -106,10 +106,30 @@ fn UserRow(user: AdminUser) -> impl IntoView {
             done
         }
     });
-    let error = move || match change.value().get() {
-        Some(Err(error)) => Some(i18n.t().error_at(&error, Field::Role)),
-        _ => None,
-    };
+    let active = RwSignal::new(!user.deactivated);
+    let standing = Action::new(move |wanted: &bool| {
+        let wanted = *wanted;
+        async move {
+            let done = admin_set_active(id, wanted).await;
+            if done.is_ok() {
+                active.set(wanted);
+            }
+            done
+        }
+    });
+    // The last answer's error, whichever button it was.
+    let failed = RwSignal::new(None::<AppError>);
+    Effect::new(move |_| {
+        if let Some(answer) = change.value().get() {
+            failed.set(answer.err());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(answer) = standing.value().get() {
+            failed.set(answer.err());
+        }
+    });
+    let error = move || failed.get().map(|error| i18n.t().error_at(&error, Field::Role));
     let rooms = user.rooms;
     view! {
         <li class="admin-user">
@@ -125,6 +145,9 @@ fn UserRow(user: AdminUser) -> impl IntoView {
             <Show when=move || role.get() == InstanceRole::Admin>
                 <span class="tag">{t!(i18n, admin_badge)}</span>
             </Show>
+            <Show when=move || !active.get()>
+                <span class="tag danger">{t!(i18n, deactivated_badge)}</span>
+            </Show>
             <button type="button" class="button subtle small" disabled=move || change.pending().get()
                 on:click=move |_| {
                     let wanted = match role.get_untracked() {
@@ -137,6 +160,11 @@ fn UserRow(user: AdminUser) -> impl IntoView {
                     InstanceRole::Admin => i18n.t().remove_admin_of_server,
                     InstanceRole::Member => i18n.t().make_admin_of_server,
                 }}
+            </button>
+            <button type="button" class="button subtle small" class:danger=move || active.get()
+                disabled=move || standing.pending().get()
+                on:click=move |_| { standing.dispatch(!active.get_untracked()); }>
+                {move || if active.get() { i18n.t().deactivate } else { i18n.t().reactivate }}
             </button>
         </li>
     }
