@@ -64,8 +64,9 @@ pub async fn set_role(
 
 /// Deactivates `target` (`active` false) or reactivates them. A deactivated
 /// account cannot sign in (told so once the password is right), its
-/// sessions are signed out at their next request and its sockets closed at
-/// once; its messages stay, its direct conversations are read-only. An
+/// sessions are signed out at their next request, its sockets closed and
+/// its devices' notifications ended at once; its messages stay, its direct
+/// conversations are read-only. An
 /// admin is never deactivated (their role is taken first), so the server
 /// always keeps an active admin.
 #[tracing::instrument(skip_all, fields(actor = %actor.id, target = %target))]
@@ -80,6 +81,8 @@ pub async fn set_active(
         RoleSet::Done => {
             if !active {
                 state.hub.end_other_sessions(target, None);
+                // Nor are their devices notified any more.
+                super::push::other_sessions_ended(state, target, None).await;
             }
             tracing::info!(active, "account standing changed");
             Ok(())

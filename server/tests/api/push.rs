@@ -280,6 +280,8 @@ async fn a_device_is_notified_no_more_once_its_session_ends() {
     let alice_id = alice.sign_up("alice").await;
     bob.sign_up("bob").await;
     let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    let room = bob.create_room("general", "public").await;
+    alice.join_room(room).await;
 
     // A sign-out (a shared browser): the next person sees nothing of hers.
     subscribe(&alice, &mock, "laptop").await;
@@ -296,6 +298,15 @@ async fn a_device_is_notified_no_more_once_its_session_ends() {
     assert_eq!(desk.change_password(PASSWORD, "another long secret").await.status, StatusCode::OK);
     bob.post(dm, "d2", "after the password change").await;
     assert_eq!(mock.next().await.device, "desk");
+    mock.nothing_within(Duration::from_secs(1)).await;
+
+    // Deactivated by an admin (the server's first account): no more either.
+    let admin = server.browser();
+    assert_eq!(admin.login("keyholder", PASSWORD).await.status, StatusCode::OK);
+    bob.post(room, "g0", "@alice ping").await;
+    assert_eq!(mock.next().await.device, "desk", "still pushed before");
+    admin.ok("admin_set_active", &[("user", &s(alice_id)), ("active", "false")]).await;
+    bob.post(room, "g1", "@alice still there?").await;
     mock.nothing_within(Duration::from_secs(1)).await;
 }
 
