@@ -101,6 +101,10 @@ pub enum Problem {
     Deactivated,
     /// An administrator cannot be deactivated (take the role first).
     DeactivateAdmin,
+    /// The server takes no new accounts.
+    SignUpClosed,
+    /// Only the server's administrators create rooms.
+    AdminsOnlyRooms,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

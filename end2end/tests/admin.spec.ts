@@ -49,6 +49,21 @@ test('the first account administers the server and makes another administrator',
     await expect(other.getByText('You administer this Salon')).toBeVisible();
     await other.getByRole('button', { name: 'Account menu' }).click();
     await expect(other.getByRole('link', { name: 'Administration' })).toBeVisible();
+
+    // Sign-up closed: a newcomer is told so at the form.
+    const settings = founder.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Nobody (sign-up closed)').check();
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(settings.getByText('Saved.')).toBeVisible();
+    const newcomer = await (await browser.newContext({ baseURL: server.url })).newPage();
+    const newcomerName = uniqueName('late');
+    await open(newcomer, '/register');
+    await newcomer.getByLabel('Username', { exact: true }).fill(newcomerName);
+    await newcomer.getByLabel('Email', { exact: true }).fill(`${newcomerName}@example.com`);
+    await newcomer.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await newcomer.getByLabel('Confirm password').fill(PASSWORD);
+    await newcomer.getByRole('button', { name: 'Create account' }).click();
+    await expect(newcomer.getByText('This server takes no new accounts: ask its administrators.')).toBeVisible();
   } finally {
     await server.stop();
     server.remove();

@@ -1,6 +1,6 @@
 //! The instance admins' operations (`/admin`).
 
-use crate::domain::{AdminUsersPage, InstanceRole, UserId};
+use crate::domain::{AdminUsersPage, InstanceRole, InstanceSettings, RoomCreation, SignUp, UserId};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -26,4 +26,18 @@ pub async fn admin_set_role(user: UserId, role: InstanceRole) -> Result<(), AppE
 pub async fn admin_set_active(user: UserId, active: bool) -> Result<(), AppError> {
     let (state, actor) = (state()?, require_user().await?.1);
     admin::set_active(&state, &actor, user, active).await
+}
+
+/// The server's settings (admins only).
+#[server(endpoint = "admin_settings")]
+pub async fn admin_settings() -> Result<InstanceSettings, AppError> {
+    let (state, actor) = (state()?, require_user().await?.1);
+    admin::settings(&state, &actor).await
+}
+
+/// Saves the server's settings (admins only).
+#[server(endpoint = "admin_set_settings")]
+pub async fn admin_set_settings(sign_up: SignUp, room_creation: RoomCreation) -> Result<(), AppError> {
+    let (state, actor) = (state()?, require_user().await?.1);
+    admin::set_settings(&state, &actor, InstanceSettings { sign_up, room_creation }).await
 }

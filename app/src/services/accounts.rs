@@ -8,6 +8,9 @@ use crate::store::{NewUser, UserRecord};
 
 #[tracing::instrument(skip_all)]
 pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecord, AppError> {
+    if !super::admin::current_settings(state).await?.may_register() {
+        return Err(AppError::field(Field::Username, Problem::SignUpClosed));
+    }
     let valid = form.validate()?;
     let password_hash = state.passwords.hash(valid.password.expose().to_owned()).await?;
     state

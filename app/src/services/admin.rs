@@ -3,7 +3,9 @@
 //! (`NotFound`, as a private room to an outsider).
 
 use super::{AppState, OrInternal};
-use crate::domain::{AdminUsersPage, InstanceRole, UserId, ADMIN_SEARCH_MAX, ADMIN_USERS_PAGE};
+use crate::domain::{
+    AdminUsersPage, InstanceRole, InstanceSettings, UserId, ADMIN_SEARCH_MAX, ADMIN_USERS_PAGE,
+};
 use crate::error::{AppError, Field, Problem};
 use crate::store::{RoleSet, UserRecord};
 
@@ -90,4 +92,28 @@ pub async fn set_active(
         RoleSet::NoSuchUser => Err(AppError::NotFound),
         RoleSet::LastAdmin | RoleSet::IsAdmin => Err(AppError::field(Field::Role, Problem::DeactivateAdmin)),
     }
+}
+
+/// The server's settings (admins only).
+pub async fn settings(state: &AppState, actor: &UserRecord) -> Result<InstanceSettings, AppError> {
+    require_admin(actor)?;
+    current_settings(state).await
+}
+
+#[tracing::instrument(skip_all, fields(actor = %actor.id))]
+pub async fn set_settings(
+    state: &AppState,
+    actor: &UserRecord,
+    settings: InstanceSettings,
+) -> Result<(), AppError> {
+    require_admin(actor)?;
+    state.store.set_instance_settings(settings).await.or_internal("saving the server's settings")?;
+    tracing::info!(?settings, "the server's settings changed");
+    Ok(())
+}
+
+/// The server's settings, for the rules that follow them (who may sign up,
+/// who may create rooms: `domain::InstanceSettings`).
+pub(super) async fn current_settings(state: &AppState) -> Result<InstanceSettings, AppError> {
+    state.store.instance_settings().await.or_internal("reading the server's settings")
 }

@@ -15,6 +15,14 @@ const SEARCH_MAX: usize = 100;
 
 #[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<RoomSummary, AppError> {
+    let settings = super::admin::current_settings(state).await?;
+    if !settings.may_create_rooms(false) {
+        let admin =
+            state.store.user_by_id(owner).await.or_internal("loading a user")?.is_some_and(|u| u.is_admin());
+        if !settings.may_create_rooms(admin) {
+            return Err(AppError::field(Field::RoomName, Problem::AdminsOnlyRooms));
+        }
+    }
     let (name, topic) = form.validate()?;
     let id = state
         .store

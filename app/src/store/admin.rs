@@ -3,7 +3,7 @@
 
 use super::rooms::escape_like;
 use super::Store;
-use crate::domain::{AdminUser, InstanceRole, PublicProfile, UserId};
+use crate::domain::{AdminUser, InstanceRole, InstanceSettings, PublicProfile, UserId};
 
 #[derive(sqlx::FromRow)]
 struct AdminUserRow {
@@ -113,6 +113,27 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(RoleSet::Done)
+    }
+
+    pub async fn instance_settings(&self) -> Result<InstanceSettings, sqlx::Error> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM instance_settings").fetch_all(&self.pool).await?;
+        Ok(InstanceSettings::from_rows(rows.iter().map(|(name, value)| (name.as_str(), value.as_str()))))
+    }
+
+    pub async fn set_instance_settings(&self, settings: InstanceSettings) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for (name, value) in settings.to_rows() {
+            sqlx::query(
+                "INSERT INTO instance_settings (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// The usernames of the instance admins.

@@ -141,3 +141,34 @@ async fn a_deactivated_account_is_signed_out_at_once_and_kept_out_its_messages_s
     assert_eq!(again.login("mallory", PASSWORD).await.status, StatusCode::OK);
     assert_eq!(bob.call("post_message", &args).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn admins_close_sign_up_and_keep_room_creation_to_themselves() {
+    let server = TestServer::start_unlimited().await;
+    let (admin, member) = (server.browser(), server.browser());
+    admin.sign_up("admin").await;
+    member.sign_up("member").await;
+    assert_eq!(server.browser().call("admin_settings", &[]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(member.call("admin_settings", &[]).await.status, StatusCode::NOT_FOUND);
+    let defaults = admin.ok("admin_settings", &[]).await;
+    assert_eq!(
+        (defaults["sign_up"].as_str(), defaults["room_creation"].as_str()),
+        (Some("open"), Some("everyone"))
+    );
+    let closed = [("sign_up", "closed"), ("room_creation", "admins_only")];
+    assert_eq!(member.call("admin_set_settings", &closed).await.status, StatusCode::NOT_FOUND);
+    admin.ok("admin_set_settings", &closed).await;
+
+    let late = server.browser().register("latecomer", PASSWORD).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(late.problem("username").as_deref(), Some("sign_up_closed"));
+    let room = [("name", "hangout"), ("topic", ""), ("visibility", "public")];
+    let refused = member.call("create_room", &room).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.problem("room_name").as_deref(), Some("admins_only_rooms"));
+    admin.create_room("staff", "public").await;
+
+    admin.ok("admin_set_settings", &[("sign_up", "open"), ("room_creation", "everyone")]).await;
+    assert_eq!(server.browser().register("latecomer", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(member.call("create_room", &room).await.status, StatusCode::OK);
+}

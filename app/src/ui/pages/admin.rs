@@ -3,12 +3,15 @@
 //! time; each can be made an administrator or stop being one, deactivated
 //! or reactivated. To anyone else the page does not exist (404).
 
-use crate::api::{admin_set_active, admin_set_role, admin_users};
-use crate::domain::{AdminUser, AdminUsersPage, InstanceRole, UserId};
+use crate::api::{admin_set_active, admin_set_role, admin_settings, admin_users, AdminSetSettings};
+use crate::domain::{
+    AdminUser, AdminUsersPage, InstanceRole, InstanceSettings, RoomCreation, SignUp, UserId,
+};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
+use crate::ui::form::{form_error, FormError, FormSuccess, SubmitButton};
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -23,6 +26,7 @@ pub fn AdminPage() -> impl IntoView {
     let more = RwSignal::new(Vec::<AdminUser>::new());
     let next = RwSignal::new(None::<UserId>);
     let first = Resource::new(words, |words| admin_users(words, None));
+    let settings = Resource::new(|| (), |_| admin_settings());
     Effect::new(move |_| {
         first.track();
         more.set(Vec::new());
@@ -63,7 +67,9 @@ pub fn AdminPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match first.await {
-                    Ok(page) => view! {
+                    Ok(page) => {
+                    let settings = settings.await.ok();
+                    view! {
                         <PageTitle text=|t| t.administration />
                         <h1 class="page-title">{t!(i18n, administration)}</h1>
                         <section class="card" aria-labelledby="admin-users-title">
@@ -78,7 +84,9 @@ pub fn AdminPage() -> impl IntoView {
                             </form>
                             {listed(page)}
                         </section>
-                    }.into_any(),
+                        {settings.map(|current| view! { <SettingsCard current /> })}
+                    }.into_any()
+                    }
                     Err(AppError::NotFound) => view! { <NotHere /> }.into_any(),
                     Err(error) => view! {
                         <p class="form-error" role="alert">{i18n.t().error_at(&error, Field::Search)}</p>
@@ -167,6 +175,45 @@ fn UserRow(user: AdminUser) -> impl IntoView {
                 {move || if active.get() { i18n.t().deactivate } else { i18n.t().reactivate }}
             </button>
         </li>
+    }
+}
+
+/// The server's settings: who may sign up, who may create rooms.
+#[component]
+fn SettingsCard(current: InstanceSettings) -> impl IntoView {
+    let i18n = use_i18n();
+    let save = ServerAction::<AdminSetSettings>::new();
+    let value = move || save.value().get();
+    let choice = move |name: &'static str,
+                       value: &'static str,
+                       checked: bool,
+                       label: fn(&crate::i18n::Texts) -> &'static str| {
+        view! {
+            <label>
+                <input type="radio" name=name value=value checked=checked />
+                {move || label(i18n.t())}
+            </label>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="admin-settings-title">
+            <h2 id="admin-settings-title">{t!(i18n, admin_settings)}</h2>
+            <ActionForm action=save attr:class="form">
+                        <FormError error=form_error(value) />
+                        <fieldset class="choices">
+                            <legend>{t!(i18n, admin_sign_up)}</legend>
+                            {choice("sign_up", "open", current.sign_up == SignUp::Open, |t| t.sign_up_open)}
+                            {choice("sign_up", "closed", current.sign_up == SignUp::Closed, |t| t.sign_up_closed_choice)}
+                        </fieldset>
+                        <fieldset class="choices">
+                            <legend>{t!(i18n, admin_room_creation)}</legend>
+                            {choice("room_creation", "everyone", current.room_creation == RoomCreation::Everyone, |t| t.rooms_everyone)}
+                            {choice("room_creation", "admins_only", current.room_creation == RoomCreation::AdminsOnly, |t| t.rooms_admins_only)}
+                        </fieldset>
+                        <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=save.pending() />
+                        <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.saved />
+            </ActionForm>
+        </section>
     }
 }
 
