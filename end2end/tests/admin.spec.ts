@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { PASSWORD, open, register, uniqueName } from './helpers';
+import { PASSWORD, open, register, submitRegistration, uniqueName } from './helpers';
 import { OwnServer } from './own-server';
 
 // The first account of a new database runs the server: a server of its own,
@@ -56,13 +56,7 @@ test('the first account administers the server and makes another administrator',
     await settings.getByRole('button', { name: 'Save' }).click();
     await expect(settings.getByText('Saved.')).toBeVisible();
     const newcomer = await (await browser.newContext({ baseURL: server.url })).newPage();
-    const newcomerName = uniqueName('late');
-    await open(newcomer, '/register');
-    await newcomer.getByLabel('Username', { exact: true }).fill(newcomerName);
-    await newcomer.getByLabel('Email', { exact: true }).fill(`${newcomerName}@example.com`);
-    await newcomer.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await newcomer.getByLabel('Confirm password').fill(PASSWORD);
-    await newcomer.getByRole('button', { name: 'Create account' }).click();
+    await submitRegistration(newcomer, uniqueName('late'));
     await expect(newcomer.getByText('This server takes no new accounts: ask its administrators.')).toBeVisible();
   } finally {
     await server.stop();
