@@ -88,6 +88,7 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: towe
     };
     // The reader keeps what it needs of the user, not the whole record
     // (which holds the password hash) for the socket's whole life.
+    let user_id = user.id;
     drop((user, session));
     let (sink, stream) = socket.split();
     let mut reading = tokio::spawn(read(stream, live));
@@ -97,6 +98,7 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: towe
     }
     reading.abort();
     state.hub.disconnect(connection.id);
+    live::seen(&state, user_id);
 }
 
 /// The writer half: what the hub and the reader queued, into the socket.

@@ -112,6 +112,8 @@ pub struct AdminUser {
     pub rooms: i64,
     /// Deactivated by an admin.
     pub deactivated: bool,
+    /// When they last had Salon open (to ten minutes), ms since the epoch.
+    pub last_seen: Option<i64>,
 }
 
 /// A page of users, oldest account first.

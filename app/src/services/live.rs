@@ -52,6 +52,7 @@ pub async fn open(
             state.hub.remove_member(*room, user.id);
         }
     }
+    seen(state, user.id);
     let live = Live {
         state: state.clone(),
         user: user.id,
@@ -60,6 +61,20 @@ pub async fn open(
         replies: connection.replies.clone(),
     };
     Ok((connection, live))
+}
+
+/// How often, at most, a user's "last seen" is written.
+const SEEN_EVERY_MS: i64 = 10 * 60_000;
+
+/// Records that `user` has Salon open (a socket opens or closes), off the
+/// socket's path.
+pub fn seen(state: &AppState, user: UserId) {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = store.touch_last_seen(user, SEEN_EVERY_MS).await {
+            tracing::warn!(%error, "recording when a user was last seen");
+        }
+    });
 }
 
 impl Live {

@@ -15,6 +15,7 @@ struct AdminUserRow {
     created_at: i64,
     rooms: i64,
     deactivated_at: Option<i64>,
+    last_seen_at: Option<i64>,
 }
 
 /// What changing someone's instance role or standing did.
@@ -41,7 +42,7 @@ impl Store {
     ) -> Result<Vec<AdminUser>, sqlx::Error> {
         let like = format!("%{}%", escape_like(pattern));
         let rows: Vec<AdminUserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.display_name, u.avatar_version, u.role, u.created_at, u.deactivated_at,
+            "SELECT u.id, u.username, u.display_name, u.avatar_version, u.role, u.created_at, u.deactivated_at, u.last_seen_at,
                     (SELECT COUNT(*) FROM memberships m WHERE m.user_id = u.id) AS rooms
              FROM users u
              WHERE u.id > $1 AND (u.username_key LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\')
@@ -65,6 +66,7 @@ impl Store {
                 created_at: row.created_at,
                 rooms: row.rooms,
                 deactivated: row.deactivated_at.is_some(),
+                last_seen: row.last_seen_at,
             })
             .collect())
     }

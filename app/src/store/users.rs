@@ -95,6 +95,19 @@ impl Store {
         Ok(inserted)
     }
 
+    /// Records that `user` has Salon open now, unless that was recorded
+    /// less than `within_ms` ago (one write per user per `within_ms`).
+    pub async fn touch_last_seen(&self, user: UserId, within_ms: i64) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        sqlx::query("UPDATE users SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)")
+            .bind(user)
+            .bind(now)
+            .bind(now - within_ms)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+    }
+
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, sqlx::Error> {
         sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)

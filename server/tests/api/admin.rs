@@ -65,8 +65,18 @@ async fn admins_search_the_users_a_page_at_a_time() {
     for n in 0..55 {
         server.browser().sign_up(&format!("user{n:02}")).await;
     }
+    // Last seen: once a socket of theirs opened.
+    drop(admin.socket().await);
+    let seen =
+        || async { admin.ok("admin_users", &[("query", "admin")]).await["users"][0]["last_seen"].clone() };
+    let started = std::time::Instant::now();
+    while seen().await.is_null() {
+        assert!(started.elapsed() < PATIENCE, "the admin was never seen");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let page = admin.ok("admin_users", &[("query", "")]).await;
     let users = page["users"].as_array().unwrap();
+    assert!(users[1]["last_seen"].is_null(), "never had Salon open");
     assert_eq!(users.len(), 50);
     assert_eq!(users[0]["profile"]["username"], "admin", "oldest first");
     assert_eq!(users[0]["role"], "admin");

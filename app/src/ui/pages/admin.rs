@@ -147,6 +147,10 @@ fn UserRow(user: AdminUser) -> impl IntoView {
                 <span class="muted small">
                     "@"{user.profile.username.clone()}" · "{t!(i18n, admin_joined)}" "<LocalTime ms=user.created_at />
                     " · "{move || (i18n.t().admin_rooms)(rooms)}
+                    " · "{match user.last_seen {
+                        Some(ms) => view! { {t!(i18n, admin_last_seen)}" "<LocalTime ms /> }.into_any(),
+                        None => view! { {t!(i18n, admin_never_seen)} }.into_any(),
+                    }}
                 </span>
                 <p class="field-error" role="alert">{error}</p>
             </div>
