@@ -61,9 +61,7 @@ pub async fn logout() -> Result<(), AppError> {
     session.logout().await.or_internal("ending a session")?;
     // Its sockets (in other tabs too) stop at once.
     if let Some((user, key)) = ended {
-        let state = state()?;
-        state.hub.end_session(user, &key);
-        crate::services::push::session_ended(&state, user, &key).await;
+        crate::services::auth::session_ended(&state()?, user, &key).await;
     }
     Ok(())
 }

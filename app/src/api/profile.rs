@@ -37,8 +37,7 @@ pub async fn change_password(
     // The session goes on under a new id, with the same socket key.
     start_session(&mut session, &user).await?;
     // The other sessions ended with the old password: so do their sockets.
-    state.hub.end_other_sessions(user.id, Some(&keep));
-    crate::services::push::other_sessions_ended(&state, user.id, Some(&keep)).await;
+    crate::services::auth::other_sessions_ended(&state, user.id, Some(&keep)).await;
     Ok(())
 }
 

@@ -82,9 +82,7 @@ pub async fn set_active(
     match state.store.set_deactivated(target, !active).await.or_internal("deactivating a user")? {
         RoleSet::Done => {
             if !active {
-                state.hub.end_other_sessions(target, None);
-                // Nor are their devices notified any more.
-                super::push::other_sessions_ended(state, target, None).await;
+                super::auth::other_sessions_ended(state, target, None).await;
             }
             tracing::info!(active, "account standing changed");
             Ok(())

@@ -51,6 +51,21 @@ impl AuthnBackend for Backend {
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
 
+/// `user`'s session with socket key `key` ended (a sign-out): its sockets
+/// close and the devices it subscribed are notified no more. The one place
+/// a session's end is carried out, so that no way out forgets a part.
+pub async fn session_ended(state: &AppState, user: UserId, key: &str) {
+    state.hub.end_session(user, key);
+    super::push::session_ended(state, user, key).await;
+}
+
+/// Every session of `user` but `keep`'s ended (a password change), or all
+/// of them (`None`: a deactivation): see [`session_ended`].
+pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&str>) {
+    state.hub.end_other_sessions(user, keep);
+    super::push::other_sessions_ended(state, user, keep).await;
+}
+
 const SOCKET_KEY: &str = "salon.socket_key";
 
 /// A random key naming this session's sockets, kept in the session:

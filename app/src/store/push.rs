@@ -93,14 +93,14 @@ impl Store {
         tx.commit().await
     }
 
-    /// Forgets `user`'s device at `endpoint`; false if they had none there.
-    pub async fn remove_push_device(&self, user: UserId, endpoint: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2")
+    /// Forgets `user`'s device at `endpoint`, if they have one there.
+    pub async fn remove_push_device(&self, user: UserId, endpoint: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1 AND user_id = $2")
             .bind(endpoint)
             .bind(user)
             .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .await
+            .map(drop)
     }
 
     /// Forgets `user`'s devices subscribed by the session with socket key
@@ -180,18 +180,12 @@ impl Store {
         Ok(rows.into_iter().map(TargetRow::target).collect())
     }
 
-    /// Sets `user`'s level for `room` (`None`: the default); false if they
-    /// are not a member.
-    pub async fn set_notify(
-        &self,
-        room: RoomId,
-        user: UserId,
-        notify: Option<Notify>,
-    ) -> Result<bool, sqlx::Error> {
+    /// Sets `user`'s level for `room`; false if they are not a member.
+    pub async fn set_notify(&self, room: RoomId, user: UserId, notify: Notify) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("UPDATE memberships SET notify = $3 WHERE room_id = $1 AND user_id = $2")
             .bind(room)
             .bind(user)
-            .bind(notify.map(Notify::as_str))
+            .bind(notify.as_str())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)

@@ -19,7 +19,6 @@ use crate::domain::{
 use crate::error::{AppError, Field, Problem};
 use crate::i18n::Lang;
 use crate::store::PushTarget;
-use base64ct::{Base64UrlUnpadded, Encoding};
 
 /// Whether `message` is pushed to `target`'s device: never their own
 /// message, nor a room's event line, nor one from someone they block;
@@ -117,14 +116,14 @@ pub async fn unsubscribe(state: &AppState, user: UserId, endpoint: &str) -> Resu
 /// The session with socket key `session_key` ended (a sign-out): the
 /// devices it subscribed are notified no more, so that the next person on
 /// a shared browser never sees this user's messages.
-pub async fn session_ended(state: &AppState, user: UserId, session_key: &str) {
+pub(super) async fn session_ended(state: &AppState, user: UserId, session_key: &str) {
     if let Err(error) = state.store.remove_push_devices_of_session(user, session_key).await {
         super::internal("forgetting a session's push devices", error);
     }
 }
 
 /// Every session of `user` but `keep`'s ended (a password change).
-pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&str>) {
+pub(super) async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&str>) {
     if let Err(error) = state.store.remove_push_devices_but(user, keep).await {
         super::internal("forgetting other sessions' push devices", error);
     }
@@ -153,7 +152,7 @@ pub async fn test(state: &AppState, user: UserId, endpoint: &str, lang: Lang) ->
 #[tracing::instrument(skip_all, fields(user = %user, room = %room))]
 pub async fn set_level(state: &AppState, user: UserId, room: RoomId, level: Notify) -> Result<(), AppError> {
     rooms::membership(state, user, room).await?;
-    if !state.store.set_notify(room, user, Some(level)).await.or_internal("setting notifications")? {
+    if !state.store.set_notify(room, user, level).await.or_internal("setting notifications")? {
         return Err(AppError::NotFound);
     }
     Ok(())
@@ -166,11 +165,6 @@ pub async fn previews(state: &AppState, user: UserId) -> Result<bool, AppError> 
 
 pub async fn set_previews(state: &AppState, user: UserId, on: bool) -> Result<(), AppError> {
     state.store.set_push_previews(user, on).await.or_internal("setting notification previews")
-}
-
-/// Base64url without padding, as browsers take keys.
-fn base64url(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ impl Vapid {
     /// The public key browsers subscribe with (`applicationServerKey`),
     /// base64url.
     pub fn public_key(&self) -> String {
-        super::base64url(&self.key.public_key().public_key().to_bytes_uncompressed())
+        Base64UrlUnpadded::encode_string(&self.key.public_key().public_key().to_bytes_uncompressed())
     }
 }
 
@@ -144,7 +144,8 @@ impl Pusher {
 /// What became of one push.
 enum Sent {
     Taken,
-    /// The device unsubscribed (404, 410): it is forgotten.
+    /// The device can never be pushed to (its keys or endpoint are bad,
+    /// or its push service says 401, 403, 404 or 410): it is forgotten.
     Gone,
     Failed,
 }
