@@ -486,11 +486,15 @@ mod client {
         );
     }
 
+    /// Not sent when the socket is not open, nor once the app's live
+    /// context is gone (a page's last words at sign-out come after it).
     pub fn send(live: Live, frame: &ClientFrame) -> bool {
         let Ok(text) = serde_json::to_string(frame) else { return false };
-        live.link.with_value(|link| match &link.socket {
-            Some(socket) if socket.ready_state() == WebSocket::OPEN => socket.send_with_str(&text).is_ok(),
-            _ => false,
-        })
+        live.link
+            .try_with_value(|link| match &link.socket {
+                Some(socket) if socket.ready_state() == WebSocket::OPEN => socket.send_with_str(&text).is_ok(),
+                _ => false,
+            })
+            .unwrap_or(false)
     }
 }
