@@ -28,7 +28,7 @@ say "Unit and integration tests"
     packages=(--package app --package server --package bench)
     # The schema test compares both engines: it runs in the second pass.
     env -u SALON_TEST_POSTGRES_URL cargo nextest run "${packages[@]}" --no-fail-fast \
-        -E 'not test(/^schema::/)'
+        -E 'not test(/^(schema|tls)::/)'
     # The same server tests again on PostgreSQL, each on a database of its
     # own, and the schema test; an unreachable server fails them.
     say "Integration tests on PostgreSQL ($SALON_TEST_POSTGRES_URL)"

@@ -32,6 +32,10 @@ pub enum Field {
     Notifications,
     /// A user's role on the whole server.
     Role,
+    /// The join link an account is made with.
+    JoinLink,
+    /// How many accounts a join link may make.
+    MaxUses,
 }
 
 /// What is wrong with a field's value; the UI words it in the user's language.
@@ -105,6 +109,21 @@ pub enum Problem {
     SignUpClosed,
     /// Only the server's administrators create rooms.
     AdminsOnlyRooms,
+    /// Sign-up is by join link only, and none was given.
+    JoinLinkRequired,
+    /// The join link is unknown, expired, used up or revoked.
+    JoinLinkUnusable,
+    /// One has as many usable join links as one may.
+    TooManyJoinLinks {
+        max: usize,
+    },
+    /// Only a member of the room can be given it.
+    NotAMember,
+    /// A whole number from `min` to `max` was expected.
+    OutOfRange {
+        min: u32,
+        max: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use ui::head::DocumentTitle;
 use ui::pages::{
-    auth::LoginPage, auth::RegisterPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
+    auth::ForgotPage, auth::JoinPage, auth::LoginPage, auth::RegisterPage, auth::ResetPage, friends::FriendsPage, home::HomePage, not_found::NotFound,
     admin::AdminPage, profile::ProfilePage, room::RoomPage, search::SearchPage, user::UserPage,
 };
 use ui::shell::AppShell;
@@ -99,6 +99,9 @@ pub fn App() -> impl IntoView {
                 // sent, so a redirect is a real HTTP redirect.
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                <Route path=path!("/join/:code") view=JoinPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=ResetPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=ForgotPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("profile") view=ProfilePage />

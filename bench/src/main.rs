@@ -225,6 +225,8 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     let sockets = connect_all(&options.url, options.sources, 0, options.concurrency, subscriptions).await?;
     let connected_in = started.elapsed();
+    // A profiler started on this line sees the traffic alone.
+    eprintln!("sending for {:?}…", options.duration);
     let results = traffic(&options, &run, sockets, room_size).await?;
     report(&options, registered_in, connected_in, rooms.len(), results)
 }

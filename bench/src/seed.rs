@@ -75,9 +75,11 @@ pub async fn seed(options: SeedOptions) -> Result<(), Error> {
                 email: &email,
                 email_key: &email,
                 password_hash: &hash,
+                join_code: None,
             })
             .await
             .map_err(|e| format!("inserting {}: {e:?}", username.as_str()))?;
+        let user = user.made().ok_or("no join link was asked for")?;
         ids.push(user.id);
     }
     let users_in = started.elapsed();

@@ -1,4 +1,5 @@
 import { test as base, expect, type BrowserContext } from '@playwright/test';
+import { explainsAPanic } from './helpers';
 
 /**
  * Playwright's `test`, failing any test in which a page throws: a panic in
@@ -10,8 +11,13 @@ export const test = base.extend<{ failOnPageErrors: void }>({
   failOnPageErrors: [
     async ({ browser, context }, use) => {
       const errors: string[] = [];
-      const watch = (watched: BrowserContext) =>
+      // A panic throws "unreachable"; what and where is in the console.
+      const watch = (watched: BrowserContext) => {
         watched.on('weberror', (error) => errors.push(`${error.page()?.url()}: ${error.error().message}`));
+        watched.on('console', (message) => {
+          if (explainsAPanic(message)) errors.push(`${message.page()?.url()}: ${message.text()}`);
+        });
+      };
       watch(context);
       const newContext = browser.newContext.bind(browser);
       browser.newContext = async (options) => {

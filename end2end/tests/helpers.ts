@@ -1,10 +1,18 @@
-import { expect, type Browser, type Page, type Request } from '@playwright/test';
+import { expect, type Browser, type ConsoleMessage, type Page, type Request } from '@playwright/test';
 
 export const PASSWORD = 'a long enough secret';
 
 /** A username no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/**
+ * Whether a console message says what made the app panic: the panic
+ * itself, or the hydration mismatch Leptos reports just before its own.
+ */
+export function explainsAPanic(message: ConsoleMessage): boolean {
+  return message.type() === 'error' && /panicked at|hydration error/.test(message.text());
 }
 
 /**
@@ -17,8 +25,12 @@ export async function open(page: Page, path: string) {
   const onError = (error: Error) => problems.push(`page error: ${error.message}`);
   const onFailed = (request: Request) =>
     problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
+  const onConsole = (message: ConsoleMessage) => {
+    if (explainsAPanic(message)) problems.push(message.text());
+  };
   page.on('pageerror', onError);
   page.on('requestfailed', onFailed);
+  page.on('console', onConsole);
   try {
     await page.goto(path);
     await page.locator('html[data-hydrated]').waitFor({ timeout: 30_000 });
@@ -27,6 +39,7 @@ export async function open(page: Page, path: string) {
   } finally {
     page.off('pageerror', onError);
     page.off('requestfailed', onFailed);
+    page.off('console', onConsole);
   }
 }
 

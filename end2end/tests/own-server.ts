@@ -1,6 +1,6 @@
 import { expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,13 +24,28 @@ export class OwnServer {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  async start() {
+  /** Starts the server, with `args` added to its command line. */
+  async start(args: string[] = []) {
     const binary = join(process.env.CARGO_TARGET_DIR ?? join(__dirname, '..', '..', 'target'), 'debug', 'salon');
     expect(existsSync(binary), `the debug server at ${binary} (set CARGO_TARGET_DIR)`).toBe(true);
-    this.process = spawn(binary, ['--bind', `127.0.0.1:${this.port}`, '--data-dir', this.data, '--site-root', this.site], {
-      stdio: 'ignore',
+    // Its log is kept beside its data: a server that does not come up
+    // says why in the failure.
+    const log = openSync(join(this.root, 'server.log'), 'a');
+    const started = spawn(binary, ['--bind', `127.0.0.1:${this.port}`, '--data-dir', this.data, '--site-root', this.site, ...args], {
+      stdio: ['ignore', log, log],
     });
-    await expect(async () => expect((await fetch(`${this.url}/healthz`)).ok).toBe(true)).toPass({ timeout: 30_000 });
+    this.process = started;
+    try {
+      await expect(async () => {
+        expect(started.exitCode, 'the server exited').toBeNull();
+        expect((await fetch(`${this.url}/healthz`)).ok).toBe(true);
+      }).toPass({ timeout: 30_000 });
+    } catch (error) {
+      const tail = readFileSync(join(this.root, 'server.log'), 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the server on ${this.url} did not come up (exit code ${started.exitCode}):\n${tail}\n${error}`);
+    } finally {
+      closeSync(log);
+    }
   }
 
   async stop() {

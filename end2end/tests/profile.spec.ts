@@ -57,3 +57,25 @@ test('another user sees the public profile without the email', async ({ browser 
   await owner.close();
   await visitor.close();
 });
+
+test('a user changes their username; a link to the old one still leads to them', async ({ browser }) => {
+  const owner = await (await browser.newContext()).newPage();
+  const oldName = uniqueName('fay');
+  await register(owner, oldName);
+  const visitor = await (await browser.newContext()).newPage();
+  const taken = uniqueName('gil');
+  await register(visitor, taken);
+
+  await open(owner, '/profile');
+  const details = owner.getByRole('region', { name: 'Profile details' });
+  await details.getByLabel('Username').fill(taken);
+  await details.getByRole('button', { name: 'Save changes' }).click();
+  await expect(details.getByLabel('Username')).toHaveAccessibleDescription(/taken/);
+  const newName = uniqueName('faye');
+  await details.getByLabel('Username').fill(newName);
+  await details.getByRole('button', { name: 'Save changes' }).click();
+  await expect(details.getByRole('status')).toHaveText('Saved.');
+
+  await open(visitor, `/u/${oldName}`);
+  await expect(visitor.getByRole('heading', { name: newName })).toBeVisible();
+});

@@ -166,6 +166,7 @@ test('notifications are turned on per device, tested, and bring direct messages 
     // Bob writes to Alice, who is elsewhere: pushed, with its text.
     await open(bob.page, `/u/${alice.name}`);
     await bob.page.getByRole('button', { name: 'Message' }).click();
+    await bob.page.waitForURL(/\/rooms\/\d+$/);
     await expect(bob.page.getByRole('heading', { name: alice.name, level: 1 })).toBeVisible();
     await say(bob.page, alice.name, 'Lunch at noon?');
     const dm = await service.next(phone);

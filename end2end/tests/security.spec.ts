@@ -50,6 +50,8 @@ test('hostile names and messages are shown as text, in the title too, and pages 
   await showsOnlyText(bob.page, `/u/${alice.name}`, HOSTILE_NAME);
   await expect(bob.page.getByRole('heading', { name: HOSTILE_NAME, level: 1 })).toBeVisible();
   await bob.page.getByRole('button', { name: 'Message' }).click();
+  // The profile's heading is the same name: wait for the conversation.
+  await bob.page.waitForURL(/\/rooms\/\d+$/);
   await expect(bob.page.getByRole('heading', { name: HOSTILE_NAME, level: 1 })).toBeVisible();
   await expect(bob.page).toHaveTitle(`${HOSTILE_NAME} · Salon`);
   await showsOnlyText(bob.page, new URL(bob.page.url()).pathname, HOSTILE_NAME);

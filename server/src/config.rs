@@ -9,6 +9,10 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, Parser)]
 #[command(name = "salon", version, about = "Salon: self-hosted chat rooms")]
 pub struct Config {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address and port to listen on.
     #[arg(long, env = "SALON_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
@@ -75,6 +79,25 @@ pub struct Config {
     #[arg(long, env = "SALON_PUSH_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set, hide = true)]
     pub push_allow_http: bool,
 
+    /// An SMTP server to mail password reset links through, e.g.
+    /// `smtps://user:password@smtp.example.org` (TLS),
+    /// `smtp://user:password@smtp.example.org:587?tls=required` (STARTTLS)
+    /// or `smtp://127.0.0.1:25` (a relay on this machine). Without it,
+    /// only administrators make reset links.
+    #[arg(long, env = "SALON_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Whom the mail comes from, e.g. `Salon <salon@example.org>`.
+    #[arg(long, env = "SALON_SMTP_FROM", default_value = "Salon <salon@localhost>")]
+    pub smtp_from: String,
+
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// (for rate limits, sign-in throttling and logs): addresses or
+    /// networks, comma-separated (e.g. `127.0.0.1,10.0.0.0/8`). Without
+    /// it the header is ignored and the client is the TCP peer.
+    #[arg(long = "trusted-proxy", env = "SALON_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::proxy::parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Directory with the built front end (`pkg/`, icons, manifest).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -91,6 +114,12 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("salon.db").display()))
+    }
+
+    /// The origin links sent elsewhere (mail) lead to: the public origin,
+    /// or this server's address.
+    pub fn link_origin(&self) -> String {
+        self.public_origin.clone().unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// Where attachments are kept: under the data directory, whatever
@@ -116,6 +145,7 @@ impl Config {
     /// A configuration for tests: everything under `data_dir`, any port.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
+            command: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             database_url: None,
@@ -129,9 +159,23 @@ impl Config {
             vapid_private_key: None,
             push_contact: None,
             push_allow_http: false,
+            trusted_proxies: Vec::new(),
+            smtp_url: None,
+            smtp_from: "Salon <salon@localhost>".into(),
             site_root: PathBuf::from("target/site"),
         }
     }
+}
+
+/// The commands besides serving (the default).
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Copy the running server's SQLite database and files into DIR (new
+    /// or empty), without stopping it. For PostgreSQL use pg_dump.
+    Backup { dir: PathBuf },
+    /// Put the backup in DIR into the data directory, which must have no
+    /// database yet (stop the server and move the old one away first).
+    Restore { dir: PathBuf },
 }
 
 #[cfg(test)]

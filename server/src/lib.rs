@@ -6,15 +6,20 @@
 //! `salon` binary parses the configuration and calls [`serve`]; the
 //! integration tests call [`serve`] on port 0 with a fresh data directory.
 
+mod account;
+pub mod backup;
 pub mod config;
 mod files;
+mod join;
 mod middleware;
+mod proxy;
 mod pwa;
 mod site;
 mod socket;
 
 use app::domain::protocol::CLOSE_RESTART;
 use app::domain::UserId;
+use app::services::limits::ClientAddress;
 use app::services::{auth::Backend, AppState};
 use app::store::{Sessions, Store};
 use app::{shell, App};
@@ -77,6 +82,8 @@ pub enum StartError {
     Redis(redis::RedisError),
     #[error(transparent)]
     PublicOrigin(site::BadPublicOrigin),
+    #[error("cannot send mail: {0}")]
+    Mail(String),
     #[error("invalid Leptos settings: {0}")]
     Leptos(String),
     #[error("server error: {0}")]
@@ -103,6 +110,13 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         vapid_key: config.vapid_private_key.clone(),
         push_contact: config.push_contact(),
         push_allow_http: config.push_allow_http,
+        mail: match &config.smtp_url {
+            Some(url) => Some(
+                app::services::mail::Mailer::new(url, &config.smtp_from, &config.link_origin())
+                    .map_err(StartError::Mail)?,
+            ),
+            None => None,
+        },
     };
     let state = AppState::new(store.clone(), settings).await?;
     if let Some(url) = &config.redis_url {
@@ -143,6 +157,8 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         .route(app::domain::UPLOAD_PATH, axum::routing::post(files::upload))
         .route("/files/{id}", get(files::full))
         .route("/files/{id}/thumbnail", get(files::thumbnail))
+        .route("/join/{code}/qr.svg", get(join::qr))
+        .route("/api/export", get(account::export))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -158,14 +174,16 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
         .with_state(server_state)
         .layer(axum::middleware::from_fn_with_state(state.limits.clone(), middleware::limit_requests))
         .layer(auth);
-    Ok((guarded(routes, site), state))
+    let proxies = proxy::TrustedProxies::new(&config.trusted_proxies);
+    Ok((guarded(routes, site, proxies), state))
 }
 
 /// The guards around every route, from the innermost out: body limits,
 /// same-origin writes, known hosts, a 500 for a request that panics (with
 /// the security headers, which wrap it), the server's timing, compression
-/// and the request log.
-fn guarded(routes: Router, site: site::SitePolicy) -> Router {
+/// and the request log, and outermost who the client is (behind a trusted
+/// proxy, the address it forwarded).
+fn guarded(routes: Router, site: site::SitePolicy, proxies: proxy::TrustedProxies) -> Router {
     routes
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn_with_state(site.clone(), middleware::same_origin_writes))
@@ -174,9 +192,17 @@ fn guarded(routes: Router, site: site::SitePolicy) -> Router {
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::server_timing))
         .layer(tower_http::compression::CompressionLayer::new().compress_when(compressed_per_request()))
-        .layer(tower_http::trace::TraceLayer::new_for_http().on_response(
-            tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
-        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|request: &http::Request<_>| {
+                    let client = request.extensions().get::<ClientAddress>().map(|client| client.0);
+                    tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), client = ?client)
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .layer(axum::middleware::from_fn_with_state(proxies, proxy::client_address))
 }
 
 /// Whether the front end was built with hashed file names
@@ -380,7 +406,10 @@ mod tests {
         }
         let boom = Router::new().route("/boom", get(boom));
         let request = http::Request::get("/boom").header("host", "127.0.0.1").body(axum::body::Body::empty());
-        let response = guarded(boom, site).oneshot(request.expect("a request")).await.expect("an answer");
+        let response = guarded(boom, site, proxy::TrustedProxies::default())
+            .oneshot(request.expect("a request"))
+            .await
+            .expect("an answer");
         assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
         assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY));
         let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("a body");

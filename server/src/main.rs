@@ -4,7 +4,7 @@
 //! `salon`: parse the configuration, start serving, stop on Ctrl-C or SIGTERM.
 
 use clap::Parser;
-use server::config::{Config, LogFormat};
+use server::config::{Command, Config, LogFormat};
 use server::StartError;
 use tracing_subscriber::EnvFilter;
 
@@ -18,9 +18,30 @@ async fn main() -> std::process::ExitCode {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
     }
+    if let Some(command) = config.command.clone() {
+        return run_command(&config, command).await;
+    }
     raise_open_file_limit();
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `salon backup DIR` or `salon restore DIR`.
+async fn run_command(config: &Config, command: Command) -> std::process::ExitCode {
+    let done = match &command {
+        Command::Backup { dir } => server::backup::backup(config, dir).await,
+        Command::Restore { dir } => server::backup::restore(config, dir),
+    };
+    match done {
+        Ok(copied) => {
+            tracing::info!(database_bytes = copied.database_bytes, files = copied.files, "{command:?}: done");
+            std::process::ExitCode::SUCCESS
+        }
         Err(error) => {
             tracing::error!("{error}");
             std::process::ExitCode::FAILURE

@@ -5,15 +5,14 @@
 use crate::site::SitePolicy;
 use app::error::AppError;
 use app::services::auth::AuthSession;
-use app::services::limits::{Action, Limits};
+use app::services::limits::{Action, ClientAddress, Limits};
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// The largest request body accepted, per route: avatars get room for a
@@ -47,14 +46,15 @@ pub fn error_response(error: AppError) -> Response {
 pub async fn limit_requests(
     State(limits): State<Arc<Limits>>,
     auth: AuthSession,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Option<Extension<ClientAddress>>,
     request: Request,
     next: Next,
 ) -> Response {
     if let Some(endpoint) = request.uri().path().strip_prefix("/api/") {
         let user = auth.user.as_ref().map(|user| user.id);
-        if let Err(error) = limits.check(Action::of_endpoint(endpoint), user, Some(peer.ip())) {
-            tracing::info!(endpoint, user = ?user, address = %peer.ip(), "over a request limit");
+        let client = client.map(|Extension(ClientAddress(client))| client);
+        if let Err(error) = limits.check(Action::of_endpoint(endpoint), user, client) {
+            tracing::info!(endpoint, user = ?user, address = ?client, "over a request limit");
             return error_response(error);
         }
     }

@@ -81,6 +81,21 @@ impl SitePolicy {
     }
 }
 
+impl SitePolicy {
+    /// The origin browsers reach this site at, for links made to be used
+    /// elsewhere (a join link's QR code): the public origin, or `http://`
+    /// + the request's `Host`.
+    pub fn origin(&self, headers: &http::HeaderMap) -> Option<String> {
+        match &self.public {
+            Some(public) => Some(public.ascii_serialization()),
+            None => {
+                let host = headers.get(header::HOST)?.to_str().ok()?;
+                origin_of("http", host).map(|origin| origin.ascii_serialization())
+            }
+        }
+    }
+}
+
 /// The origin `scheme://host`, if `host` is only a host and a port.
 fn origin_of(scheme: &str, host: &str) -> Option<Origin> {
     if host.is_empty() || host.contains(['/', '\\', '@', '?', '#']) {

@@ -45,10 +45,17 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// Bumped when the page forgets what was kept (a sign-out): a page whose
+// keeping was under way then is not put back.
+let forgotten = 0;
+
 self.addEventListener('message', (event) => {
   const message = event.data || {};
   if (message.type === 'update') {
     self.skipWaiting();
+  } else if (message.type === 'forget') {
+    forgotten += 1;
+    event.waitUntil(caches.delete(PAGES));
   } else if (message.type === 'keep' && typeof message.path === 'string' && message.path.startsWith('/')) {
     event.waitUntil(refresh(message.path).catch(() => {}));
   } else if (message.type === 'open-notification' && typeof message.tag === 'string') {
@@ -110,6 +117,7 @@ function isPage(response) {
 // Keeps a page, marked with this release, and only the latest few; not
 // an error page (`ui::pwa::NotKeptOffline`): the copy kept before stays.
 async function keep(url, response) {
+  const asked = forgotten;
   const body = await response.blob();
   if ((await body.text()).includes('name="salon-offline" content="skip"')) return;
   const headers = new Headers(response.headers);
@@ -118,6 +126,8 @@ async function keep(url, response) {
   headers.delete('content-encoding');
   headers.delete('content-length');
   const cache = await caches.open(PAGES);
+  // Forgotten meanwhile (a sign-out while the page streamed in): not kept.
+  if (asked !== forgotten) return;
   await cache.delete(url);
   await cache.put(url, new Response(body, { status: response.status, headers }));
   const kept = await cache.keys();

@@ -24,10 +24,13 @@ pub async fn register(
     email: String,
     password: String,
     password_confirm: String,
+    /// The join link's code, when registering through one.
+    #[server(default)]
+    join: Option<String>,
 ) -> Result<Account, AppError> {
     let state = state()?;
     let form = crate::domain::Registration { username, email, password, password_confirm };
-    let user = accounts::register(&state, &form).await?;
+    let user = accounts::register(&state, &form, join.as_deref()).await?;
     let mut session = auth_session().await?;
     start_session(&mut session, &user).await?;
     set_device_cookie(&state, accounts::device_cookie(&state, user.id)?);

@@ -6,17 +6,21 @@
 
 mod admin;
 mod auth;
+mod join;
 mod moderation;
 mod profile;
 mod push;
+mod resets;
 mod rooms;
 mod social;
 
 pub use admin::*;
 pub use auth::*;
+pub use join::*;
 pub use moderation::*;
 pub use profile::*;
 pub use push::*;
+pub use resets::*;
 pub use rooms::*;
 pub use social::*;
 
@@ -89,11 +93,12 @@ pub mod ssr {
         }
     }
 
-    /// The client's address, for throttling.
+    /// The client's address, for throttling (behind a trusted proxy, the
+    /// one it forwarded: see the server's `proxy` module).
     pub async fn client_address() -> String {
-        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        leptos_axum::extract::<axum::Extension<crate::services::limits::ClientAddress>>()
             .await
-            .map(|info| info.0.ip().to_string())
+            .map(|client| client.0 .0.to_string())
             .unwrap_or_else(|_| "unknown".into())
     }
 }

@@ -10,14 +10,20 @@ use {
     super::ssr::*,
     crate::domain::{PasswordChange, ProfileEdit, AVATAR_MAX_BYTES},
     crate::error::{Field, Problem},
-    crate::services::{accounts, avatars, images},
+    crate::services::{account_data, accounts, avatars, images, OrInternal},
 };
 
+/// Sets the display name and email, and the username when one is given.
 #[server(endpoint = "profile")]
-pub async fn update_profile(display_name: String, email: String) -> Result<Account, AppError> {
+pub async fn update_profile(
+    display_name: String,
+    email: String,
+    #[server(default)] username: Option<String>,
+) -> Result<Account, AppError> {
     let state = state()?;
     let (_, user) = require_user().await?;
-    let user = accounts::update_profile(&state, user.id, &ProfileEdit { display_name, email }).await?;
+    let edit = ProfileEdit { display_name, email, username };
+    let user = accounts::update_profile(&state, user.id, &edit).await?;
     Ok(user.account())
 }
 
@@ -38,6 +44,17 @@ pub async fn change_password(
     start_session(&mut session, &user).await?;
     // The other sessions ended with the old password: so do their sockets.
     crate::services::auth::other_sessions_ended(&state, user.id, Some(&keep)).await;
+    Ok(())
+}
+
+/// Deletes one's account, the password confirming it (see
+/// `services::account_data::delete_account`); this session ends with it.
+#[server(endpoint = "delete_account")]
+pub async fn delete_account(confirm_password: String) -> Result<(), AppError> {
+    let state = state()?;
+    let (mut session, user) = require_user().await?;
+    account_data::delete_account(&state, &user, &confirm_password).await?;
+    session.logout().await.or_internal("ending a session")?;
     Ok(())
 }
 

@@ -31,6 +31,13 @@ pub async fn browse_rooms(query: String) -> Result<Vec<RoomSummary>, AppError> {
     rooms::browse(&state, user.id, &query).await
 }
 
+/// Whether the signed-in user may create rooms here.
+#[server(endpoint = "may_create_rooms")]
+pub async fn may_create_rooms() -> Result<bool, AppError> {
+    let (state, user) = (state()?, require_user().await?.1);
+    rooms::may_create(&state, user.id).await
+}
+
 #[server(endpoint = "create_room")]
 pub async fn create_room(
     name: String,

@@ -220,6 +220,15 @@ impl PasswordChange {
     }
 }
 
+/// A new password typed twice, without the current one (a reset link).
+pub fn new_password(password: &str, confirmation: &str) -> Result<Password, AppError> {
+    let mut errors = FieldErrors::default();
+    let parsed = errors.check(Field::Password, Password::parse(password));
+    check_confirmation(&mut errors, password, confirmation);
+    errors.into_result()?;
+    parsed.ok_or(AppError::Internal)
+}
+
 fn check_confirmation(errors: &mut FieldErrors, password: &str, confirmation: &str) {
     if confirmation.is_empty() {
         errors.add(Field::PasswordConfirm, Problem::Required);
@@ -233,15 +242,33 @@ fn check_confirmation(errors: &mut FieldErrors, password: &str, confirmation: &s
 pub struct ProfileEdit {
     pub display_name: String,
     pub email: String,
+    /// A new username, by the rules of registration (`None`: unchanged).
+    pub username: Option<String>,
+}
+
+/// A profile edit that passed every rule that does not need the database.
+pub struct ValidProfileEdit {
+    pub display_name: DisplayName,
+    pub email: Email,
+    pub username: Option<Username>,
 }
 
 impl ProfileEdit {
-    pub fn validate(&self) -> Result<(DisplayName, Email), AppError> {
+    pub fn validate(&self) -> Result<ValidProfileEdit, AppError> {
         let mut errors = FieldErrors::default();
         let display_name = errors.check(Field::DisplayName, DisplayName::parse(&self.display_name));
         let email = errors.check(Field::Email, Email::parse(&self.email));
+        let username = match &self.username {
+            Some(username) => errors.check(Field::Username, Username::parse(username)).map(Some),
+            None => Some(None),
+        };
         errors.into_result()?;
-        display_name.zip(email).ok_or(AppError::Internal)
+        match (display_name, email, username) {
+            (Some(display_name), Some(email), Some(username)) => {
+                Ok(ValidProfileEdit { display_name, email, username })
+            }
+            _ => Err(AppError::Internal),
+        }
     }
 }
 

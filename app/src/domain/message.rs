@@ -335,9 +335,20 @@ impl Message {
 /// A change someone asks for, once its input is checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChangeRequest {
-    Edit { body: String, html: String, mentions: Vec<UserId> },
+    Edit {
+        body: String,
+        html: String,
+        mentions: Vec<UserId>,
+    },
     Delete,
-    React { emoji: String, on: bool },
+    /// A deletion by the server's administrators (a spammer's messages,
+    /// in bulk): `services::admin` checks who may, not the room's roles;
+    /// the writer only checks that the message is there to delete.
+    Purge,
+    React {
+        emoji: String,
+        on: bool,
+    },
 }
 
 /// The message a change is about, as stored when the change commits.
@@ -385,7 +396,7 @@ impl ChangeRequest {
     pub fn action(&self) -> ChangeAction {
         match self {
             Self::Edit { .. } => ChangeAction::Edit,
-            Self::Delete => ChangeAction::Delete,
+            Self::Delete | Self::Purge => ChangeAction::Delete,
             Self::React { .. } => ChangeAction::React,
         }
     }

@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod attachment;
+mod join;
 mod linkify;
 mod local_path;
 #[cfg(feature = "ssr")]
@@ -19,6 +20,7 @@ mod social;
 pub use account::*;
 pub use admin::*;
 pub use attachment::*;
+pub use join::*;
 pub use linkify::*;
 pub use local_path::LocalPath;
 pub use message::*;

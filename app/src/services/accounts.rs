@@ -2,18 +2,38 @@
 
 use super::sign_in_throttle::Attempt;
 use super::{AppState, OnConstraint, OrInternal};
-use crate::domain::{Email, PasswordChange, ProfileEdit, Registration, UserId, EMAIL_MAX, PASSWORD_MAX};
+use crate::domain::{
+    JoinCode, PasswordChange, ProfileEdit, Registration, SignUp, UserId, EMAIL_MAX, PASSWORD_MAX,
+};
 use crate::error::{AppError, Field, FieldErrors, Problem};
-use crate::store::{NewUser, UserRecord};
+use crate::store::{NewAccount, NewUser, UserRecord};
 
+/// Makes an account, with a join link (`join`) or not, as the server's
+/// sign-up setting allows (`InstanceSettings::may_register`). The link is
+/// used in the transaction that makes the account, which records who made
+/// the link as who invited them.
 #[tracing::instrument(skip_all)]
-pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecord, AppError> {
-    if !super::admin::current_settings(state).await?.may_register() {
-        return Err(AppError::field(Field::Username, Problem::SignUpClosed));
+pub async fn register(
+    state: &AppState,
+    form: &Registration,
+    join: Option<&str>,
+) -> Result<UserRecord, AppError> {
+    let unusable = || AppError::field(Field::JoinLink, Problem::JoinLinkUnusable);
+    let join = match join.map(str::trim).filter(|code| !code.is_empty()) {
+        Some(code) => Some(JoinCode::parse(code).ok_or_else(unusable)?),
+        None => None,
+    };
+    let settings = super::admin::current_settings(state).await?;
+    if !settings.may_register(join.is_some()) {
+        let problem = match settings.sign_up {
+            SignUp::JoinLink => Problem::JoinLinkRequired,
+            SignUp::Open | SignUp::Closed => Problem::SignUpClosed,
+        };
+        return Err(AppError::field(Field::Username, problem));
     }
     let valid = form.validate()?;
     let password_hash = state.passwords.hash(valid.password.expose().to_owned()).await?;
-    state
+    let made = state
         .store
         .insert_user(NewUser {
             username: valid.username.as_str(),
@@ -21,9 +41,14 @@ pub async fn register(state: &AppState, form: &Registration) -> Result<UserRecor
             email: valid.email.as_str(),
             email_key: &valid.email.key(),
             password_hash: &password_hash,
+            join_code: join.as_ref().map(JoinCode::as_str),
         })
         .await
-        .on_constraint("registering a user", taken)
+        .on_constraint("registering a user", taken)?;
+    match made {
+        NewAccount::Made(user) => Ok(user),
+        NewAccount::JoinLinkUnusable => Err(unusable()),
+    }
 }
 
 /// Where a sign-in comes from: the client's address, and the device cookie
@@ -109,10 +134,13 @@ pub async fn update_profile(
     user: UserId,
     edit: &ProfileEdit,
 ) -> Result<UserRecord, AppError> {
-    let (display_name, email): (_, Email) = edit.validate()?;
+    let valid = edit.validate()?;
+    let (display_name, email) = (valid.display_name, valid.email);
+    let rename = valid.username.as_ref().map(|username| (username.as_str(), username.key()));
+    let rename = rename.as_ref().map(|(name, key)| (*name, key.as_str()));
     state
         .store
-        .update_profile(user, display_name.as_str(), email.as_str(), &email.key())
+        .update_profile(user, display_name.as_str(), email.as_str(), &email.key(), rename)
         .await
         .on_constraint("updating a profile", taken)
 }
@@ -141,7 +169,16 @@ pub async fn public_profile(state: &AppState, username: &str) -> Result<UserReco
     if key.is_empty() || key.len() > crate::domain::USERNAME_MAX {
         return Err(AppError::NotFound);
     }
-    state.store.user_by_username_key(&key).await.or_internal("loading a profile")?.ok_or(AppError::NotFound)
+    if let Some(user) = state.store.user_by_username_key(&key).await.or_internal("loading a profile")? {
+        return Ok(user);
+    }
+    // A former username still leads to whoever had it.
+    let former = state.store.former_username_owner(&key).await.or_internal("loading a profile")?;
+    let user = match former {
+        Some(id) => state.store.user_by_id(id).await.or_internal("loading a profile")?,
+        None => None,
+    };
+    user.ok_or(AppError::NotFound)
 }
 
 /// The field a unique key of the users' table belongs to.

@@ -346,7 +346,7 @@ pub async fn open(
         None if stored.uploader_id == viewer => {}
         None => return Err(AppError::NotFound),
         Some(_) => {
-            rooms::readable(state, viewer, stored.room_id).await.map_err(|_| AppError::NotFound)?;
+            rooms::check_readable(state, viewer, stored.room_id).await.map_err(|_| AppError::NotFound)?;
         }
     }
     let inline = stored.media_type != DOWNLOAD_TYPE;

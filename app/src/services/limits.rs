@@ -6,9 +6,9 @@
 //!
 //! Requests from loopback addresses have no per-address limit: they come
 //! from this machine, which is also where a reverse proxy connects from, so
-//! an address limit there would be one limit shared by every user (put the
-//! proxy's own limit, nginx's `limit_req` say, in front instead). Their
-//! per-user limits still apply. Sign-in failures have their own throttle
+//! an address limit there would be one limit shared by every user. Behind
+//! a trusted proxy (`--trusted-proxy`) the address is the client's, which
+//! the proxy forwarded ([`ClientAddress`]). Per-user limits always apply. Sign-in failures have their own throttle
 //! ([`super::sign_in_throttle`]).
 
 use crate::domain::UserId;
@@ -18,6 +18,12 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
+
+/// The client's address as the server believes it: the TCP peer's, or
+/// the one a trusted reverse proxy forwarded (put in each request's
+/// extensions by the server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
 
 /// What a request does, as far as abuse limits go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,18 +81,18 @@ impl Action {
     /// The action of a server function, by its endpoint under `/api/`.
     pub fn of_endpoint(endpoint: &str) -> Self {
         match endpoint {
-            "register" => Self::Register,
+            "register" | "reset_password" | "reset_check" | "reset_request" => Self::Register,
             "post_message" => Self::Post,
             "edit_message" | "delete_message" | "react" => Self::Change,
             "search" => Self::Search,
             "create_room" | "direct" => Self::CreateRoom,
             "join_room" | "leave_room" | "invitation_accept" | "invitation_decline" => Self::Membership,
             "friend_request" => Self::FriendRequest,
-            "invite" => Self::Invite,
+            "invite" | "join_link_make" => Self::Invite,
             "avatar" => Self::Avatar,
             "attachments" => Self::Upload,
-            "profile" | "password" | "dm_policy" | "push_subscribe" | "push_unsubscribe" | "push_previews"
-            | "room_notify" => Self::AccountChange,
+            "profile" | "password" | "dm_policy" | "push_subscribe" | "push_unsubscribe"
+            | "push_previews" | "room_notify" | "export" | "delete_account" => Self::AccountChange,
             "push_test" => Self::PushTest,
             _ => Self::Other,
         }

@@ -130,7 +130,7 @@ impl Live {
     #[tracing::instrument(skip(self), fields(user = %self.user))]
     async fn subscribe(&self, room: RoomId, after: Option<Seq>) -> Result<(), Closed> {
         let (state, user) = (&self.state, self.user);
-        if let Err(error) = rooms::readable(state, user, room).await {
+        if let Err(error) = rooms::check_readable(state, user, room).await {
             return self.reply(&ServerFrame::SubscribeFailed { room, error }).await;
         }
         // Held from here until the catch-up below is queued, so that live
@@ -140,7 +140,7 @@ impl Live {
         // A removal running meanwhile takes the user out of the hub both
         // before and after it is stored, so checking again now that we are
         // subscribed leaves no window in between.
-        let still = rooms::readable(state, user, room).await;
+        let still = rooms::check_readable(state, user, room).await;
         let (frame, upto) = match (still, after) {
             (Err(error), _) => {
                 state.hub.unsubscribe(self.conn, room);

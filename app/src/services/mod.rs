@@ -2,6 +2,7 @@
 //! later, WebSocket frame) goes through a service; each rule is checked here
 //! and only here.
 
+pub mod account_data;
 pub mod accounts;
 pub mod admin;
 pub mod attachments;
@@ -10,13 +11,16 @@ pub mod avatars;
 pub mod cluster;
 pub mod hub;
 pub mod images;
+pub mod join_links;
 pub mod limits;
 pub mod live;
+pub mod mail;
 pub mod messages;
 pub mod metrics;
 pub mod moderation;
 pub mod passwords;
 pub mod push;
+pub mod resets;
 pub mod rooms;
 pub mod search;
 pub mod sign_in_throttle;
@@ -26,9 +30,22 @@ use crate::error::AppError;
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 
-/// Everything the services need, shared by every request.
+/// Everything the services need, shared by every request and socket: one
+/// allocation, cloned as a pointer (each open socket keeps a clone for its
+/// whole life, and every request takes one).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub store: Store,
     pub sign_in_throttle: Arc<sign_in_throttle::SignInThrottle>,
     pub devices: sign_in_throttle::DeviceKeys,
@@ -40,6 +57,8 @@ pub struct AppState {
     pub writer: messages::MessageWriter,
     /// Where attachments are kept.
     pub files: Arc<attachments::Files>,
+    /// Mail (password reset links), when SMTP is set up.
+    pub mail: Option<mail::Mailer>,
     pub push: push::Pusher,
 }
 
@@ -61,15 +80,16 @@ impl AppState {
             Some(key) => push::Vapid::decode_key(&key).map_err(StartError::Vapid)?,
             None => store.server_secret("vapid", &push::Vapid::generate_key()).await?,
         };
-        let vapid = push::Vapid::new(&vapid_key, settings.push_contact)
-            .map_err(|error| StartError::Vapid(format!("the VAPID key is not a P-256 private key: {error}")))?;
+        let vapid = push::Vapid::new(&vapid_key, settings.push_contact).map_err(|error| {
+            StartError::Vapid(format!("the VAPID key is not a P-256 private key: {error}"))
+        })?;
         let push = push::Pusher::start(store.clone(), hub.clone(), vapid, settings.push_allow_http)
             .map_err(|error| StartError::Vapid(error.to_string()))?;
         let writer =
             messages::MessageWriter::start(&store, hub.clone(), push.clone()).map_err(StartError::Writer)?;
         let files = attachments::Files::open(settings.files, settings.attachment_max_bytes)
             .map_err(StartError::Files)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             store,
             sign_in_throttle: Arc::new(sign_in_throttle::SignInThrottle::default()),
             devices: sign_in_throttle::DeviceKeys::new(&device_key),
@@ -80,7 +100,8 @@ impl AppState {
             writer,
             files: Arc::new(files),
             push,
-        })
+            mail: settings.mail,
+        })))
     }
 }
 
@@ -104,6 +125,8 @@ pub struct Settings {
     /// Push services on this machine over plain `http` are taken: for
     /// tests only.
     pub push_allow_http: bool,
+    /// Mail, when SMTP is set up ([`mail::Mailer::new`]).
+    pub mail: Option<mail::Mailer>,
 }
 
 /// Why the services cannot start.

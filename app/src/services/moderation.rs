@@ -249,7 +249,16 @@ pub async fn change_role(
     if !done.or_internal("changing a role")? {
         return Err(AppError::NotFound);
     }
-    for user in [target, owner] {
+    roles_changed(state, room, [target, owner]).await
+}
+
+/// Tells the room that `users`' roles changed.
+pub(super) async fn roles_changed(
+    state: &AppState,
+    room: RoomId,
+    users: [UserId; 2],
+) -> Result<(), AppError> {
+    for user in users {
         if let Some(member) = rooms::member(state, room, user).await? {
             state.hub.publish(room, &ServerFrame::MemberChanged { room, member });
         }
@@ -299,6 +308,17 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(owner = %owner.id, room = %room))]
 pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Result<(), AppError> {
     let (summary, _) = authority(state, owner.id, room, Role::Owner).await?;
+    delete_by(state, room, summary.name, owner).await
+}
+
+/// Deletes `room` (named `name`) in `by`'s name: the owner's, or an
+/// instance admin's (`services::admin::delete_room`).
+pub(super) async fn delete_by(
+    state: &AppState,
+    room: RoomId,
+    name: String,
+    by: &PublicProfile,
+) -> Result<(), AppError> {
     let invitees = state.store.invitations_into(room).await.or_internal("listing invitations")?;
     let members = state.store.members(room).await.or_internal("listing members")?;
     // Everyone receiving the room (members, and others looking at a public
@@ -307,8 +327,8 @@ pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Re
         room,
         &ServerFrame::RemovedFromRoom {
             room,
-            name: summary.name.clone(),
-            by: owner.shown_name().to_owned(),
+            name,
+            by: by.shown_name().to_owned(),
             reason: Removal::Deleted,
         },
     );
@@ -324,6 +344,6 @@ pub async fn delete(state: &AppState, owner: &PublicProfile, room: RoomId) -> Re
         state.hub.send_to_user(invitation.invitee.id, &ServerFrame::InvitationsChanged);
     }
     state.hub.publish_directory(&ServerFrame::PublicRoomGone { room });
-    tracing::info!(%room, by = %owner.id, "deleted a room");
+    tracing::info!(%room, by = %by.id, "deleted a room");
     Ok(())
 }

@@ -7,21 +7,29 @@ use crate::domain::{
     Member, NewRoom, PublicProfile, Role, RoomId, RoomSummary, RoomView, Seq, UserId, Visibility,
 };
 use crate::error::{AppError, Field, Problem};
+use crate::store::Admission;
 
 /// How many rooms a search returns.
 const BROWSE_LIMIT: i64 = 50;
 /// The longest search text considered.
 const SEARCH_MAX: usize = 100;
 
+/// Whether `user` may create rooms on this server (the admins' setting:
+/// `InstanceSettings::may_create_rooms`).
+pub async fn may_create(state: &AppState, user: UserId) -> Result<bool, AppError> {
+    let settings = super::admin::current_settings(state).await?;
+    if settings.may_create_rooms(false) {
+        return Ok(true);
+    }
+    let admin =
+        state.store.user_by_id(user).await.or_internal("loading a user")?.is_some_and(|u| u.is_admin());
+    Ok(settings.may_create_rooms(admin))
+}
+
 #[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn create(state: &AppState, owner: UserId, form: &NewRoom) -> Result<RoomSummary, AppError> {
-    let settings = super::admin::current_settings(state).await?;
-    if !settings.may_create_rooms(false) {
-        let admin =
-            state.store.user_by_id(owner).await.or_internal("loading a user")?.is_some_and(|u| u.is_admin());
-        if !settings.may_create_rooms(admin) {
-            return Err(AppError::field(Field::RoomName, Problem::AdminsOnlyRooms));
-        }
+    if !may_create(state, owner).await? {
+        return Err(AppError::field(Field::RoomName, Problem::AdminsOnlyRooms));
     }
     let (name, topic) = form.validate()?;
     let id = state
@@ -61,21 +69,34 @@ fn with_peer_presence(state: &AppState, mut summary: RoomSummary) -> RoomSummary
     summary
 }
 
-/// The room if `viewer` may read it: one they belong to, or a public room
-/// they are not banned from (`Forbidden` if they are). Anything else is
-/// `NotFound`, exactly like a room that does not exist.
+/// The room if `viewer` may read it (see [`may_read`]).
 #[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
 pub async fn readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<RoomSummary, AppError> {
     let standing = state.store.standing(room, viewer).await.or_internal("loading a room")?;
-    match standing {
-        Some(standing) if standing.summary.role.is_some() => Ok(with_peer_presence(state, standing.summary)),
-        Some(standing) if standing.summary.visibility == Visibility::Public => {
-            if standing.banned {
-                Err(AppError::Forbidden)
-            } else {
-                Ok(standing.summary)
-            }
-        }
+    may_read(standing.as_ref().map(|standing| Admission {
+        visibility: standing.summary.visibility,
+        role: standing.summary.role,
+        banned: standing.banned,
+    }))?;
+    let summary = standing.map(|standing| standing.summary).ok_or(AppError::NotFound)?;
+    Ok(with_peer_presence(state, summary))
+}
+
+/// Whether `viewer` may read `room` (see [`may_read`]), when the room
+/// itself is not needed: cheaper than [`readable`].
+#[tracing::instrument(skip_all, fields(viewer = %viewer, room = %room))]
+pub async fn check_readable(state: &AppState, viewer: UserId, room: RoomId) -> Result<(), AppError> {
+    may_read(state.store.admission(room, viewer).await.or_internal("loading a room")?)
+}
+
+/// Who may read a room: its members, and anyone not banned from it if it
+/// is public (`Forbidden` if banned). Anything else, and a room that is
+/// not there (`None`), is `NotFound`.
+pub(super) fn may_read(admission: Option<Admission>) -> Result<(), AppError> {
+    match admission {
+        Some(Admission { role: Some(_), .. }) => Ok(()),
+        Some(Admission { visibility: Visibility::Public, banned: true, .. }) => Err(AppError::Forbidden),
+        Some(Admission { visibility: Visibility::Public, banned: false, .. }) => Ok(()),
         _ => Err(AppError::NotFound),
     }
 }

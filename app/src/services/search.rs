@@ -18,7 +18,7 @@ pub async fn search(
     let words = search_words(query).map_err(|problem| AppError::field(Field::Search, problem))?;
     let rooms = match room {
         Some(room) => {
-            rooms::readable(state, viewer, room).await?;
+            rooms::check_readable(state, viewer, room).await?;
             vec![room]
         }
         None => state.store.readable_rooms(viewer).await.or_internal("listing readable rooms")?,

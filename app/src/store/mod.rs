@@ -6,7 +6,8 @@
 //! once, in the SQL both engines understand: `$n` placeholders,
 //! `RETURNING`, `ON CONFLICT`, flags as `CAST(EXISTS (…) AS INTEGER)`.
 //! Only the message writer speaks each engine's own dialect
-//! ([`MessageLog`], [`PgMessageLog`]).
+//! ([`MessageLog`], [`PgMessageLog`]); on SQLite, history is read on
+//! connections of its own ([`readers`]).
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
@@ -16,25 +17,31 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod account_data;
 mod admin;
 mod attachments;
 mod invitations;
+mod join_links;
 mod messages;
 mod push;
+mod readers;
+mod resets;
 mod rooms;
 mod sessions;
 mod social;
 mod users;
 
+pub use account_data::{ExportedMessage, ExportedPerson, ExportedRoom};
 pub use admin::RoleSet;
 pub use attachments::{NewAttachment, StoredAttachment};
+pub use join_links::LinkMade;
 pub(crate) use messages::stored_preview;
 pub use messages::{Appended, Changed, MessageLog, NewChange, NewMessage, PgMessageLog};
 pub use push::PushTarget;
-pub use rooms::{Departure, Removed, Standing};
+pub use rooms::{Admission, Departure, Removed, Standing};
 pub use sessions::Sessions;
 pub use social::{RequestOutcome, Ties};
-pub use users::{NewUser, StoredAvatar, UserRecord};
+pub use users::{NewAccount, NewUser, StoredAvatar, UserRecord};
 
 /// Why a write was refused by the database itself.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +79,8 @@ pub struct Store {
     /// The SQLite database file, for the message writer's own connection
     /// ([`MessageLog`]).
     path: Option<Arc<std::path::Path>>,
+    /// On SQLite, the connections history is read on.
+    readers: Option<Arc<readers::Readers>>,
 }
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -104,7 +113,7 @@ impl Store {
                     .connect(url)
                     .await?;
                 POSTGRES_MIGRATIONS.run(&pool).await?;
-                Ok(Self { pool, engine: Engine::Postgres, path: None })
+                Ok(Self { pool, engine: Engine::Postgres, path: None, readers: None })
             }
             Engine::Sqlite => {
                 // Create the file and switch it to write-ahead logging (a
@@ -132,7 +141,12 @@ impl Store {
                     .connect(&url)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
-                Ok(Self { pool, engine: Engine::Sqlite, path: Some(path) })
+                Ok(Self {
+                    pool,
+                    engine: Engine::Sqlite,
+                    readers: Some(readers::Readers::new(Arc::clone(&path))),
+                    path: Some(path),
+                })
             }
         }
     }

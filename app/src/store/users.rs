@@ -60,6 +60,26 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub email_key: &'a str,
     pub password_hash: &'a str,
+    /// The join link it is made with, if any.
+    pub join_code: Option<&'a str>,
+}
+
+/// What making an account did.
+#[derive(Debug)]
+pub enum NewAccount {
+    Made(UserRecord),
+    /// Refused: the join link is unknown or not usable now.
+    JoinLinkUnusable,
+}
+
+impl NewAccount {
+    /// The account, if it was made.
+    pub fn made(self) -> Option<UserRecord> {
+        match self {
+            Self::Made(user) => Some(user),
+            Self::JoinLinkUnusable => None,
+        }
+    }
 }
 
 pub struct StoredAvatar {
@@ -74,11 +94,22 @@ impl Store {
     /// Adds a user; the first account of a new database is made an
     /// instance admin (`domain::InstanceRole`), in a write transaction so
     /// that two first sign-ups at once make one admin.
-    pub async fn insert_user(&self, user: NewUser<'_>) -> Result<UserRecord, StoreError> {
+    pub async fn insert_user(&self, user: NewUser<'_>) -> Result<NewAccount, StoreError> {
         let mut tx = self.begin_write().await?;
+        // A former username stays its owner's (`Store::update_profile`).
+        if former_owner(&mut tx, user.username_key).await?.is_some() {
+            return Err(StoreError::Duplicate("username_key"));
+        }
+        let invited_by = match user.join_code {
+            Some(code) => match super::join_links::use_join_link(&mut tx, code).await? {
+                Some(maker) => Some(maker),
+                None => return Ok(NewAccount::JoinLinkUnusable),
+            },
+            None => None,
+        };
         let inserted = sqlx::query_as(&format!(
-            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, role)
-             VALUES ($1, $2, $3, $4, $5, $6,
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, invited_by, role)
+             VALUES ($1, $2, $3, $4, $5, $6, $7,
                      CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END)
              RETURNING {USER_COLUMNS}"
         ))
@@ -88,11 +119,12 @@ impl Store {
         .bind(user.email_key)
         .bind(user.password_hash)
         .bind(now_millis())
+        .bind(invited_by)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| classify(e, &["username_key", "email_key"]))?;
         tx.commit().await?;
-        Ok(inserted)
+        Ok(NewAccount::Made(inserted))
     }
 
     /// Records that `user` has Salon open now, unless that was recorded
@@ -129,14 +161,50 @@ impl Store {
             .await
     }
 
+    /// Sets the display name and email, and renames the user when
+    /// `rename` (username, key) says so. A former username stays theirs:
+    /// its profile link keeps leading to them, and no one else takes it.
     pub async fn update_profile(
         &self,
         id: UserId,
         display_name: &str,
         email: &str,
         email_key: &str,
+        rename: Option<(&str, &str)>,
     ) -> Result<UserRecord, StoreError> {
-        sqlx::query_as(&format!(
+        let mut tx = self.begin_write().await?;
+        if let Some((username, key)) = rename {
+            let current: Option<String> = sqlx::query_scalar("SELECT username_key FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if current.as_deref().is_some_and(|current| current != key) {
+                if former_owner(&mut tx, key).await?.is_some_and(|owner| owner != id) {
+                    return Err(StoreError::Duplicate("username_key"));
+                }
+                sqlx::query(
+                    "INSERT INTO former_usernames (username_key, user_id, changed_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (username_key) DO NOTHING",
+                )
+                .bind(current.as_deref())
+                .bind(id)
+                .bind(now_millis())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM former_usernames WHERE username_key = $1")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE users SET username = $2, username_key = $3 WHERE id = $1")
+                .bind(id)
+                .bind(username)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, &["username_key"]))?;
+        }
+        let user = sqlx::query_as(&format!(
             "UPDATE users SET display_name = $2, email = $3, email_key = $4 WHERE id = $1
              RETURNING {USER_COLUMNS}"
         ))
@@ -144,9 +212,19 @@ impl Store {
         .bind(display_name)
         .bind(email)
         .bind(email_key)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| classify(e, &["email_key"]))
+        .map_err(|e| classify(e, &["email_key"]))?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Who used to be called `key` (a username's key), if anyone.
+    pub async fn former_username_owner(&self, key: &str) -> Result<Option<UserId>, sqlx::Error> {
+        sqlx::query_scalar("SELECT user_id FROM former_usernames WHERE username_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     pub async fn update_password_hash(
@@ -201,4 +279,14 @@ impl Store {
                 .await?;
         Ok(row.map(|(content_type, image)| StoredAvatar { content_type, image }))
     }
+}
+
+async fn former_owner(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    key: &str,
+) -> Result<Option<UserId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM former_usernames WHERE username_key = $1")
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
 }

@@ -163,6 +163,22 @@ pub fn first_error<const N: usize>(
     Signal::derive(move || results().into_iter().flatten().find_map(Result::err))
 }
 
+/// The error of whichever of `results` answered last, if it failed (the
+/// buttons of one row share one error line).
+pub fn latest_error<const N: usize>(
+    results: [MappedSignal<Option<Result<(), AppError>>>; N],
+) -> RwSignal<Option<AppError>> {
+    let failed = RwSignal::new(None);
+    for result in results {
+        Effect::new(move |_| {
+            if let Some(answer) = result.get() {
+                failed.set(answer.err());
+            }
+        });
+    }
+    failed
+}
+
 /// The error of the last result, unless it is a problem the form shows at
 /// `field`.
 pub fn error_besides<T: Send + Sync + 'static>(
@@ -173,6 +189,32 @@ pub fn error_besides<T: Send + Sync + 'static>(
         Some(Err(error)) if error.problem_for(field).is_none() => Some(error),
         _ => None,
     })
+}
+
+/// A button that asks twice before acting: its first click turns it into
+/// `confirm_label`, its second calls `act`.
+#[component]
+pub fn ConfirmButton(
+    label: fn(&Texts) -> &'static str,
+    confirm_label: fn(&Texts) -> &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    act: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let confirming = RwSignal::new(false);
+    view! {
+        <button type="button" class="button subtle small danger" disabled=move || pending.get()
+            on:click=move |_| {
+                if confirming.get_untracked() {
+                    confirming.set(false);
+                    act();
+                } else {
+                    confirming.set(true);
+                }
+            }>
+            {move || if confirming.get() { confirm_label(i18n.t()) } else { label(i18n.t()) }}
+        </button>
+    }
 }
 
 /// A submit button that says what it is doing while the request runs.

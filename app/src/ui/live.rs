@@ -355,6 +355,10 @@ mod client {
             // "online" as its emulated network is applied again).
             live.network.set(window().navigator().on_line());
             if live.status.get_untracked() != LinkStatus::Online {
+                // A new series: the attempts made while offline say nothing
+                // about the network now, and must not put the next retry
+                // (if this one fails as the network settles) 15–30 s away.
+                live.link.update_value(|link| link.attempts = 0);
                 connect(live);
             }
         });
@@ -492,7 +496,9 @@ mod client {
         let Ok(text) = serde_json::to_string(frame) else { return false };
         live.link
             .try_with_value(|link| match &link.socket {
-                Some(socket) if socket.ready_state() == WebSocket::OPEN => socket.send_with_str(&text).is_ok(),
+                Some(socket) if socket.ready_state() == WebSocket::OPEN => {
+                    socket.send_with_str(&text).is_ok()
+                }
                 _ => false,
             })
             .unwrap_or(false)

@@ -3,6 +3,7 @@
 pub mod avatar;
 pub mod form;
 pub mod head;
+pub mod join_links;
 pub mod live;
 pub mod outbox;
 pub mod pages;

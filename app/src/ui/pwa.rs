@@ -267,6 +267,9 @@ mod browser {
 
     pub fn forget_pages() {
         set_badge(0);
+        // The worker forgets too, so that a page it is still keeping (one
+        // loaded just before a sign-out) is not put back after the delete.
+        post(&[("type", "forget")]);
         if let Ok(caches) = window().caches() {
             let _ = caches.delete(PAGES);
         }

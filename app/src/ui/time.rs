@@ -4,16 +4,18 @@ use crate::i18n::use_i18n;
 use leptos::prelude::*;
 
 /// A time in the reader's time zone. The server does not know it, so the
-/// time appears once the page runs in the browser.
+/// time appears once the page runs in the browser. The hour and minute
+/// (a message's time), or with `dated` the date too (when an account was
+/// made, when a link expires).
 #[component]
-pub fn LocalTime(ms: i64) -> impl IntoView {
+pub fn LocalTime(ms: i64, #[prop(optional)] dated: bool) -> impl IntoView {
     let i18n = use_i18n();
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
     let iso = iso_datetime(ms);
     view! {
         <time datetime=iso>
-            {move || mounted.get().then(|| local_time(ms, i18n.lang.get().code()))}
+            {move || mounted.get().then(|| local_time(ms, i18n.lang.get().code(), dated))}
         </time>
     }
 }
@@ -40,18 +42,23 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-fn local_time(ms: i64, lang: &str) -> String {
+fn local_time(ms: i64, lang: &str, dated: bool) -> String {
     #[cfg(feature = "hydrate")]
     {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
         let options = js_sys::Object::new();
+        if dated {
+            let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+            let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+            return date.to_locale_string(lang, &options).into();
+        }
         let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
         let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
         date.to_locale_time_string_with_options(lang, &options).into()
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = (ms, lang);
+        let _ = (ms, lang, dated);
         String::new()
     }
 }

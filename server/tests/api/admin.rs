@@ -162,10 +162,10 @@ async fn admins_close_sign_up_and_keep_room_creation_to_themselves() {
     assert_eq!(member.call("admin_settings", &[]).await.status, StatusCode::NOT_FOUND);
     let defaults = admin.ok("admin_settings", &[]).await;
     assert_eq!(
-        (defaults["sign_up"].as_str(), defaults["room_creation"].as_str()),
-        (Some("open"), Some("everyone"))
+        (defaults["sign_up"].as_str(), defaults["room_creation"].as_str(), defaults["join_links"].as_str()),
+        (Some("open"), Some("everyone"), Some("admins_only"))
     );
-    let closed = [("sign_up", "closed"), ("room_creation", "admins_only")];
+    let closed = [("sign_up", "closed"), ("room_creation", "admins_only"), ("join_links", "admins_only")];
     assert_eq!(member.call("admin_set_settings", &closed).await.status, StatusCode::NOT_FOUND);
     admin.ok("admin_set_settings", &closed).await;
 
@@ -176,9 +176,208 @@ async fn admins_close_sign_up_and_keep_room_creation_to_themselves() {
     let refused = member.call("create_room", &room).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.problem("room_name").as_deref(), Some("admins_only_rooms"));
+    assert_eq!(member.ok("may_create_rooms", &[]).await, false, "the home page says so");
+    assert_eq!(admin.ok("may_create_rooms", &[]).await, true);
     admin.create_room("staff", "public").await;
 
-    admin.ok("admin_set_settings", &[("sign_up", "open"), ("room_creation", "everyone")]).await;
+    let open = [("sign_up", "open"), ("room_creation", "everyone"), ("join_links", "admins_only")];
+    admin.ok("admin_set_settings", &open).await;
+    assert_eq!(member.ok("may_create_rooms", &[]).await, true);
     assert_eq!(server.browser().register("latecomer", PASSWORD).await.status, StatusCode::OK);
     assert_eq!(member.call("create_room", &room).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn admins_list_delete_and_hand_over_any_room() {
+    let server = TestServer::start_unlimited().await;
+    let (admin, owner, member) = (server.browser(), server.browser(), server.browser());
+    admin.sign_up("admin").await;
+    owner.sign_up("owner").await;
+    let member_id = member.sign_up("member").await;
+    let secret = owner.create_room("secret plans", "private").await;
+    owner.ok("invite", &[("room", &s(secret)), ("username", "member")]).await;
+    member.ok("invitation_accept", &[("room", &s(secret))]).await;
+    owner.post(secret, "p1", "nobody else reads this").await;
+    let lobby = owner.create_room("lobby", "public").await;
+    member.join_room(lobby).await;
+    owner.ok("direct", &[("user", &s(member_id))]).await;
+
+    // Who may: admins only; to anyone else the operations do not exist.
+    let anonymous = server.browser();
+    for (function, args) in [
+        ("admin_rooms", vec![]),
+        ("admin_delete_room", vec![("room", s(lobby))]),
+        ("admin_transfer_room", vec![("room", s(lobby)), ("username", "member".to_owned())]),
+    ] {
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(anonymous.call(function, &args).await.status, StatusCode::UNAUTHORIZED, "{function}");
+        assert_eq!(member.call(function, &args).await.status, StatusCode::NOT_FOUND, "{function}: a member");
+        assert_eq!(owner.call(function, &args).await.status, StatusCode::NOT_FOUND, "{function}: an owner");
+    }
+
+    // Every room, private ones by name and size only; no conversations.
+    let page = admin.ok("admin_rooms", &[]).await;
+    let rooms = page["rooms"].as_array().unwrap();
+    let listed: Vec<(&str, i64, &str)> = rooms
+        .iter()
+        .map(|r| {
+            (r["name"].as_str().unwrap(), r["member_count"].as_i64().unwrap(), r["owner"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(listed, vec![("secret plans", 2, "owner"), ("lobby", 2, "owner")]);
+    assert!(!page.to_string().contains("nobody else reads this"), "messages stay private");
+
+    // Handing over: to a member only.
+    let hand = |username: &str| [("room", s(lobby)), ("username", username.to_owned())];
+    let to = hand("admin");
+    let args: Vec<(&str, &str)> = to.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = admin.call("admin_transfer_room", &args).await;
+    assert_eq!(refused.problem("username").as_deref(), Some("not_a_member"));
+    let to = hand("nobody");
+    let args: Vec<(&str, &str)> = to.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        admin.call("admin_transfer_room", &args).await.problem("username").as_deref(),
+        Some("unknown_user")
+    );
+    let to = hand("@Member");
+    let args: Vec<(&str, &str)> = to.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    admin.ok("admin_transfer_room", &args).await;
+    let view = member.ok("open_room", &[("room", &s(lobby))]).await;
+    let roles: Vec<(&str, &str)> = view["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["profile"]["username"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert!(roles.contains(&("member", "owner")) && roles.contains(&("owner", "admin")), "{roles:?}");
+
+    // Deleting: its members lose it at once.
+    let mut socket = member.socket().await;
+    socket.subscribe(secret, None).await;
+    admin.ok("admin_delete_room", &[("room", &s(secret))]).await;
+    socket
+        .until(|frame| match frame {
+            app::domain::protocol::ServerFrame::RemovedFromRoom { room, .. } if room.0 == secret => Some(()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(member.call("open_room", &[("room", &s(secret))]).await.status, StatusCode::NOT_FOUND);
+    let page = admin.ok("admin_rooms", &[]).await;
+    assert_eq!(page["rooms"][0]["deleted"], true);
+    assert_eq!(
+        admin.call("admin_delete_room", &[("room", &s(secret))]).await.status,
+        StatusCode::NOT_FOUND,
+        "once"
+    );
+}
+
+#[tokio::test]
+async fn admins_delete_a_spammers_messages_everywhere_live() {
+    use app::domain::{protocol::ServerFrame, ChangeKind};
+    let server = TestServer::start_unlimited().await;
+    let (admin, spammer, bob) = (server.browser(), server.browser(), server.browser());
+    admin.sign_up("admin").await;
+    let spammer_id = spammer.sign_up("spammer").await;
+    let bob_id = bob.sign_up("bob").await;
+    let lobby = bob.create_room("lobby", "public").await;
+    let other = bob.create_room("other", "public").await;
+    for room in [lobby, other] {
+        spammer.join_room(room).await;
+    }
+    let spam = [
+        spammer.post(lobby, "s1", "buy now").await,
+        spammer.post(lobby, "s2", "buy more").await,
+        spammer.post(other, "s3", "cheap stuff").await,
+    ];
+    let kept = bob.post(lobby, "b1", "hello").await;
+    let dm = spammer.ok("direct", &[("user", &s(bob_id))]).await["id"].as_i64().unwrap();
+    spammer.post(dm, "s4", "psst").await;
+    // The spammer leaves a room: their messages there go too.
+    spammer.ok("leave_room", &[("room", &s(other))]).await;
+    let mut socket = bob.socket().await;
+    socket.subscribe(lobby, None).await;
+
+    let args = [("user", s(spammer_id))];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(server.browser().call("admin_delete_messages", &args).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bob.call("admin_delete_messages", &args).await.status, StatusCode::NOT_FOUND, "a room owner");
+    assert_eq!(spammer.call("admin_delete_messages", &args).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(admin.ok("admin_delete_messages", &args).await, 4);
+
+    // Live, in the rooms bob has open.
+    let mut deleted = Vec::new();
+    while deleted.len() < 2 {
+        let seq = socket
+            .until(|frame| match frame {
+                ServerFrame::Changed { change } if change.what == ChangeKind::Deleted => Some(change.message),
+                _ => None,
+            })
+            .await;
+        deleted.push(seq);
+    }
+    assert_eq!(deleted, spam[..2].to_vec());
+    for room in [lobby, other, dm] {
+        let view = bob.ok("open_room", &[("room", &s(room))]).await;
+        for message in view["messages"].as_array().unwrap() {
+            let by_spammer = message["author"]["id"] == spammer_id;
+            assert!(!by_spammer || message["body"] == "", "left: {message}");
+        }
+    }
+    let view = bob.ok("open_room", &[("room", &s(lobby))]).await;
+    assert!(view["messages"].as_array().unwrap().iter().any(|m| m["seq"] == kept && m["body"] == "hello"));
+    assert_eq!(admin.ok("admin_delete_messages", &args).await, 0, "nothing left");
+    let unknown = admin.call("admin_delete_messages", &[("user", "999999")]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+/// The access table of every admin operation: anonymous 401, a member and
+/// a room's owner 404 (the operations do not exist for them), an admin
+/// 200. Each row runs on a fresh target where the operation can succeed.
+#[tokio::test]
+async fn every_admin_operation_is_for_admins_only() {
+    let server = TestServer::start_unlimited().await;
+    let (admin, member, owner) = (server.browser(), server.browser(), server.browser());
+    admin.sign_up("admin").await;
+    member.sign_up("member").await;
+    owner.sign_up("owner").await;
+    let target = server.browser();
+    let target_id = s(target.sign_up("target").await);
+    let settings = [("sign_up", "open"), ("room_creation", "everyone"), ("join_links", "admins_only")];
+    let operations: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("admin_users", vec![("query", String::new())]),
+        ("admin_set_role", vec![("user", target_id.clone()), ("role", "member".into())]),
+        ("admin_set_active", vec![("user", target_id.clone()), ("active", "true".into())]),
+        ("admin_settings", vec![]),
+        ("admin_set_settings", settings.iter().map(|(k, v)| (*k, v.to_string())).collect()),
+        ("admin_rooms", vec![]),
+        ("admin_delete_messages", vec![("user", target_id.clone())]),
+        ("admin_reset_link", vec![("user", target_id.clone())]),
+        ("admin_delete_room", vec![]),
+        ("admin_transfer_room", vec![("username", "target".into())]),
+    ];
+    let anonymous = server.browser();
+    for (function, args) in operations {
+        let mut args = args;
+        if matches!(function, "admin_delete_room" | "admin_transfer_room") {
+            // A room of the owner's, which the target joined.
+            let room = owner.create_room(&app_room_name(function), "public").await;
+            target.join_room(room).await;
+            args.push(("room", s(room)));
+        }
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let rows = [
+            (&anonymous, StatusCode::UNAUTHORIZED, "anonymous"),
+            (&member, StatusCode::NOT_FOUND, "member"),
+            (&owner, StatusCode::NOT_FOUND, "room owner"),
+            (&admin, StatusCode::OK, "admin"),
+        ];
+        for (browser, expected, actor) in rows {
+            let reply = browser.call(function, &args).await;
+            assert_eq!(reply.status, expected, "{function} as {actor}: {:?}", reply.json);
+        }
+    }
+}
+
+fn app_room_name(function: &str) -> String {
+    function.trim_start_matches("admin_").replace('_', " ")
 }

@@ -362,7 +362,16 @@ impl Tab {
     /// this socket is closed too).
     async fn resume(&mut self) {
         self.resumes += 1;
-        self.socket = self.browser.socket().await;
+        let deadline = Instant::now() + PATIENCE;
+        self.socket = loop {
+            // Closed before its hello: the instance was closing every
+            // socket (it relinked to Redis); a tab tries again.
+            if let Some(socket) = self.browser.try_socket().await {
+                break socket;
+            }
+            assert!(Instant::now() < deadline, "{}: no socket would open", self.browser.base);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         let after = Some(self.resume_after());
         self.socket.send(&ClientFrame::Subscribe { room: RoomId(self.room), after }).await;
     }

@@ -83,8 +83,9 @@ async fn an_sqlite_path_with_spaces_and_dots_is_one_database() {
         email: "a@x.org",
         email_key: "a@x.org",
         password_hash: "x",
+        join_code: None,
     };
-    let ann = store.insert_user(user).await.unwrap().id;
+    let ann = store.insert_user(user).await.unwrap().made().unwrap().id;
     let room = store.create_room(ann, "Here", "here", "", Visibility::Public).await.unwrap();
     let client_id = ClientId::parse("one").unwrap();
     let message = NewMessage {

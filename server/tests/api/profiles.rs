@@ -205,3 +205,47 @@ async fn a_burst_of_uploads_stays_within_the_memory_bound() {
     println!("24 uploads at once: the peak grew by {:.1} MiB", growth as f64 / f64::from(1 << 20));
     assert!(growth < BOUND, "the peak grew by {} MiB", growth >> 20);
 }
+
+#[tokio::test]
+async fn a_username_changes_and_the_old_one_keeps_leading_to_its_owner() {
+    let server = TestServer::start_unlimited().await;
+    let (alice, bob, carol) = (server.browser(), server.browser(), server.browser());
+    let alice_id = alice.sign_up("alice").await;
+    bob.sign_up("bob").await;
+    let rename = |browser: &crate::support::Browser, username: &str| {
+        let (browser, username) = (browser.clone_session(), username.to_owned());
+        async move {
+            let email =
+                format!("{}@example.com", browser.account().await["username"].as_str().unwrap_or_default());
+            browser.call("profile", &[("display_name", ""), ("email", &email), ("username", &username)]).await
+        }
+    };
+    // The rules of registration.
+    assert_eq!(rename(&alice, "a").await.problem("username").as_deref(), Some("too_short"));
+    assert_eq!(rename(&alice, "al ice").await.problem("username").as_deref(), Some("username_characters"));
+    assert_eq!(rename(&alice, "BOB").await.problem("username").as_deref(), Some("username_taken"));
+    assert_eq!(rename(&alice, "Alicia").await.status, StatusCode::OK);
+    assert_eq!(alice.account().await["username"], "Alicia");
+    // Without a username the profile's other fields change alone.
+    alice.ok("profile", &[("display_name", "Al"), ("email", "alice@example.com")]).await;
+    assert_eq!(alice.account().await["username"], "Alicia");
+
+    // The old name leads to her, and no one else takes it; she may.
+    let card = bob.ok("user", &[("username", "alice")]).await;
+    assert_eq!(card["profile"]["id"], alice_id);
+    assert_eq!(card["profile"]["username"], "Alicia");
+    assert_eq!(
+        carol.register("alice", PASSWORD).await.problem("username").as_deref(),
+        Some("username_taken")
+    );
+    assert_eq!(rename(&bob, "ALICE").await.problem("username").as_deref(), Some("username_taken"));
+    assert_eq!(rename(&alice, "alice").await.status, StatusCode::OK, "her own former name");
+    assert_eq!(
+        bob.ok("user", &[("username", "alicia")]).await["profile"]["id"],
+        alice_id,
+        "both lead to her"
+    );
+    // Signing in takes the current name only.
+    assert_eq!(server.browser().login("alicia", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.browser().login("alice", PASSWORD).await.status, StatusCode::OK);
+}

@@ -216,8 +216,9 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
             email: &email,
             email_key: &email,
             password_hash: "x",
+            join_code: None,
         };
-        users.push(store.insert_user(user).await.unwrap().id);
+        users.push(store.insert_user(user).await.unwrap().made().unwrap().id);
     }
     let (alice, bob) = (users[0], users[1]);
     let first = store.create_room(alice, "First", "first", "", Visibility::Public).await.unwrap();
@@ -293,6 +294,7 @@ async fn a_group_of_messages_is_numbered_in_order_and_resends_find_their_first_c
     // Writing in a room marks it read up to one's own last message.
     let rooms = store.rooms_of(alice).await.unwrap();
     assert!(rooms.iter().all(|room| room.unread == 0), "{rooms:?}");
-    let history = store.messages_before(first, None, 10).await.unwrap();
-    assert_eq!(history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    let history = store.history_page(first, None).await.unwrap();
+    assert_eq!(history.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert!(!history.has_older);
 }

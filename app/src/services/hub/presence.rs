@@ -4,7 +4,7 @@
 //! ends. Users online on other instances are remembered per instance, so
 //! that an instance that falls silent takes its users offline with it.
 
-use super::registry::{deliver, Registry};
+use super::registry::{deliver_one, Frame, Registry};
 use crate::domain::protocol::ServerFrame;
 use crate::domain::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,7 @@ impl Presence {
         online: bool,
     ) {
         let Some(text) = super::encode(&ServerFrame::Presence { user, online }) else { return };
+        let frame = Frame::plain(text);
         let mut too_slow = Vec::new();
         for room in rooms {
             let Some(receivers) = local.rooms.get(room) else { continue };
@@ -74,14 +75,14 @@ impl Presence {
             };
             let nobody = announced.is_empty();
             if send {
-                too_slow.extend(deliver(receivers, None, &text));
+                too_slow.extend(deliver_one(receivers, &frame));
             }
             if nobody {
                 self.announced.remove(room);
             }
         }
         for friend in friends {
-            too_slow.extend(deliver(local.queues_of(*friend), None, &text));
+            too_slow.extend(deliver_one(local.queues_of(*friend), &frame));
         }
         local.cut_off(too_slow);
     }

@@ -52,6 +52,11 @@ impl Frame {
     pub fn plain(text: Utf8Bytes) -> Arc<Self> {
         Arc::new(Self { position: None, text })
     }
+
+    /// A frame published to `room`: a message there if it has a `seq`.
+    pub fn in_room(room: RoomId, seq: Option<Seq>, text: Utf8Bytes) -> Arc<Self> {
+        Arc::new(Self { position: seq.map(|seq| (room, seq)), text })
+    }
 }
 
 /// A catch-up on `room`, covering its messages up to `upto`.
@@ -250,22 +255,24 @@ impl Registry {
         }
     }
 
-    pub(super) fn deliver_room(&mut self, room: RoomId, seq: Option<Seq>, text: &Utf8Bytes) {
+    /// Queues `frames` (all of `room`, in order) for every socket
+    /// receiving `room`, all or none for each.
+    pub(super) fn deliver_room(&mut self, room: RoomId, frames: &[Arc<Frame>]) {
         let started = Instant::now();
         let Some(receivers) = self.rooms.get(&room) else { return };
-        let too_slow = deliver(receivers, seq.map(|seq| (room, seq)), text);
+        let too_slow = deliver(receivers, frames);
         self.cut_off(too_slow);
         METRICS.fanout_seconds.observe(started.elapsed().as_secs_f64());
     }
 
     pub(super) fn deliver_directory(&mut self, text: &Utf8Bytes) {
-        let too_slow = deliver(&self.directory, None, text);
+        let too_slow = deliver_one(&self.directory, &Frame::plain(text.clone()));
         self.cut_off(too_slow);
     }
 
     /// Queues `text` for every socket of `user`.
     pub(super) fn deliver_to_user(&mut self, user: UserId, text: &Utf8Bytes) {
-        let too_slow = deliver(self.queues_of(user), None, text);
+        let too_slow = deliver_one(self.queues_of(user), &Frame::plain(text.clone()));
         self.cut_off(too_slow);
     }
 
@@ -309,22 +316,37 @@ impl Registry {
     }
 }
 
-/// Queues one serialized frame for every receiver, without waiting;
-/// returns the receivers whose queue is full.
-pub(super) fn deliver<'a>(
+/// Queues `frame` for every receiver; returns those whose queue is full.
+pub(super) fn deliver_one<'a>(
     receivers: impl IntoIterator<Item = (&'a ConnId, &'a mpsc::Sender<Outbound>)>,
-    position: Option<(RoomId, Seq)>,
-    text: &Utf8Bytes,
+    frame: &Arc<Frame>,
+) -> Vec<ConnId> {
+    deliver(receivers, std::slice::from_ref(frame))
+}
+
+/// Queues `frames` for every receiver, without waiting: each takes room for
+/// all of them at once, or none and is returned among the too slow. The
+/// frames are one queue item each (the queue's bound counts frames), yet a
+/// receiver's task wakes once for them all and writes them in one flush.
+fn deliver<'a>(
+    receivers: impl IntoIterator<Item = (&'a ConnId, &'a mpsc::Sender<Outbound>)>,
+    frames: &[Arc<Frame>],
 ) -> Vec<ConnId> {
     let mut too_slow = Vec::new();
     let mut delivered = 0;
-    let frame = Arc::new(Frame { position, text: text.clone() });
+    if frames.is_empty() {
+        return too_slow;
+    }
     for (id, queue) in receivers {
-        let outbound = Outbound::Broadcast(frame.clone());
-        match queue.try_send(outbound) {
-            Ok(()) => delivered += 1,
-            Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(*id),
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        match queue.try_reserve_many(frames.len()) {
+            Ok(permits) => {
+                for (permit, frame) in permits.zip(frames) {
+                    permit.send(Outbound::Broadcast(frame.clone()));
+                }
+                delivered += frames.len() as u64;
+            }
+            Err(mpsc::error::TrySendError::Full(())) => too_slow.push(*id),
+            Err(mpsc::error::TrySendError::Closed(())) => {}
         }
     }
     METRICS.deliveries.add(delivered);

@@ -4,6 +4,7 @@
 //! through [`Hub::apply`], to this instance's sockets only.
 
 use super::presence::{InstanceId, Reach};
+use super::registry::Frame;
 use super::Hub;
 use crate::domain::protocol::CLOSE_RESUME;
 use crate::domain::{RoomId, Seq, UserId};
@@ -158,7 +159,9 @@ impl Hub {
         let super::Inner { local, presence, looking } = &mut *inner;
         presence.heard_from(from);
         match (event, frame) {
-            (Event::Room { room, seq }, Some(text)) => local.deliver_room(room, seq, &text),
+            (Event::Room { room, seq }, Some(text)) => {
+                local.deliver_room(room, &[Frame::in_room(room, seq, text)])
+            }
             (Event::Directory, Some(text)) => local.deliver_directory(&text),
             (Event::User { user }, Some(text)) => local.deliver_to_user(user, &text),
             (Event::Room { .. } | Event::Directory | Event::User { .. }, None) => {

@@ -190,3 +190,35 @@ fn ending_a_session_closes_its_sockets_only() {
         );
     assert!(still_open.is_err(), "the kept session's socket stays open");
 }
+
+#[test]
+fn frames_published_together_arrive_in_order_and_count_against_the_queue() {
+    let hub = Hub::default();
+    let mut alice = hub.connect(UserId(1), None, &[RoomId(1), RoomId(2)], &[], hello());
+    let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], &[], hello());
+    while alice.queue.try_recv().is_ok() {}
+    while bob.queue.try_recv().is_ok() {}
+    let frames = [presence(7), presence(8)];
+    hub.publish_all(RoomId(1), &frames);
+    for expected in frames.iter().filter_map(encode) {
+        match alice.queue.try_recv() {
+            Ok(Outbound::Broadcast(frame)) => assert_eq!(frame.text, expected),
+            _ => panic!("each frame, in order"),
+        }
+    }
+    assert!(alice.queue.try_recv().is_err());
+    assert!(bob.queue.try_recv().is_err(), "nothing of room 1");
+    // Room for one frame but not two: all or nothing, and cut off.
+    for _ in 0..QUEUE_CAPACITY - 1 {
+        hub.publish(RoomId(2), &presence(9));
+    }
+    hub.publish_all(RoomId(1), &frames);
+    assert_eq!(block_on(alice.closing.requested()), CLOSE_TOO_SLOW);
+    let room_2 = encode(&presence(9));
+    let mut queued = 0;
+    while let Ok(Outbound::Broadcast(frame)) = alice.queue.try_recv() {
+        assert_eq!(Some(&frame.text), room_2.as_ref(), "no part of the pair");
+        queued += 1;
+    }
+    assert_eq!(queued, QUEUE_CAPACITY - 1);
+}

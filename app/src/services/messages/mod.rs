@@ -124,10 +124,26 @@ async fn render(state: &AppState, room: RoomId, body: &str) -> Result<(String, V
 /// Its files go with it.
 #[tracing::instrument(skip_all, fields(actor = %actor, room = %room, seq))]
 pub async fn delete(state: &AppState, actor: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
+    remove(state, actor, room, seq, ChangeRequest::Delete).await
+}
+
+/// Deletes message `seq` as the server's administrators (whoever `actor`
+/// is in the room: `services::admin::delete_messages` checks who may).
+pub(crate) async fn purge(state: &AppState, actor: UserId, room: RoomId, seq: Seq) -> Result<(), AppError> {
+    remove(state, actor, room, seq, ChangeRequest::Purge).await
+}
+
+async fn remove(
+    state: &AppState,
+    actor: UserId,
+    room: RoomId,
+    seq: Seq,
+    request: ChangeRequest,
+) -> Result<(), AppError> {
     // A sent message's attachments never change: these are the ones the
     // deletion removes.
     let files = super::attachments::files_of(state, room, seq).await?;
-    change(state, actor, room, seq, ChangeRequest::Delete).await?;
+    change(state, actor, room, seq, request).await?;
     super::attachments::remove_unused(state, files).await;
     Ok(())
 }
@@ -187,8 +203,11 @@ pub async fn history(
     room: RoomId,
     before: Option<Seq>,
 ) -> Result<HistoryPage, AppError> {
-    rooms::readable(state, viewer, room).await?;
-    state.store.history_page(room, before).await.or_internal("reading history")
+    state
+        .store
+        .history_page_for(viewer, room, before, rooms::may_read)
+        .await
+        .or_internal("reading history")?
 }
 
 /// The window of history `at` (around a message, or after one).
@@ -199,8 +218,7 @@ pub async fn window(
     room: RoomId,
     at: WindowAt,
 ) -> Result<HistoryWindow, AppError> {
-    rooms::readable(state, viewer, room).await?;
-    state.store.history_window(room, at).await.or_internal("reading history")
+    state.store.history_window_for(viewer, room, at, rooms::may_read).await.or_internal("reading history")?
 }
 
 /// What a resuming client missed: messages and changes, each oldest first,

@@ -11,8 +11,8 @@ use crate::domain::protocol::ServerFrame;
 use crate::domain::{Attachment, ChangeRequest, ClientId, Message, Quote, RoomId, Seq, UserId};
 use crate::error::AppError;
 use crate::services::hub::Hub;
-use crate::services::push::Pusher;
 use crate::services::metrics::METRICS;
+use crate::services::push::Pusher;
 use crate::store::{
     now_millis, Appended, Changed, Engine, MessageLog, NewChange, NewMessage, PgMessageLog, Store,
 };
@@ -187,6 +187,44 @@ type Outcomes = (Vec<Appended>, Vec<Changed>);
 /// A committed group: its posts and what became of each.
 type Committed = (Vec<Post>, Result<Outcomes, WriteError>);
 
+/// A committed group's frames and answers, by room, rooms in the order
+/// the group first names them.
+#[derive(Default)]
+struct Rooms {
+    list: Vec<(RoomId, RoomPart)>,
+    index: std::collections::HashMap<RoomId, usize>,
+}
+
+#[derive(Default)]
+struct RoomPart {
+    frames: Vec<ServerFrame>,
+    answers: Vec<Answer>,
+}
+
+impl Rooms {
+    fn of(&mut self, room: RoomId) -> &mut RoomPart {
+        let at = *self.index.entry(room).or_insert_with(|| {
+            self.list.push((room, RoomPart::default()));
+            self.list.len() - 1
+        });
+        &mut self.list[at].1
+    }
+}
+
+/// A sender's answer, given once its room's part of the group is
+/// published (and a new message handed to push notifications then).
+// Held for the moment a group is published; a box per message would cost
+// more than the changes' unused bytes.
+#[allow(clippy::large_enum_variant)]
+enum Answer {
+    Message {
+        reply: oneshot::Sender<Result<Message, AppError>>,
+        answer: Result<Message, AppError>,
+        new: bool,
+    },
+    Change(oneshot::Sender<Changed>, Changed),
+}
+
 /// `first` and every post that arrived meanwhile, up to a group's size.
 fn gather(first: Post, queue: &mut mpsc::Receiver<Post>, max: usize) -> Vec<Post> {
     let mut group = Vec::with_capacity(max.min(queue.len() + 1));
@@ -200,7 +238,8 @@ fn gather(first: Post, queue: &mut mpsc::Receiver<Post>, max: usize) -> Vec<Post
     group
 }
 
-/// Publishes each committed group in order, then answers its senders: an
+/// Publishes each committed group in order, each room's part at once (see
+/// [`Hub::publish_all`]), then answers that room's senders: an
 /// acknowledged message is durable, and its room has it first. New
 /// messages are handed to `push` too (which never waits). A group's
 /// messages come first: their numbers precede its changes'.
@@ -217,13 +256,15 @@ async fn publish_groups(hub: Arc<Hub>, push: Pusher, mut groups: mpsc::Receiver<
         };
         let (messages, changes): (Vec<_>, Vec<_>) =
             group.into_iter().partition(|post| matches!(post.write, Write::Message { .. }));
+        let mut rooms = Rooms::default();
         for (post, outcome) in messages.into_iter().zip(appended) {
             let Write::Message { answer: reply, .. } = post.write else { continue };
+            let room = rooms.of(post.room);
+            let new = matches!(outcome, Appended::New(_));
             let answer = match outcome {
                 Appended::New(message) => {
                     METRICS.messages.increment();
-                    hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
-                    push.message(&message);
+                    room.frames.push(ServerFrame::Message { message: message.clone() });
                     Ok(message)
                 }
                 Appended::Existing(message) => {
@@ -233,20 +274,37 @@ async fn publish_groups(hub: Arc<Hub>, push: Pusher, mut groups: mpsc::Receiver<
                     // old one is not worth a broadcast (tabs that lack it
                     // catch up when they see the gap).
                     if now_millis() - message.sent_at < REPUBLISH_WITHIN_MS {
-                        hub.publish(message.room, &ServerFrame::Message { message: message.clone() });
+                        room.frames.push(ServerFrame::Message { message: message.clone() });
                     }
                     Ok(message)
                 }
                 refused => Err(refused.error().unwrap_or(AppError::Internal)),
             };
-            let _ = reply.send(answer);
+            room.answers.push(Answer::Message { reply, answer, new });
         }
         for (post, outcome) in changes.into_iter().zip(changed) {
             let Write::Change { answer, .. } = post.write else { continue };
+            let room = rooms.of(post.room);
             if let Ok(Some(change)) = &outcome {
-                hub.publish(change.room, &ServerFrame::Changed { change: change.clone() });
+                room.frames.push(ServerFrame::Changed { change: change.clone() });
             }
-            let _ = answer.send(outcome);
+            room.answers.push(Answer::Change(answer, outcome));
+        }
+        // Each room's frames at once, then its senders' answers: a sender
+        // alone in its room gets both in one write.
+        for (id, room) in rooms.list {
+            hub.publish_all(id, &room.frames);
+            for answer in room.answers {
+                match answer {
+                    Answer::Message { reply, answer, new } => {
+                        if let (true, Ok(message)) = (new, &answer) {
+                            push.message(message);
+                        }
+                        drop(reply.send(answer));
+                    }
+                    Answer::Change(reply, answer) => drop(reply.send(answer)),
+                }
+            }
         }
     }
 }

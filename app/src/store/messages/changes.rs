@@ -62,6 +62,12 @@ impl NewChange<'_> {
     /// a deletion committing meanwhile cannot let it through) and, for a
     /// reaction, the [`MAX_REACTIONS`] limit.
     pub(super) fn decide(&self, read: &Read<'_>) -> Decision {
+        if *self.request == ChangeRequest::Purge {
+            return match &read.stored {
+                Some(stored) if !stored.target.deleted && !stored.target.event => Decision::Apply,
+                _ => Decision::Refuse(AppError::NotFound),
+            };
+        }
         if let Some(error) = read.access.refusal().and_then(|refusal| refusal.error()) {
             return Decision::Refuse(error);
         }
@@ -90,7 +96,7 @@ impl NewChange<'_> {
                 edited_at: now,
                 mentions: mentions.clone(),
             },
-            ChangeRequest::Delete => ChangeKind::Deleted,
+            ChangeRequest::Delete | ChangeRequest::Purge => ChangeKind::Deleted,
             ChangeRequest::React { emoji, on } => {
                 ChangeKind::Reacted { emoji: emoji.clone(), by: actor, on: *on }
             }
@@ -113,7 +119,7 @@ impl NewChange<'_> {
                 let count = after.into_iter().filter(|row| !before.contains(row)).collect();
                 (forget, count)
             }
-            ChangeRequest::Delete => (before, Vec::new()),
+            ChangeRequest::Delete | ChangeRequest::Purge => (before, Vec::new()),
             ChangeRequest::React { .. } => (Vec::new(), Vec::new()),
         }
     }
@@ -122,7 +128,7 @@ impl NewChange<'_> {
     pub(super) fn record(&self) -> (&'static str, Option<&str>) {
         match self.request {
             ChangeRequest::Edit { .. } => ("edit", None),
-            ChangeRequest::Delete => ("delete", None),
+            ChangeRequest::Delete | ChangeRequest::Purge => ("delete", None),
             ChangeRequest::React { emoji, on: true } => ("react", Some(emoji)),
             ChangeRequest::React { emoji, on: false } => ("unreact", Some(emoji)),
         }

@@ -219,15 +219,16 @@ impl PgMessageLog {
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 /// The standing of each (room, author) pair (see [`Access`]), by the rule
-/// of [`refuses_messages`] for direct conversations.
+/// of [`refuses_messages`] for direct conversations only (a `CASE`, which
+/// PostgreSQL promises to evaluate lazily, as the SQLite writer's).
 async fn read_access(tx: &mut Tx<'_>, pairs: &[(RoomId, UserId)]) -> Result<Vec<Access>, sqlx::Error> {
     static ACCESS: LazyLock<String> = LazyLock::new(|| {
         format!(
         "WITH a(room, author) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM {})
          SELECT a.room, a.author, r.visibility, m.role,
-            CAST(r.kind = 'direct' AND EXISTS (
+            CASE WHEN r.kind = 'direct' THEN CAST(EXISTS (
                 SELECT 1 FROM memberships o
-                WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS INTEGER) AS refused
+                WHERE o.room_id = r.id AND o.user_id <> a.author AND {}) AS INTEGER) ELSE 0 END AS refused
          FROM a
          LEFT JOIN rooms r ON r.id = a.room AND r.archived_at IS NULL
          LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = a.author",
@@ -340,7 +341,7 @@ async fn apply_changes(
                         .bind(pg_json(&forget)?)
                         .bind(pg_json(&count)?)
                     }
-                    ChangeRequest::Delete => sqlx::query(concat!(
+                    ChangeRequest::Delete | ChangeRequest::Purge => sqlx::query(concat!(
                         "WITH gone AS (DELETE FROM reactions WHERE room_id = $1 AND message_seq = $2),
                               files AS (DELETE FROM attachments WHERE room_id = $1 AND message_seq = $2),
                               forgotten AS (DELETE FROM mentions WHERE (user_id, room_id, seq) IN (

@@ -11,34 +11,37 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 impl MessageRow {
-    /// The same row as the writer's connection reads it.
-    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    /// The same row as a rusqlite connection (the writer's, a reader's)
+    /// reads it: by position, in [`MESSAGE_SELECT`]'s order (a test holds
+    /// the two together). Finding a column by name compares it with each
+    /// column's name: 14 % of a history page's CPU (measured).
+    pub(super) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
-            room_id: RoomId(row.get("room_id")?),
-            seq: row.get("seq")?,
-            author_id: UserId(row.get("author_id")?),
-            username: row.get("username")?,
-            display_name: row.get("display_name")?,
-            avatar_version: row.get("avatar_version")?,
-            client_id: row.get("client_id")?,
-            body: row.get("body")?,
-            html: row.get("html")?,
-            sent_at: row.get("sent_at")?,
-            kind: row.get("kind")?,
-            edited_at: row.get("edited_at")?,
-            deleted_at: row.get("deleted_at")?,
-            reply_to: row.get("reply_to")?,
-            mentions: row.get("mentions")?,
-            subject_id: row.get::<_, Option<i64>>("subject_id")?.map(UserId),
-            subject_username: row.get("subject_username")?,
-            subject_display_name: row.get("subject_display_name")?,
-            subject_avatar_version: row.get("subject_avatar_version")?,
-            quote_username: row.get("quote_username")?,
-            quote_display_name: row.get("quote_display_name")?,
-            quote_body: row.get("quote_body")?,
-            quote_deleted_at: row.get("quote_deleted_at")?,
-            quote_attachments: row.get("quote_attachments")?,
-            attachments: row.get("attachments")?,
+            room_id: RoomId(row.get(0)?),
+            seq: row.get(1)?,
+            author_id: UserId(row.get(2)?),
+            username: row.get(3)?,
+            display_name: row.get(4)?,
+            avatar_version: row.get(5)?,
+            client_id: row.get(6)?,
+            body: row.get(7)?,
+            html: row.get(8)?,
+            sent_at: row.get(9)?,
+            kind: row.get(10)?,
+            edited_at: row.get(11)?,
+            deleted_at: row.get(12)?,
+            reply_to: row.get(13)?,
+            mentions: row.get(14)?,
+            attachments: row.get(15)?,
+            subject_id: row.get::<_, Option<i64>>(16)?.map(UserId),
+            subject_username: row.get(17)?,
+            subject_display_name: row.get(18)?,
+            subject_avatar_version: row.get(19)?,
+            quote_username: row.get(20)?,
+            quote_display_name: row.get(21)?,
+            quote_body: row.get(22)?,
+            quote_deleted_at: row.get(23)?,
+            quote_attachments: row.get(24)?,
         })
     }
 }
@@ -46,13 +49,15 @@ impl MessageRow {
 /// How the writer reads a (room, author) pair's standing: the room's
 /// visibility, the author's role in it and, for a direct conversation,
 /// whether its other member refuses the author's messages, by the rule of
-/// [`refuses_messages`].
+/// [`refuses_messages`]. A `CASE`, not an `AND`: SQLite evaluates both
+/// sides of an `AND` in a result column, and the subquery walks every
+/// membership of the room (measured: 12 ms a message in a room of 5,000).
 static ACCESS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT ?1 AS room, ?2 AS author, r.visibility, m.role,
-                r.kind = 'direct' AND EXISTS (
+                CASE WHEN r.kind = 'direct' THEN EXISTS (
                     SELECT 1 FROM memberships o
-                    WHERE o.room_id = r.id AND o.user_id <> ?2 AND {}) AS refused
+                    WHERE o.room_id = r.id AND o.user_id <> ?2 AND {}) ELSE 0 END AS refused
          FROM (SELECT 1) LEFT JOIN rooms r ON r.id = ?1 AND r.archived_at IS NULL
          LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?2",
         refuses_messages("o.user_id", "?2")
@@ -379,7 +384,7 @@ fn apply_changes(
                         )?
                         .execute(params![room, message, body])?
                     }
-                    ChangeRequest::Delete => {
+                    ChangeRequest::Delete | ChangeRequest::Purge => {
                         update_mentions(tx, change, mentioned)?;
                         tx.prepare_cached("DELETE FROM reactions WHERE room_id = ?1 AND message_seq = ?2")?
                             .execute(params![room, message])?;
@@ -425,4 +430,47 @@ fn apply_changes(
         }
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    /// [`super::MESSAGE_SELECT`]'s columns, in the order
+    /// `MessageRow::from_rusqlite` reads them.
+    const MESSAGE_COLUMNS: [&str; 25] = [
+        "room_id",
+        "seq",
+        "author_id",
+        "username",
+        "display_name",
+        "avatar_version",
+        "client_id",
+        "body",
+        "html",
+        "sent_at",
+        "kind",
+        "edited_at",
+        "deleted_at",
+        "reply_to",
+        "mentions",
+        "attachments",
+        "subject_id",
+        "subject_username",
+        "subject_display_name",
+        "subject_avatar_version",
+        "quote_username",
+        "quote_display_name",
+        "quote_body",
+        "quote_deleted_at",
+        "quote_attachments",
+    ];
+
+    #[test]
+    fn rows_are_read_in_the_order_the_select_gives_its_columns() {
+        let db = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+        for migration in crate::store::SQLITE_MIGRATIONS.iter() {
+            db.execute_batch(&migration.sql).expect("the schema");
+        }
+        let statement = db.prepare(super::MESSAGE_SELECT).expect("the select");
+        assert_eq!(statement.column_names(), MESSAGE_COLUMNS);
+    }
 }

@@ -49,6 +49,41 @@ pub struct Standing {
     pub invited: bool,
 }
 
+/// What decides whether a user may read a room (the rule is
+/// `services::rooms::may_read`), without the counts of a [`Standing`].
+pub struct Admission {
+    pub visibility: Visibility,
+    pub role: Option<Role>,
+    pub banned: bool,
+}
+
+/// An [`Admission`]'s row: `$1` is the viewer, `$2` the room.
+pub(in crate::store) const ADMISSION: &str = "
+    SELECT r.visibility, m.role,
+           CAST(EXISTS (SELECT 1 FROM bans b WHERE b.room_id = r.id AND b.user_id = $1) AS INTEGER)
+    FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = $1
+    WHERE r.id = $2 AND r.archived_at IS NULL";
+
+/// What lets `viewer` read `room`, read on `pool` (see [`Store::admission`]).
+pub(in crate::store) async fn admission_on(
+    pool: &sqlx::AnyPool,
+    room: RoomId,
+    viewer: UserId,
+) -> Result<Option<Admission>, sqlx::Error> {
+    let row = sqlx::query_as(ADMISSION).bind(viewer).bind(room).fetch_optional(pool).await?;
+    Ok(row.map(Admission::from_row))
+}
+
+impl Admission {
+    pub(in crate::store) fn from_row((visibility, role, banned): (String, Option<String>, i64)) -> Self {
+        Self {
+            visibility: Visibility::from_db(&visibility).unwrap_or(Visibility::Private),
+            role: role.as_deref().and_then(Role::from_db),
+            banned: banned != 0,
+        }
+    }
+}
+
 impl SummaryRow {
     fn summary(self) -> RoomSummary {
         self.standing().summary
@@ -196,6 +231,13 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(SummaryRow::standing))
+    }
+
+    /// What lets `viewer` read `room` or keeps them out, unless it is
+    /// archived or missing: a few rows read by key (a [`Standing`] also
+    /// counts what is unread, up to a thousand messages).
+    pub async fn admission(&self, room: RoomId, viewer: UserId) -> Result<Option<Admission>, sqlx::Error> {
+        admission_on(&self.pool, room, viewer).await
     }
 
     /// The rooms `user` is a member of, most recently active first.

@@ -14,6 +14,7 @@ use crate::t;
 use crate::ui::form::{
     error_besides, field_problem, first_error, form_error, FormError, SubmitButton, TextField,
 };
+use crate::ui::join_links::{JoinLinksCard, JoinLinksData};
 use crate::ui::live::use_live;
 use crate::ui::person::{MessageButton, PeopleList, PersonLink};
 use crate::ui::shell::PageTitle;
@@ -25,6 +26,7 @@ pub fn FriendsPage() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let view = Resource::new(move || (live.friends_changed.get(), live.reconnections.get()), |_| friends());
+    let join_links = JoinLinksData::new();
     view! {
         <PageTitle text=|t| t.friends_title />
         <h1 class="page-title">{t!(i18n, friends_title)}</h1>
@@ -38,6 +40,7 @@ pub fn FriendsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <JoinLinksCard data=join_links />
         </div>
     }
 }

@@ -1,7 +1,9 @@
 //! The signed-in home page: my rooms, creating a room, and browsing the
 //! public ones.
 
-use crate::api::{browse_rooms, my_invitations, AcceptInvitation, CreateRoom, DeclineInvitation, JoinRoom};
+use crate::api::{
+    browse_rooms, may_create_rooms, my_invitations, AcceptInvitation, CreateRoom, DeclineInvitation, JoinRoom,
+};
 use crate::domain::protocol::{ClientFrame, ServerFrame};
 use crate::domain::{RoomSummary, Visibility};
 use crate::error::{AppError, Field};
@@ -21,6 +23,7 @@ pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let name = move || session.current().map(|a| a.public().shown_name().to_owned()).unwrap_or_default();
+    let may_create = Resource::new(|| (), |_| may_create_rooms());
     view! {
         <DocumentTitle text="Salon" />
         <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
@@ -33,7 +36,21 @@ pub fn HomePage() -> impl IntoView {
                 <h2 id="my-rooms-title">{t!(i18n, my_rooms)}</h2>
                 <MyRooms />
             </section>
-            <CreateRoomCard />
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    // Unknown (a failed read): the form, which says why if refused.
+                    if may_create.await.unwrap_or(true) {
+                        view! { <CreateRoomCard /> }.into_any()
+                    } else {
+                        view! {
+                            <section class="card" aria-labelledby="create-room-title">
+                                <h2 id="create-room-title">{t!(i18n, create_room)}</h2>
+                                <p class="muted">{t!(i18n, admins_only_rooms)}</p>
+                            </section>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
             <BrowseRooms />
         </div>
     }

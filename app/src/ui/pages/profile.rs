@@ -1,6 +1,7 @@
-//! My profile: avatar, display name and email, notifications, password.
+//! My profile: avatar, display name and email, notifications, password,
+//! my data (export, account deletion).
 
-use crate::api::{upload_avatar, ChangePassword, UpdateProfile};
+use crate::api::{upload_avatar, ChangePassword, DeleteAccount, UpdateProfile};
 use crate::domain::AVATAR_MAX_BYTES;
 use crate::error::{AppError, Field, Problem};
 use crate::i18n::use_i18n;
@@ -26,6 +27,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <DetailsCard />
                 <NotificationsCard />
                 <PasswordCard />
+                <DataCard />
             </div>
         </div>
     }
@@ -123,10 +125,7 @@ fn DetailsCard() -> impl IntoView {
             <h2 id="details-title">{t!(i18n, profile_details)}</h2>
             <ActionForm action=update attr:class="form" attr:novalidate=true>
                 <FormError error=form_error(value) />
-                <div class="field">
-                    <span class="label">{t!(i18n, username)}</span>
-                    <p class="static-value">"@"{username}</p>
-                </div>
+                <TextField name="username" label=|t| t.username hint=|t| t.username_change_hint autocomplete="username" value=username check=checks::username problem=field_problem(value, Field::Username) />
                 <TextField name="display_name" label=|t| t.display_name hint=|t| t.display_name_hint autocomplete="nickname" value=display_name check=checks::display_name problem=field_problem(value, Field::DisplayName) />
                 <TextField name="email" label=|t| t.email kind="email" autocomplete="email" value=email check=checks::email problem=field_problem(value, Field::Email) />
                 <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=update.pending() />
@@ -151,6 +150,37 @@ fn PasswordCard() -> impl IntoView {
                 <TextField name="password_confirm" label=|t| t.new_password_confirm kind="password" autocomplete="new-password" problem=field_problem(value, Field::PasswordConfirm) />
                 <SubmitButton label=|t| t.change_password pending_label=|t| t.changing_password pending=change.pending() />
                 <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.password_changed />
+            </ActionForm>
+        </section>
+    }
+}
+
+/// My data: a download of everything Salon keeps about me, and the
+/// deletion of my account (the password confirming it).
+#[component]
+fn DataCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let delete = ServerAction::<DeleteAccount>::new();
+    let value = move || delete.value().get();
+    Effect::new(move |_| {
+        if matches!(value(), Some(Ok(()))) {
+            // Everything about the session changed: start afresh.
+            let _ = window().location().set_href("/login");
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="data-title">
+            <h2 id="data-title">{t!(i18n, your_data)}</h2>
+            <p class="muted">{t!(i18n, your_data_lead)}</p>
+            <a class="button" href="/api/export" download="">{t!(i18n, download_my_data)}</a>
+            <h3 class="danger-title">{t!(i18n, delete_account_title)}</h3>
+            <p class="muted">{t!(i18n, delete_account_lead)}</p>
+            <ActionForm action=delete attr:class="form" attr:novalidate=true>
+                <FormError error=form_error(value) />
+                <TextField name="confirm_password" label=|t| t.your_password kind="password" autocomplete="current-password" problem=field_problem(value, Field::CurrentPassword) />
+                <button type="submit" class="button danger" disabled=move || delete.pending().get()>
+                    {move || if delete.pending().get() { i18n.t().deleting_account } else { i18n.t().delete_my_account }}
+                </button>
             </ActionForm>
         </section>
     }

@@ -34,6 +34,12 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// The SQLite file in the server's data directory, whichever engine
+    /// the other tests run on (for what only SQLite does).
+    pub fn sqlite() -> Self {
+        Self { url: None, postgres: None }
+    }
+
     pub async fn fresh() -> Self {
         let Ok(server) = std::env::var(POSTGRES_ENV) else {
             return Self { url: None, postgres: None };
@@ -191,6 +197,11 @@ impl TestServer {
             task.await.expect("server task");
         }
         (self.data_dir.clone(), self._temp.take(), self.database.take())
+    }
+
+    /// What it was started with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// Another instance on this server's database (and data directory, and
@@ -449,6 +460,19 @@ impl Browser {
         origin: Option<&str>,
         slow: bool,
     ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        let mut socket = self.connect(origin, slow).await?;
+        match socket.next().await {
+            ServerFrame::Hello { .. } => Ok(socket),
+            other => panic!("expected hello, got {other:?}"),
+        }
+    }
+
+    /// The WebSocket, connected, before its hello.
+    async fn connect(
+        &self,
+        origin: Option<&str>,
+        slow: bool,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = format!("{}/ws?v=1", self.base.replacen("http", "ws", 1));
         let mut request = url.into_client_request()?;
@@ -470,9 +494,17 @@ impl Browser {
         let (stream, _) =
             tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
                 .await?;
-        let mut socket = Socket { stream };
-        match socket.next().await {
-            ServerFrame::Hello { .. } => Ok(socket),
+        Ok(Socket { stream })
+    }
+
+    /// Opens this browser's WebSocket, unless the server closes it before
+    /// its hello (as an instance relinking to Redis closes every socket
+    /// to have its tab resume): `None`, and the tab tries again.
+    pub async fn try_socket(&self) -> Option<Socket> {
+        let origin = self.base.clone();
+        let mut socket = self.connect(Some(&origin), false).await.ok()?;
+        match socket.try_next(PATIENCE).await? {
+            ServerFrame::Hello { .. } => Some(socket),
             other => panic!("expected hello, got {other:?}"),
         }
     }

@@ -1,21 +1,27 @@
 //! `/admin`: the instance admins' page (issue 19). Its users: searched by
 //! a plain GET form (`/admin?q=…`), oldest account first, a page at a
 //! time; each can be made an administrator or stop being one, deactivated
-//! or reactivated. To anyone else the page does not exist (404).
+//! or reactivated. Then the rooms ([`rooms`]), the settings and the join
+//! links. To anyone else the page does not exist (404).
 
-use crate::api::{admin_set_active, admin_set_role, admin_settings, admin_users, AdminSetSettings};
-use crate::domain::{
-    AdminUser, AdminUsersPage, InstanceRole, InstanceSettings, RoomCreation, SignUp, UserId,
+mod rooms;
+
+use crate::api::{
+    admin_delete_messages, admin_reset_link, admin_rooms, admin_set_active, admin_set_role, admin_settings,
+    admin_users, AdminSetSettings,
 };
+use crate::domain::{AdminUser, AdminUsersPage, InstanceRole, InstanceSettings, SignUp, UserId, WhoMay};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::avatar::Avatar;
-use crate::ui::form::{form_error, FormError, FormSuccess, SubmitButton};
+use crate::ui::form::{form_error, latest_error, ConfirmButton, FormError, FormSuccess, SubmitButton};
+use crate::ui::join_links::{JoinLinksCard, JoinLinksData};
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use rooms::RoomsCard;
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -27,6 +33,8 @@ pub fn AdminPage() -> impl IntoView {
     let next = RwSignal::new(None::<UserId>);
     let first = Resource::new(words, |words| admin_users(words, None));
     let settings = Resource::new(|| (), |_| admin_settings());
+    let rooms = Resource::new(|| (), |_| admin_rooms(None));
+    let join_links = JoinLinksData::new();
     Effect::new(move |_| {
         first.track();
         more.set(Vec::new());
@@ -69,6 +77,7 @@ pub fn AdminPage() -> impl IntoView {
                 match first.await {
                     Ok(page) => {
                     let settings = settings.await.ok();
+                    let rooms = rooms.await.ok();
                     view! {
                         <PageTitle text=|t| t.administration />
                         <h1 class="page-title">{t!(i18n, administration)}</h1>
@@ -84,7 +93,9 @@ pub fn AdminPage() -> impl IntoView {
                             </form>
                             {listed(page)}
                         </section>
+                        {rooms.map(|first| view! { <RoomsCard first /> })}
                         {settings.map(|current| view! { <SettingsCard current /> })}
+                        <JoinLinksCard data=join_links />
                     }.into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotHere /> }.into_any(),
@@ -125,18 +136,20 @@ fn UserRow(user: AdminUser) -> impl IntoView {
             done
         }
     });
-    // The last answer's error, whichever button it was.
-    let failed = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| {
-        if let Some(answer) = change.value().get() {
-            failed.set(answer.err());
-        }
+    // Their messages, deleted in bulk (asked twice): how many went.
+    let purged = RwSignal::new(None::<usize>);
+    let purge = Action::new(move |_: &()| async move {
+        admin_delete_messages(id).await.map(|count| purged.set(Some(count)))
     });
-    Effect::new(move |_| {
-        if let Some(answer) = standing.value().get() {
-            failed.set(answer.err());
-        }
+    // A one-time password reset link, shown to be handed over.
+    let reset_link = RwSignal::new(None::<String>);
+    let reset = Action::new(move |_: &()| async move {
+        let path = admin_reset_link(id).await?;
+        let origin = window().location().origin().unwrap_or_default();
+        reset_link.set(Some(format!("{origin}{path}")));
+        Ok(())
     });
+    let failed = latest_error([change.value(), standing.value(), purge.value(), reset.value()]);
     let error = move || failed.get().map(|error| i18n.t().error_at(&error, Field::Role));
     let rooms = user.rooms;
     view! {
@@ -145,10 +158,11 @@ fn UserRow(user: AdminUser) -> impl IntoView {
             <div class="admin-user-who">
                 <a href=format!("/u/{}", user.profile.username)>{user.profile.shown_name().to_owned()}</a>
                 <span class="muted small">
-                    "@"{user.profile.username.clone()}" · "{t!(i18n, admin_joined)}" "<LocalTime ms=user.created_at />
+                    "@"{user.profile.username.clone()}" · "{t!(i18n, admin_joined)}" "<LocalTime ms=user.created_at dated=true />
                     " · "{move || (i18n.t().admin_rooms)(rooms)}
+                    {user.invited_by.map(|by| view! { " · "{t!(i18n, admin_invited_by)}" @"{by} })}
                     " · "{match user.last_seen {
-                        Some(ms) => view! { {t!(i18n, admin_last_seen)}" "<LocalTime ms /> }.into_any(),
+                        Some(ms) => view! { {t!(i18n, admin_last_seen)}" "<LocalTime ms dated=true /> }.into_any(),
                         None => view! { {t!(i18n, admin_never_seen)} }.into_any(),
                     }}
                 </span>
@@ -178,6 +192,20 @@ fn UserRow(user: AdminUser) -> impl IntoView {
                 on:click=move |_| { standing.dispatch(!active.get_untracked()); }>
                 {move || if active.get() { i18n.t().deactivate } else { i18n.t().reactivate }}
             </button>
+            <ConfirmButton label=|t| t.delete_messages confirm_label=|t| t.confirm_delete_messages
+                pending=purge.pending() act=move || { purge.dispatch(()); } />
+            <button type="button" class="button subtle small" disabled=move || reset.pending().get()
+                on:click=move |_| { reset.dispatch(()); }>
+                {t!(i18n, make_reset_link)}
+            </button>
+            {move || reset_link.get().map(|link| view! {
+                <p class="admin-purged" role="status">
+                    {t!(i18n, reset_link_made)}" "<code class="join-link-url">{link}</code>
+                </p>
+            })}
+            {move || purged.get().map(|count| view! {
+                <p class="form-success admin-purged" role="status">{(i18n.t().messages_deleted)(count)}</p>
+            })}
         </li>
     }
 }
@@ -207,12 +235,18 @@ fn SettingsCard(current: InstanceSettings) -> impl IntoView {
                         <fieldset class="choices">
                             <legend>{t!(i18n, admin_sign_up)}</legend>
                             {choice("sign_up", "open", current.sign_up == SignUp::Open, |t| t.sign_up_open)}
+                            {choice("sign_up", "join_link", current.sign_up == SignUp::JoinLink, |t| t.sign_up_join_link)}
                             {choice("sign_up", "closed", current.sign_up == SignUp::Closed, |t| t.sign_up_closed_choice)}
                         </fieldset>
                         <fieldset class="choices">
+                            <legend>{t!(i18n, admin_join_links)}</legend>
+                            {choice("join_links", "everyone", current.join_links == WhoMay::Everyone, |t| t.rooms_everyone)}
+                            {choice("join_links", "admins_only", current.join_links == WhoMay::AdminsOnly, |t| t.rooms_admins_only)}
+                        </fieldset>
+                        <fieldset class="choices">
                             <legend>{t!(i18n, admin_room_creation)}</legend>
-                            {choice("room_creation", "everyone", current.room_creation == RoomCreation::Everyone, |t| t.rooms_everyone)}
-                            {choice("room_creation", "admins_only", current.room_creation == RoomCreation::AdminsOnly, |t| t.rooms_admins_only)}
+                            {choice("room_creation", "everyone", current.room_creation == WhoMay::Everyone, |t| t.rooms_everyone)}
+                            {choice("room_creation", "admins_only", current.room_creation == WhoMay::AdminsOnly, |t| t.rooms_admins_only)}
                         </fieldset>
                         <SubmitButton label=|t| t.save pending_label=|t| t.saving pending=save.pending() />
                         <FormSuccess show=Signal::derive(move || matches!(value(), Some(Ok(_)))) text=|t| t.saved />
