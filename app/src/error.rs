@@ -105,6 +105,9 @@ pub enum Problem {
     Deactivated,
     /// An administrator cannot be deactivated (take the role first).
     DeactivateAdmin,
+    /// A deactivated account is not made an administrator (reactivate it
+    /// first): the server never counts on an admin who cannot sign in.
+    PromoteDeactivated,
     /// The server takes no new accounts.
     SignUpClosed,
     /// Only the server's administrators create rooms.

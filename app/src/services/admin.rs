@@ -44,8 +44,9 @@ pub async fn users(
 }
 
 /// Makes `target` an instance admin or takes it back. The server always
-/// keeps one admin: the last one's role is never taken (checked again by
-/// the store in its write transaction).
+/// keeps one admin who can sign in: the last one's role is never taken,
+/// and a deactivated account is never made one (both checked by the store
+/// in its write transaction).
 #[tracing::instrument(skip_all, fields(actor = %actor.id, target = %target))]
 pub async fn set_role(
     state: &AppState,
@@ -62,6 +63,7 @@ pub async fn set_role(
         RoleSet::NoSuchUser => Err(AppError::NotFound),
         RoleSet::LastAdmin => Err(AppError::field(Field::Role, Problem::LastAdmin)),
         RoleSet::IsAdmin => Err(AppError::field(Field::Role, Problem::DeactivateAdmin)),
+        RoleSet::Deactivated => Err(AppError::field(Field::Role, Problem::PromoteDeactivated)),
     }
 }
 
@@ -89,7 +91,9 @@ pub async fn set_active(
             Ok(())
         }
         RoleSet::NoSuchUser => Err(AppError::NotFound),
-        RoleSet::LastAdmin | RoleSet::IsAdmin => Err(AppError::field(Field::Role, Problem::DeactivateAdmin)),
+        RoleSet::LastAdmin | RoleSet::IsAdmin | RoleSet::Deactivated => {
+            Err(AppError::field(Field::Role, Problem::DeactivateAdmin))
+        }
     }
 }
 

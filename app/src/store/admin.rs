@@ -42,6 +42,9 @@ pub enum RoleSet {
     LastAdmin,
     /// Refused: an admin is not deactivated (the same rule's other half).
     IsAdmin,
+    /// Refused: a deactivated account is not made an admin (the same rule,
+    /// from the other side).
+    Deactivated,
 }
 
 impl Store {
@@ -92,12 +95,15 @@ impl Store {
     pub async fn set_instance_role(&self, user: UserId, role: InstanceRole) -> Result<RoleSet, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         // A deleted account is no one's to promote (`Store::erase_user`).
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL")
+        let current: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT role, deactivated_at FROM users WHERE id = $1 AND deleted_at IS NULL")
                 .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some(current) = current else { return Ok(RoleSet::NoSuchUser) };
+        let Some((current, deactivated_at)) = current else { return Ok(RoleSet::NoSuchUser) };
+        if role == InstanceRole::Admin && deactivated_at.is_some() {
+            return Ok(RoleSet::Deactivated);
+        }
         if current == InstanceRole::Admin.as_str() && role != InstanceRole::Admin {
             let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
                 .fetch_one(&mut *tx)

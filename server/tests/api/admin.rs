@@ -145,6 +145,12 @@ async fn a_deactivated_account_is_signed_out_at_once_and_kept_out_its_messages_s
     assert_eq!(bob.call("post_message", &args).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let listed = admin.ok("admin_users", &[("query", "mallory")]).await;
     assert_eq!(listed["users"][0]["deactivated"], true);
+    // Nor made an admin while deactivated: the server's admins can sign in.
+    let promote = [("user", s(mallory_id)), ("role", "admin".into())];
+    let promote: Vec<(&str, &str)> = promote.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = admin.call("admin_set_role", &promote).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.problem("role").as_deref(), Some("promote_deactivated"));
 
     // Reactivated: back in.
     assert_eq!(call(&admin, mallory_id, true).await.status, StatusCode::OK);
