@@ -12,7 +12,12 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
-  retries: 0,
+  // In CI, a test that fails is run once more and, if it passes then,
+  // reported as flaky (the list says so, with the first attempt's trace);
+  // a test that fails twice fails the run. On this 2-core machine each
+  // clean-clone run met a different timing flake; each one found is still
+  // chased (a real race was among them: pwa.spec's forgotten pages).
+  retries: process.env.CI ? 1 : 0,
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   use: {
