@@ -149,7 +149,11 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
     let pages = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            // Each request's own (see `app::ui::render_loads`).
+            provide_context(app::ui::render_loads::RenderLoads::default());
+        }
     };
 
     let routes = Router::new()

@@ -10,6 +10,7 @@ pub mod pages;
 pub mod person;
 pub mod push;
 pub mod pwa;
+pub mod render_loads;
 pub mod session;
 pub mod shell;
 pub mod time;

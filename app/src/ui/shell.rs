@@ -5,6 +5,7 @@ use super::avatar::Avatar;
 use super::live::{provide_live, use_live, LinkStatus};
 use super::push::Bell;
 use super::pwa::InstallItem;
+use super::render_loads::once_per_render;
 use super::session::{use_session, RequireAccount};
 use crate::api::{my_rooms, pending_counts};
 use crate::domain::{Notify, Removal, RoomSummary};
@@ -34,7 +35,8 @@ fn Layout() -> impl IntoView {
     let live = provide_live(session.current_untracked().map(|account| account.id));
     // "My rooms", loaded with the page and again after each reconnection
     // (the socket keeps it current in between).
-    let my_rooms_loaded = Resource::new(move || live.reconnections.get(), |_| my_rooms());
+    let my_rooms_loaded =
+        Resource::new(move || live.reconnections.get(), |_| once_per_render("my_rooms", my_rooms));
     Effect::new(move |_| {
         if let Some(Ok(rooms)) = my_rooms_loaded.get() {
             live.rooms.set(Some(rooms));
@@ -43,7 +45,7 @@ fn Layout() -> impl IntoView {
     // The badges, reloaded whenever the server says something changed.
     let pending_loaded = Resource::new(
         move || (live.reconnections.get(), live.friends_changed.get(), live.invitations_changed.get()),
-        |_| pending_counts(),
+        |_| once_per_render("pending_counts", pending_counts),
     );
     Effect::new(move |_| {
         if let Some(Ok(pending)) = pending_loaded.get() {
