@@ -22,6 +22,7 @@ use crate::t;
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::pwa::NotKeptOffline;
+use crate::ui::render_loads::once_per_render;
 use crate::ui::session::use_session;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -32,11 +33,15 @@ pub fn RoomPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let room_id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).map(RoomId));
-    let view = Resource::new(room_id, |room| async move {
-        match room {
-            Some(room) => open_room(room).await,
-            None => Err(AppError::NotFound),
-        }
+    // Once per server render (`ui::render_loads`): the page holds messages
+    // that may be posted while it renders, and opening it marks it read.
+    let view = Resource::new(room_id, |room| {
+        once_per_render("open_room", move || async move {
+            match room {
+                Some(room) => open_room(room).await,
+                None => Err(AppError::NotFound),
+            }
+        })
     });
     view! {
         <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>
