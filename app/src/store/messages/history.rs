@@ -61,7 +61,7 @@ trait Rows {
 
 impl Rows for &AnyPool {
     async fn admission(&mut self, room: RoomId, viewer: UserId) -> Result<Option<Admission>, sqlx::Error> {
-        admission_on(*self, room, viewer).await
+        admission_on(self, room, viewer).await
     }
 
     async fn run(
