@@ -102,6 +102,13 @@ pub enum ClientFrame {
     WatchPublicRooms { watch: bool },
 }
 
+/// One person's presence, as `ServerFrame::PresenceMany` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceChange {
+    pub user: UserId,
+    pub online: bool,
+}
+
 /// What the server sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -158,6 +165,11 @@ pub enum ServerFrame {
     Presence {
         user: UserId,
         online: bool,
+    },
+    /// Several `Presence` changes at once, in order: what a busy room
+    /// gathered for a moment (`services::hub::PRESENCE_BATCH`).
+    PresenceMany {
+        changes: Vec<PresenceChange>,
     },
     /// Someone joined the room, or a member's role changed.
     MemberChanged {

@@ -76,6 +76,7 @@ impl AppState {
         let passwords = passwords::Passwords::new();
         passwords.warm_up();
         let hub = Arc::new(hub::Hub::default());
+        tokio::spawn(hub::flush_presence_continuously(Arc::downgrade(&hub)));
         let vapid_key = match settings.vapid_key {
             Some(key) => push::Vapid::decode_key(&key).map_err(StartError::Vapid)?,
             None => store.server_secret("vapid", &push::Vapid::generate_key()).await?,

@@ -173,6 +173,12 @@ impl Live {
     /// Hands a frame to "my rooms" and then to every watcher.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn dispatch(&self, frame: &ServerFrame) {
+        if let ServerFrame::PresenceMany { changes } = frame {
+            for change in changes {
+                self.dispatch(&ServerFrame::Presence { user: change.user, online: change.online });
+            }
+            return;
+        }
         self.update_rooms(frame);
         if let Some(me) = self.me.get_value() {
             Outbox(me).answered(answered(frame, me));

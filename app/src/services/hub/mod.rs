@@ -10,6 +10,7 @@
 //! made here. Publishing never waits: a socket whose queue is full is cut
 //! off and resumes from the database.
 
+mod batches;
 mod looking;
 mod presence;
 mod registry;
@@ -17,6 +18,7 @@ mod relay;
 #[cfg(test)]
 mod tests;
 
+pub use batches::PRESENCE_BATCH;
 pub use presence::{InstanceId, Reach, PRESENCE_ROOM_LIMIT};
 pub use registry::{encode, CatchUp, Closing, ConnId, Connection, Frame, Outbound, QUEUE_CAPACITY};
 pub use relay::{Event, Relayed};
@@ -259,11 +261,31 @@ impl Hub {
         presence::snapshot(&self.lock().local)
     }
 
+    /// Sends what busy rooms gathered of presence, once their time is up
+    /// (`now`).
+    pub fn flush_presence(&self, now: Instant) {
+        let mut inner = self.lock();
+        let Inner { local, presence, .. } = &mut *inner;
+        presence.flush(local, now);
+    }
+
     /// Forgets the instances not heard from for `silent_for`, and the
     /// users online there (their departure is announced).
     pub fn expire_instances(&self, silent_for: Duration) {
         let mut inner = self.lock();
         let Inner { local, presence, .. } = &mut *inner;
         presence.expire(local, silent_for);
+    }
+}
+
+/// Sends what busy rooms gathered of presence, every [`PRESENCE_BATCH`],
+/// for as long as the hub lives.
+pub async fn flush_presence_continuously(hub: std::sync::Weak<Hub>) {
+    let mut every = tokio::time::interval(PRESENCE_BATCH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        hub.flush_presence(Instant::now());
     }
 }

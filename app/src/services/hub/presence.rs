@@ -4,8 +4,9 @@
 //! ends. Users online on other instances are remembered per instance, so
 //! that an instance that falls silent takes its users offline with it.
 
+use super::batches::Batches;
 use super::registry::{deliver_one, Frame, Registry};
-use crate::domain::protocol::ServerFrame;
+use crate::domain::protocol::{PresenceChange, ServerFrame};
 use crate::domain::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -40,6 +41,8 @@ pub(super) struct Presence {
     remote: HashMap<UserId, HashMap<InstanceId, Reach>>,
     /// When each other instance was last heard from.
     instances: HashMap<InstanceId, Instant>,
+    /// Busy rooms' changes, gathered.
+    batches: Batches,
 }
 
 impl Presence {
@@ -58,14 +61,12 @@ impl Presence {
         friends: &[UserId],
         online: bool,
     ) {
-        let Some(text) = super::encode(&ServerFrame::Presence { user, online }) else { return };
-        let frame = Frame::plain(text);
-        let mut too_slow = Vec::new();
+        let now = Instant::now();
         for room in rooms {
-            let Some(receivers) = local.rooms.get(room) else { continue };
+            let Some(watching) = local.rooms.get(room).map(HashMap::len) else { continue };
             let announced = self.announced.entry(*room).or_default();
             let send = if online {
-                let small = receivers.len() <= PRESENCE_ROOM_LIMIT;
+                let small = watching <= PRESENCE_ROOM_LIMIT;
                 if small {
                     announced.insert(user);
                 }
@@ -75,12 +76,18 @@ impl Presence {
             };
             let nobody = announced.is_empty();
             if send {
-                too_slow.extend(deliver_one(receivers, &frame));
+                self.batches.add(local, *room, PresenceChange { user, online }, now);
             }
             if nobody {
                 self.announced.remove(room);
             }
         }
+        if friends.is_empty() {
+            return;
+        }
+        let Some(text) = super::encode(&ServerFrame::Presence { user, online }) else { return };
+        let frame = Frame::plain(text);
+        let mut too_slow = Vec::new();
         for friend in friends {
             too_slow.extend(deliver_one(local.queues_of(*friend), &frame));
         }
@@ -106,6 +113,11 @@ impl Presence {
         if let Some(announced) = self.announced.get_mut(&room) {
             announced.remove(&user);
         }
+    }
+
+    /// Sends what busy rooms gathered, once their time is up.
+    pub(super) fn flush(&mut self, local: &mut Registry, now: Instant) {
+        self.batches.flush(local, now);
     }
 
     /// Instance `from` was heard from now.

@@ -6,6 +6,13 @@ fn hello() -> Utf8Bytes {
     Utf8Bytes::from_static("hello")
 }
 
+/// Lets the time of a presence batch pass (each call later than the last).
+fn later(hub: &Hub) {
+    static BATCHES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let batches = BATCHES.fetch_add(10, std::sync::atomic::Ordering::Relaxed);
+    hub.flush_presence(Instant::now() + PRESENCE_BATCH * batches);
+}
+
 fn presence(user: i64) -> ServerFrame {
     ServerFrame::Presence { user: UserId(user), online: true }
 }
@@ -33,6 +40,7 @@ fn rooms_reach_their_subscribers_only() {
     // Room 1 saw Bob join while online: it hears when he goes.
     while alice.queue.try_recv().is_ok() {}
     hub.disconnect(bob.id);
+    later(&hub);
     assert!(matches!(alice.queue.try_recv(), Ok(Outbound::Broadcast(_))), "Bob went offline");
     let mut bob = hub.connect(UserId(2), None, &[RoomId(2)], &[], hello());
     while bob.queue.try_recv().is_ok() {}
@@ -49,26 +57,32 @@ fn big_rooms_get_messages_but_no_live_arrivals() {
     let _crowd: Vec<Connection> = (2..=PRESENCE_ROOM_LIMIT as i64)
         .map(|user| hub.connect(UserId(user), None, &[RoomId(1)], &[], hello()))
         .collect();
+    later(&hub);
     while watcher.queue.try_recv().is_ok() {}
     // One more makes the room too big for arrivals.
     let late = hub.connect(UserId(10_000), None, &[RoomId(1)], &[], hello());
-    let later = hub.connect(UserId(10_001), None, &[RoomId(1)], &[], hello());
+    let last = hub.connect(UserId(10_001), None, &[RoomId(1)], &[], hello());
+    later(&hub);
     assert!(watcher.queue.try_recv().is_err(), "no presence frame");
     hub.publish(RoomId(1), &presence(9));
     assert!(watcher.queue.try_recv().is_ok(), "room frames still arrive");
     // A departure follows an announced arrival, however big the room
     // has grown; one never announced is not either.
     hub.disconnect(2);
+    later(&hub);
     assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "user 2 went offline");
     hub.disconnect(late.id);
+    later(&hub);
     assert!(watcher.queue.try_recv().is_err(), "user 10,000 was never announced");
     // Back under the limit, arrivals are announced again.
-    hub.disconnect(later.id);
+    hub.disconnect(last.id);
     for id in 3..=10 {
         hub.disconnect(id);
     }
+    later(&hub);
     while watcher.queue.try_recv().is_ok() {}
     let _again = hub.connect(UserId(20_000), None, &[RoomId(1)], &[], hello());
+    later(&hub);
     assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))));
 }
 
@@ -117,16 +131,19 @@ fn presence_spans_instances_and_leaves_with_a_silent_one() {
     let bob = Reach { user: UserId(2), rooms: vec![RoomId(1)], friends: vec![] };
     hub.apply(7, Event::Presence { online: true, reach: bob.clone() }, None);
     assert!(hub.is_online(UserId(2)));
+    later(&hub);
     assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "online on instance 7");
     // Online on a second instance too, then not: nothing new to say.
     hub.apply(8, Event::Presence { online: true, reach: bob.clone() }, None);
     hub.apply(8, Event::Presence { online: false, reach: bob }, None);
+    later(&hub);
     assert!(watcher.queue.try_recv().is_err());
     assert!(hub.is_online(UserId(2)), "still on instance 7");
     // Instance 7 falls silent: Bob leaves with it.
     std::thread::sleep(Duration::from_millis(2));
     hub.expire_instances(Duration::from_millis(1));
     assert!(!hub.is_online(UserId(2)));
+    later(&hub);
     assert!(matches!(watcher.queue.try_recv(), Ok(Outbound::Broadcast(_))), "offline");
     // A snapshot tells who is online there now.
     let carol = Reach { user: UserId(3), rooms: vec![RoomId(1)], friends: vec![] };
@@ -168,6 +185,7 @@ fn a_socket_closed_by_the_server_still_announces_the_departure() {
     hub.publish(RoomId(1), &presence(9));
     assert!(watcher.queue.try_recv().is_ok());
     hub.disconnect(leaving.id);
+    later(&hub);
     match watcher.queue.try_recv() {
         Ok(Outbound::Broadcast(frame)) => assert!(frame.text.as_str().contains("\"online\":false")),
         other => panic!("expected Bob's departure, got {other:?}"),
@@ -221,4 +239,40 @@ fn frames_published_together_arrive_in_order_and_count_against_the_queue() {
         queued += 1;
     }
     assert_eq!(queued, QUEUE_CAPACITY - 1);
+}
+
+#[test]
+fn a_busy_rooms_arrivals_come_together_and_a_quiet_rooms_at_once() {
+    let hub = Hub::default();
+    let mut watcher = hub.connect(UserId(1), None, &[RoomId(1)], &[], hello());
+    while watcher.queue.try_recv().is_ok() {}
+    later(&hub);
+    // Quiet: the first arrival at once, alone.
+    let _first = hub.connect(UserId(2), None, &[RoomId(1)], &[], hello());
+    match watcher.queue.try_recv() {
+        Ok(Outbound::Broadcast(frame)) => assert!(frame.text.as_str().contains("\"type\":\"presence\"")),
+        other => panic!("expected the first arrival, got {other:?}"),
+    }
+    // Busy: the next ones wait for the batch, each user once, in order.
+    let crowd: Vec<Connection> =
+        (3..=60).map(|user| hub.connect(UserId(user), None, &[RoomId(1)], &[], hello())).collect();
+    hub.disconnect(crowd[0].id);
+    assert!(watcher.queue.try_recv().is_err(), "gathered, not sent yet");
+    later(&hub);
+    let frame = match watcher.queue.try_recv() {
+        Ok(Outbound::Broadcast(frame)) => frame,
+        other => panic!("expected the batch, got {other:?}"),
+    };
+    let ServerFrame::PresenceMany { changes } = serde_json::from_str(frame.text.as_str()).expect("a frame")
+    else {
+        panic!("expected presence_many, got {}", frame.text.as_str());
+    };
+    assert_eq!(changes.len(), 58);
+    assert_eq!(changes.last().map(|c| (c.user, c.online)), Some((UserId(3), false)), "user 3's latest");
+    assert!(watcher.queue.try_recv().is_err(), "one frame");
+    // Quiet again after a batch's time with nothing to say.
+    later(&hub);
+    later(&hub);
+    let _next = hub.connect(UserId(100), None, &[RoomId(1)], &[], hello());
+    assert!(watcher.queue.try_recv().is_ok(), "at once");
 }
