@@ -8,7 +8,8 @@
 //! in between (a message posted meanwhile changes an unread count, a room
 //! is left), the two disagree and hydration fails (seen in CI: the side
 //! bar's rooms). A load made through [`once_per_render`] runs once per
-//! request on the server, and every copy shares what it returned.
+//! request on the server, and every copy shares what it returned (and
+//! the server does the work once, not once per walk).
 
 use std::future::Future;
 

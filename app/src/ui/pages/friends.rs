@@ -17,6 +17,7 @@ use crate::ui::form::{
 use crate::ui::join_links::{JoinLinksCard, JoinLinksData};
 use crate::ui::live::use_live;
 use crate::ui::person::{MessageButton, PeopleList, PersonLink};
+use crate::ui::render_loads::once_per_render;
 use crate::ui::shell::PageTitle;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -25,7 +26,10 @@ use std::collections::HashMap;
 pub fn FriendsPage() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
-    let view = Resource::new(move || (live.friends_changed.get(), live.reconnections.get()), |_| friends());
+    let view = Resource::new(
+        move || (live.friends_changed.get(), live.reconnections.get()),
+        |_| once_per_render("friends", friends),
+    );
     let join_links = JoinLinksData::new();
     view! {
         <PageTitle text=|t| t.friends_title />

@@ -12,6 +12,7 @@ use crate::t;
 use crate::ui::form::{field_problem, first_error, form_error, FormError, SubmitButton, TextField};
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
+use crate::ui::render_loads::once_per_render;
 use crate::ui::session::use_session;
 use crate::ui::shell::UnreadBadges;
 use leptos::prelude::*;
@@ -23,7 +24,7 @@ pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let name = move || session.current().map(|a| a.public().shown_name().to_owned()).unwrap_or_default();
-    let may_create = Resource::new(|| (), |_| may_create_rooms());
+    let may_create = Resource::new(|| (), |_| once_per_render("may_create_rooms", may_create_rooms));
     view! {
         <DocumentTitle text="Salon" />
         <h1 class="page-title">{move || (i18n.t().welcome)(&name())}</h1>
@@ -65,7 +66,7 @@ fn Invitations() -> impl IntoView {
     let decline = ServerAction::<DeclineInvitation>::new();
     let invitations = Resource::new(
         move || (live.invitations_changed.get(), live.reconnections.get()),
-        |_| my_invitations(),
+        |_| once_per_render("my_invitations", my_invitations),
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -206,7 +207,7 @@ fn BrowseRooms() -> impl IntoView {
     // Every public room, rendered with the page; searches then replace the
     // list in place (rows keep their elements, so a click never lands on a
     // row that is being replaced).
-    let all = Resource::new(|| (), |_| browse_rooms(String::new()));
+    let all = Resource::new(|| (), |_| once_per_render("all_public_rooms", || browse_rooms(String::new())));
     let search = Action::new(|query: &String| {
         let query = query.clone();
         async move { (query.clone(), browse_rooms(query).await) }
