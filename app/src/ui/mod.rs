@@ -6,6 +6,7 @@ pub mod head;
 pub mod join_links;
 pub mod live;
 pub mod outbox;
+pub mod paged;
 pub mod pages;
 pub mod person;
 pub mod push;

@@ -8,6 +8,7 @@ use crate::error::Field;
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::live::use_live;
+use crate::ui::paged::Paged;
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -19,9 +20,7 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
     let words = move || query.with(|q| q.get("q").unwrap_or_default());
     let room = move || query.with(|q| q.get("room").and_then(|r| r.parse().ok()).map(RoomId));
-    // Pages after the first, appended as they come.
-    let more = RwSignal::new(Vec::<SearchHit>::new());
-    let next = RwSignal::new(None::<SearchCursor>);
+    let paged = Paged::<SearchHit, SearchCursor>::new(None);
     let first = Resource::new(
         move || (words(), room()),
         |(words, room)| async move {
@@ -33,20 +32,12 @@ pub fn SearchPage() -> impl IntoView {
     );
     Effect::new(move |_| {
         first.track();
-        more.set(Vec::new());
-        next.set(first.get().and_then(|page| page.ok().flatten()).and_then(|page| page.next));
+        paged.restart(first.get().and_then(|page| page.ok().flatten()).and_then(|page| page.next));
     });
-    let loading = RwSignal::new(false);
-    let load_more = move |_| {
-        let Some(cursor) = next.get_untracked() else { return };
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(page) = search_messages(words(), room(), Some(cursor)).await {
-                more.update(|hits| hits.extend(page.hits));
-                next.set(page.next);
-            }
-            loading.set(false);
-        });
+    let load_more = move || {
+        paged.load_more(move |cursor| async move {
+            search_messages(words(), room(), Some(cursor)).await.map(|page| (page.hits, page.next))
+        })
     };
     view! {
         <PageTitle text=|t| t.search_title />
@@ -70,15 +61,11 @@ pub fn SearchPage() -> impl IntoView {
                     Ok(Some(page)) => view! {
                         <ol class="search-results" aria-label=t!(i18n, search_results)>
                             {page.hits.into_iter().map(|hit| view! { <Hit hit /> }).collect_view()}
-                            <For each=move || more.get() key=|hit| (hit.room, hit.seq) let(hit)>
+                            <For each=move || paged.more.get() key=|hit| (hit.room, hit.seq) let(hit)>
                                 <Hit hit />
                             </For>
                         </ol>
-                        {move || next.get().is_some().then(|| view! {
-                            <button type="button" class="button" on:click=load_more disabled=move || loading.get()>
-                                {t!(i18n, more_results)}
-                            </button>
-                        })}
+                        {paged.more_button(|t| t.more_results, load_more)}
                     }.into_any(),
                     Err(error) => view! {
                         <p class="form-error" role="alert">{i18n.t().error_at(&error, Field::Search)}</p>

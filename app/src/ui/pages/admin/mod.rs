@@ -17,6 +17,7 @@ use crate::t;
 use crate::ui::avatar::Avatar;
 use crate::ui::form::{form_error, latest_error, ConfirmButton, FormError, FormSuccess, SubmitButton};
 use crate::ui::join_links::{JoinLinksCard, JoinLinksData};
+use crate::ui::paged::Paged;
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -28,29 +29,19 @@ pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let words = move || query.with(|q| q.get("q").unwrap_or_default());
-    // Pages after the first, appended as they come.
-    let more = RwSignal::new(Vec::<AdminUser>::new());
-    let next = RwSignal::new(None::<UserId>);
+    let paged = Paged::<AdminUser, UserId>::new(None);
     let first = Resource::new(words, |words| admin_users(words, None));
     let settings = Resource::new(|| (), |_| admin_settings());
     let rooms = Resource::new(|| (), |_| admin_rooms(None));
     let join_links = JoinLinksData::new();
     Effect::new(move |_| {
         first.track();
-        more.set(Vec::new());
-        next.set(first.get().and_then(Result::ok).and_then(|page| page.next));
+        paged.restart(first.get().and_then(Result::ok).and_then(|page| page.next));
     });
-    let loading = RwSignal::new(false);
-    let load_more = move |_| {
-        let Some(after) = next.get_untracked() else { return };
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(page) = admin_users(words(), Some(after)).await {
-                more.update(|users| users.extend(page.users));
-                next.set(page.next);
-            }
-            loading.set(false);
-        });
+    let load_more = move || {
+        paged.load_more(move |after| async move {
+            admin_users(words(), Some(after)).await.map(|page| (page.users, page.next))
+        })
     };
     let listed = move |page: AdminUsersPage| {
         if page.users.is_empty() {
@@ -59,15 +50,11 @@ pub fn AdminPage() -> impl IntoView {
         view! {
             <ol class="admin-users" aria-label=t!(i18n, admin_users)>
                 {page.users.into_iter().map(|user| view! { <UserRow user /> }).collect_view()}
-                <For each=move || more.get() key=|user| user.profile.id let(user)>
+                <For each=move || paged.more.get() key=|user| user.profile.id let(user)>
                     <UserRow user />
                 </For>
             </ol>
-            {move || next.get().is_some().then(|| view! {
-                <button type="button" class="button" on:click=load_more disabled=move || loading.get()>
-                    {t!(i18n, load_more)}
-                </button>
-            })}
+            {paged.more_button(|t| t.load_more, load_more)}
         }
         .into_any()
     };

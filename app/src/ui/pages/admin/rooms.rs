@@ -8,6 +8,7 @@ use crate::error::Field;
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::form::{latest_error, ConfirmButton};
+use crate::ui::paged::Paged;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 
@@ -15,19 +16,11 @@ use leptos::prelude::*;
 #[component]
 pub fn RoomsCard(first: AdminRoomsPage) -> impl IntoView {
     let i18n = use_i18n();
-    let more = RwSignal::new(Vec::<AdminRoom>::new());
-    let next = RwSignal::new(first.next);
-    let loading = RwSignal::new(false);
-    let load_more = move |_| {
-        let Some(after) = next.get_untracked() else { return };
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            if let Ok(page) = admin_rooms(Some(after)).await {
-                more.update(|rooms| rooms.extend(page.rooms));
-                next.set(page.next);
-            }
-            loading.set(false);
-        });
+    let paged = Paged::<AdminRoom, RoomId>::new(first.next);
+    let load_more = move || {
+        paged.load_more(
+            |after| async move { admin_rooms(Some(after)).await.map(|page| (page.rooms, page.next)) },
+        )
     };
     let empty = first.rooms.is_empty();
     view! {
@@ -36,15 +29,11 @@ pub fn RoomsCard(first: AdminRoomsPage) -> impl IntoView {
             {empty.then(|| view! { <p class="muted">{t!(i18n, none_now)}</p> })}
             <ol class="admin-users" aria-label=t!(i18n, admin_rooms_title)>
                 {first.rooms.into_iter().map(|room| view! { <RoomRow room /> }).collect_view()}
-                <For each=move || more.get() key=|room| room.id let(room)>
+                <For each=move || paged.more.get() key=|room| room.id let(room)>
                     <RoomRow room />
                 </For>
             </ol>
-            {move || next.get().is_some().then(|| view! {
-                <button type="button" class="button" on:click=load_more disabled=move || loading.get()>
-                    {t!(i18n, load_more)}
-                </button>
-            })}
+            {paged.more_button(|t| t.load_more, load_more)}
         </section>
     }
 }
