@@ -52,33 +52,64 @@ impl MessageRow {
 /// [`refuses_messages`]. A `CASE`, not an `AND`: SQLite evaluates both
 /// sides of an `AND` in a result column, and the subquery walks every
 /// membership of the room (measured: 12 ms a message in a room of 5,000).
+/// With them, what the rest of the group would otherwise read with a
+/// statement each: the room's last number and the author's profile.
 static ACCESS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT ?1 AS room, ?2 AS author, r.visibility, m.role,
+        "SELECT ?1, ?2, r.visibility, m.role,
                 CASE WHEN r.kind = 'direct' THEN EXISTS (
                     SELECT 1 FROM memberships o
-                    WHERE o.room_id = r.id AND o.user_id <> ?2 AND {}) ELSE 0 END AS refused
+                    WHERE o.room_id = r.id AND o.user_id <> ?2 AND {}) ELSE 0 END,
+                r.last_seq, u.username, u.display_name, u.avatar_version
          FROM (SELECT 1) LEFT JOIN rooms r ON r.id = ?1 AND r.archived_at IS NULL
-         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?2",
+         LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?2
+         LEFT JOIN users u ON u.id = ?2",
         refuses_messages("o.user_id", "?2")
     )
 });
+
+/// A (room, author) pair's standing, read by [`ACCESS`].
+struct Standing {
+    access: Access,
+    /// The room's last number, as this transaction found it.
+    last_seq: Option<Seq>,
+    profile: Option<PublicProfile>,
+}
+
+impl Standing {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let author = UserId(row.get(1)?);
+        let username: Option<String> = row.get(6)?;
+        Ok(Self {
+            access: Access {
+                room: RoomId(row.get(0)?),
+                author,
+                visibility: row.get(2)?,
+                role: row.get(3)?,
+                refused: row.get(4)?,
+            },
+            last_seq: row.get(5)?,
+            profile: match username {
+                Some(username) => Some(PublicProfile {
+                    id: author,
+                    username,
+                    display_name: row.get(7)?,
+                    avatar_version: row.get(8)?,
+                }),
+                None => None,
+            },
+        })
+    }
+}
 
 /// A stored message, by room and seq.
 static STORED: LazyLock<String> =
     LazyLock::new(|| format!("{MESSAGE_SELECT} WHERE m.room_id = ?1 AND m.seq = ?2"));
 
-impl Access {
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            room: RoomId(row.get("room")?),
-            author: UserId(row.get("author")?),
-            visibility: row.get("visibility")?,
-            role: row.get("role")?,
-            refused: row.get("refused")?,
-        })
-    }
-}
+/// The writer's page cache: a negative `cache_size` is in KiB.
+const WRITER_CACHE_KIB: i64 = -64 * 1024;
+/// WAL pages (4 KiB each) the writer lets accumulate before it checkpoints.
+const WRITER_CHECKPOINT_PAGES: i64 = 16 * 1024;
 
 /// The message writer's own connection to the database, used from one
 /// thread (see `services::messages`): a group is read, checked and written
@@ -103,6 +134,18 @@ impl MessageLog {
         connection.pragma_update(None, "temp_store", "memory")?;
         // Every statement of the writer, each prepared once.
         connection.set_prepared_statement_cache_capacity(32);
+        // Groups of messages in many rooms touch many pages: the default
+        // 2 MB cache read most of them back from the file in every group
+        // (about two `pread`s a message, measured), 64 MB at most keeps
+        // them.
+        connection.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // The checkpoint runs in the commit that finds the WAL past this
+        // size, on this thread. At SQLite's default (1,000 pages) nearly
+        // every group of a busy server wrote its pages a second time into
+        // the database and synced it; 64 MB of WAL lets a page rewritten by
+        // many groups be copied once (docs/benchmarks.md: 2.2x the durable
+        // sends at saturation, as fast as with no checkpoint at all).
+        connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         Ok(Self { connection })
     }
 
@@ -144,11 +187,16 @@ impl MessageLog {
         }
         group.find_resends(&stored);
 
-        let refusals = read_access(&tx, &group.pairs())?
-            .into_iter()
-            .filter_map(|access| Some(((access.room, access.author), access.refusal()?)))
+        let standing = read_access(&tx, &group.pairs())?;
+        let refusals = standing
+            .iter()
+            .filter_map(|found| Some(((found.access.room, found.access.author), found.access.refusal()?)))
             .collect();
         group.admit(&refusals);
+        let numbered: HashMap<RoomId, Seq> =
+            standing.iter().filter_map(|found| Some((found.access.room, found.last_seq?))).collect();
+        let mut profiles: HashMap<UserId, PublicProfile> =
+            standing.into_iter().filter_map(|found| Some((found.access.author, found.profile?))).collect();
         let wanted = group.attachments();
         if !wanted.is_empty() {
             let unsent = read_each(
@@ -164,15 +212,18 @@ impl MessageLog {
         if group.has_accepted() {
             let counts = group.counts();
             let mut last = HashMap::with_capacity(counts.len());
+            // Each room's last number as the access check read it: this
+            // transaction holds the write lock, and nothing in it has moved
+            // the number since. (`RETURNING` would cost more than the
+            // update itself: a temporary table each time, measured.)
             let mut bump = tx.prepare_cached(
                 "UPDATE rooms SET last_seq = last_seq + ?2, last_message_seq = last_seq + ?2, last_activity = ?3
-                 WHERE id = ?1 RETURNING last_seq",
+                 WHERE id = ?1",
             )?;
             for &(room, count) in &counts {
-                if let Some(seq) =
-                    bump.query_row(params![room.0, count, now], |row| row.get::<_, Seq>(0)).optional()?
-                {
-                    last.insert(room, seq);
+                if let Some(&before) = numbered.get(&room) {
+                    bump.execute(params![room.0, count, now])?;
+                    last.insert(room, before + count);
                 }
             }
             drop(bump);
@@ -238,10 +289,13 @@ impl MessageLog {
                 mark.execute(params![room.0, member.0, seq])?;
             }
             drop(mark);
-            let profiles = read_each(
+            // The authors' profiles came with their access; the subjects of
+            // events are read here.
+            let unread = group.people().into_iter().filter(|id| !profiles.contains_key(id));
+            let subjects = read_each(
                 &tx,
                 "SELECT username, display_name, avatar_version FROM users WHERE id = ?1",
-                group.people(),
+                unread,
                 |id| [id.0],
                 |&id, row| {
                     Ok(PublicProfile {
@@ -252,6 +306,7 @@ impl MessageLog {
                     })
                 },
             )?;
+            profiles.extend(subjects);
             group.store(&profiles, now).ok_or_else(missing)?;
         }
         let changed = apply_changes(&tx, changes, now)?;
@@ -280,9 +335,15 @@ fn read_each<K: Eq + std::hash::Hash, V, P: rusqlite::Params>(
 }
 
 /// The standing of each (room, author) pair (see [`ACCESS`]).
-fn read_access(tx: &rusqlite::Transaction<'_>, pairs: &[(RoomId, UserId)]) -> rusqlite::Result<Vec<Access>> {
+fn read_access(
+    tx: &rusqlite::Transaction<'_>,
+    pairs: &[(RoomId, UserId)],
+) -> rusqlite::Result<Vec<Standing>> {
     let mut read = tx.prepare_cached(&ACCESS)?;
-    pairs.iter().map(|&(room, author)| read.query_row(params![room.0, author.0], Access::from_row)).collect()
+    pairs
+        .iter()
+        .map(|&(room, author)| read.query_row(params![room.0, author.0], Standing::from_row))
+        .collect()
 }
 
 /// Counts mentions: (person, room, seq).
@@ -330,8 +391,10 @@ fn apply_changes(
         return Ok(outcomes);
     }
     let pairs: Vec<(RoomId, UserId)> = changes.iter().map(|change| (change.room, change.actor)).collect();
-    let standing: HashMap<_, _> =
-        read_access(tx, &pairs)?.into_iter().map(|access| ((access.room, access.author), access)).collect();
+    let standing: HashMap<_, _> = read_access(tx, &pairs)?
+        .into_iter()
+        .map(|found| ((found.access.room, found.access.author), found.access))
+        .collect();
     for change in changes {
         let Some(access) = standing.get(&(change.room, change.actor)) else {
             outcomes.push(Err(crate::error::AppError::NotFound));
