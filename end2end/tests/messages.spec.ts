@@ -171,11 +171,12 @@ test('search finds a message and opens it in its room', async ({ browser }) => {
   const room = uniqueName('Archive');
   await createRoom(alice.page, room);
   const word = uniqueName('zebra').replace(/_/g, '');
+  const tag = uniqueName('quokka').replace(/_/g, '');
   await say(alice.page, room, `The ${word} crossing is on **Friday**`);
   await expect(message(alice.page, word)).toBeVisible();
   for (let i = 0; i < 60; i++) {
     await alice.page.request.post('/api/post_message', {
-      form: { room: alice.page.url().split('/').pop()!, client_id: `filler-${word}-${i}`, body: `filler ${i}` },
+      form: { room: alice.page.url().split('/').pop()!, client_id: `filler-${word}-${i}`, body: `filler ${i} ${tag}` },
     });
   }
 
@@ -194,6 +195,19 @@ test('search finds a message and opens it in its room', async ({ browser }) => {
   await expect(bob.page.getByRole('heading', { name: room, level: 1 })).toBeVisible();
   await expect(message(bob.page, word)).toBeInViewport();
   await expect(bob.page.getByRole('region', { name: room }).getByText('filler 59')).toBeVisible();
+
+  // Many results come a page at a time, newest first, none twice.
+  await open(bob.page, `/search?q=${tag}`);
+  const hits = bob.page.getByRole('list', { name: 'Results' }).getByRole('listitem');
+  await expect(hits).toHaveCount(20);
+  await expect(hits.first()).toContainText('filler 59');
+  const more = bob.page.getByRole('button', { name: 'More results' });
+  await more.click();
+  await expect(hits).toHaveCount(40);
+  await more.click();
+  await expect(hits).toHaveCount(60);
+  await expect(hits.last()).toContainText('filler 0');
+  await expect(more).toHaveCount(0);
 
   await alice.context.close();
   await bob.context.close();
