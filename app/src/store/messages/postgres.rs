@@ -78,10 +78,20 @@ impl PgMessageLog {
         changes: &[NewChange<'_>],
     ) -> Result<(Vec<Appended>, Vec<Changed>), sqlx::Error> {
         use sqlx::Connection;
+        // A resend is rare: the keys are looked up in the client-id index
+        // alone, and only originals found are read whole. (Joined to the
+        // whole message read, PostgreSQL chose to scan each author's
+        // every message for the key: a send cost more with each message
+        // its author had sent, measured.)
+        const FOUND: &str = concat!(
+            "WITH k(author, client) AS (SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM ",
+            pg_elements!(1),
+            ") SELECT m.room_id, m.seq FROM k JOIN messages m ON m.author_id = k.author AND m.client_id = k.client"
+        );
         static STORED: LazyLock<String> = LazyLock::new(|| {
             format!(
-                "WITH k(author, client) AS (SELECT CAST(value ->> 0 AS BIGINT), value ->> 1 FROM {})
-                 {MESSAGE_SELECT} JOIN k ON m.author_id = k.author AND m.client_id = k.client",
+                "WITH f(room, seq) AS (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT) FROM {})
+                 {MESSAGE_SELECT} JOIN f ON m.room_id = f.room AND m.seq = f.seq",
                 pg_elements!(1)
             )
         });
@@ -91,8 +101,13 @@ impl PgMessageLog {
         crate::store::lock_rules(&mut tx, crate::store::RulesLock::Shared).await?;
         let mut group = Group::new(batch);
 
-        let rows: Vec<MessageRow> =
-            sqlx::query_as(&STORED).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
+        let found: Vec<(RoomId, Seq)> =
+            sqlx::query_as(FOUND).bind(pg_json(&group.keys)?).fetch_all(&mut *tx).await?;
+        let rows: Vec<MessageRow> = if found.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_as(&STORED).bind(pg_json(&found)?).fetch_all(&mut *tx).await?
+        };
         let stored =
             rows.into_iter().map(|row| ((row.author_id, row.client_id.clone()), row.message())).collect();
         group.find_resends(&stored);
