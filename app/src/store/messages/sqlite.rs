@@ -79,7 +79,6 @@ struct Standing {
 impl Standing {
     fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         let author = UserId(row.get(1)?);
-        let username: Option<String> = row.get(6)?;
         Ok(Self {
             access: Access {
                 room: RoomId(row.get(0)?),
@@ -89,17 +88,24 @@ impl Standing {
                 refused: row.get(4)?,
             },
             last_seq: row.get(5)?,
-            profile: match username {
-                Some(username) => Some(PublicProfile {
-                    id: author,
-                    username,
-                    display_name: row.get(7)?,
-                    avatar_version: row.get(8)?,
-                }),
-                None => None,
+            // No user, no profile: the row's other columns are NULL then.
+            profile: match row.get_ref(6)? {
+                rusqlite::types::ValueRef::Null => None,
+                _ => Some(profile(author, row, 6)?),
             },
         })
     }
+}
+
+/// A profile read from three columns of `row` from `first`: username,
+/// display name and avatar version.
+fn profile(id: UserId, row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<PublicProfile> {
+    Ok(PublicProfile {
+        id,
+        username: row.get(first)?,
+        display_name: row.get(first + 1)?,
+        avatar_version: row.get(first + 2)?,
+    })
 }
 
 /// A stored message, by room and seq.
@@ -297,14 +303,7 @@ impl MessageLog {
                 "SELECT username, display_name, avatar_version FROM users WHERE id = ?1",
                 unread,
                 |id| [id.0],
-                |&id, row| {
-                    Ok(PublicProfile {
-                        id,
-                        username: row.get(0)?,
-                        display_name: row.get(1)?,
-                        avatar_version: row.get(2)?,
-                    })
-                },
+                |&id, row| profile(id, row, 0),
             )?;
             profiles.extend(subjects);
             group.store(&profiles, now).ok_or_else(missing)?;
