@@ -159,10 +159,7 @@ async function fetchAndPut(event, name) {
   return response;
 }
 
-// For a page never seen before, with no network. It reloads by itself, as
-// its text promises: when the network comes back, or a few seconds from
-// now if the browser says it is there but the fetch failed (the server
-// restarting, or the network back for the page before this worker).
+// For a page never seen before, with no network.
 function offlinePage() {
   const french = (self.navigator.language || '').toLowerCase().startsWith('fr');
   const [lang, title, text, retry] = french
@@ -172,11 +169,7 @@ function offlinePage() {
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Salon</title>
 <link rel="stylesheet" href="${SHELL_FILES.find((f) => f.endsWith('.css')) || ''}">
 <main class="auth"><div class="auth-card center"><h1>${title}</h1><p>${text}</p>
-<p><a class="button primary" href="/">${retry}</a></p></div></main>
-<script>
-addEventListener('online', () => location.reload());
-if (navigator.onLine) setTimeout(() => location.reload(), 5000 + Math.random() * 5000);
-</script></html>`;
+<p><a class="button primary" href="/">${retry}</a></p></div></main></html>`;
   return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
 
