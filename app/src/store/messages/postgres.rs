@@ -3,7 +3,7 @@
 
 use super::changes::{self, Changed, Decision, NewChange, Read, Stored};
 use super::group::Group;
-use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
+use super::{pg_json, refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
 use crate::store::now_millis;
 use std::sync::LazyLock;
@@ -14,16 +14,6 @@ pub struct PgMessageLog {
     options: std::sync::Arc<sqlx::any::AnyConnectOptions>,
     /// Its own connection, opened on first use and again after a failure.
     connection: Option<sqlx::AnyConnection>,
-}
-
-/// How PostgreSQL reads a JSON array parameter as rows of `value`: as
-/// `jsonb`, parsed once. (`json` keeps each element as text, and every
-/// `value ->> i` parsed the element again: 18 % of the writer's backend
-/// CPU, measured.)
-macro_rules! pg_elements {
-    ($n:literal) => {
-        concat!("jsonb_array_elements(CAST($", $n, " AS jsonb))")
-    };
 }
 
 impl PgMessageLog {
@@ -422,11 +412,6 @@ async fn apply_changes(
         }
     }
     Ok(outcomes)
-}
-
-/// A list of tuples as one JSON array parameter (see [`json`]).
-fn pg_json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(rows).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }
 
 /// How long the PostgreSQL writer waits to connect, and for a group.

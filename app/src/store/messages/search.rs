@@ -193,9 +193,8 @@ impl Store {
             below => below,
         };
         let low = (high - FIRST_WINDOW).max(0);
-        let rooms = serde_json::to_string(rooms).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-        let in_rooms =
-            "IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM json_array_elements(CAST($2 AS json)))";
+        let rooms = super::pg_json(&rooms)?;
+        let in_rooms = concat!("IN (SELECT CAST(value #>> '{}' AS BIGINT) FROM ", pg_elements!(2), ")");
         let window = format!(
             "{PG_HIT} WHERE m.search_id >= $3 AND m.search_id < $4 AND m.sent_at < $5 AND m.room_id {in_rooms}
                AND to_tsvector('simple', m.body) @@ to_tsquery('simple', $1)
