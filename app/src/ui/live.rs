@@ -64,6 +64,10 @@ pub struct Live {
     pub pending: RwSignal<Pending>,
     /// A room the user just lost, to tell them why.
     pub notice: RwSignal<Option<Notice>>,
+    /// Rooms deleted while this tab is open. A list read just before the
+    /// deletion committed, or whose live changes began just after it was
+    /// announced, still names them: lists shown leave these out.
+    pub deleted: RwSignal<Vec<RoomId>>,
     /// The largest attachment the server takes (it says so on connecting).
     pub max_upload: RwSignal<u64>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -118,6 +122,7 @@ pub fn provide_live(me: Option<UserId>) -> Live {
         invitations_changed: RwSignal::new(0),
         pending: RwSignal::new(Pending::default()),
         notice: RwSignal::new(None),
+        deleted: RwSignal::new(Vec::new()),
         max_upload: RwSignal::new(crate::domain::ATTACHMENT_MAX_BYTES),
         me: StoredValue::new(me),
         watchers: StoredValue::new(Vec::new()),
@@ -258,6 +263,9 @@ impl Live {
             ServerFrame::RoomLeft { room } => self.forget_room(*room),
             ServerFrame::RemovedFromRoom { room, name, by, reason } => {
                 self.forget_room(*room);
+                if *reason == Removal::Deleted {
+                    self.deleted.update(|deleted| deleted.push(*room));
+                }
                 self.notice.set(Some(Notice {
                     room: *room,
                     name: name.clone(),

@@ -5,7 +5,7 @@ use crate::api::{
     browse_rooms, may_create_rooms, my_invitations, AcceptInvitation, CreateRoom, DeclineInvitation, JoinRoom,
 };
 use crate::domain::protocol::{ClientFrame, ServerFrame};
-use crate::domain::{RoomSummary, Visibility};
+use crate::domain::{RoomId, RoomSummary, Visibility};
 use crate::error::{AppError, Field};
 use crate::i18n::use_i18n;
 use crate::t;
@@ -214,6 +214,10 @@ fn BrowseRooms() -> impl IntoView {
     });
     // The search result with live changes applied; `None` until searched.
     let shown = RwSignal::new(None::<Vec<RoomSummary>>);
+    // Rooms that left the directory while shown (made private, deleted):
+    // whatever list is shown leaves them out, as it does rooms deleted
+    // before this page's live changes began (`Live::deleted`).
+    let unlisted = RwSignal::new(Vec::<RoomId>::new());
     let error = RwSignal::new(None::<AppError>);
     Effect::new(move |_| {
         // A late answer to an older search is dropped.
@@ -229,6 +233,7 @@ fn BrowseRooms() -> impl IntoView {
     live.watch(
         move |frame| match frame {
             ServerFrame::PublicRoomChanged { room } => shown.update(|rooms| {
+                unlisted.update(|unlisted| unlisted.retain(|id| *id != room.id));
                 let rooms =
                     rooms.get_or_insert_with(|| all.get_untracked().and_then(Result::ok).unwrap_or_default());
                 let listed = rooms.iter().position(|r| r.id == room.id);
@@ -241,11 +246,7 @@ fn BrowseRooms() -> impl IntoView {
                     b.member_count.cmp(&a.member_count).then(b.last_activity.cmp(&a.last_activity))
                 });
             }),
-            ServerFrame::PublicRoomGone { room } => shown.update(|rooms| {
-                if let Some(rooms) = rooms {
-                    rooms.retain(|r| r.id != *room);
-                }
-            }),
+            ServerFrame::PublicRoomGone { room } => unlisted.update(|unlisted| unlisted.push(*room)),
             _ => {}
         },
         move || {
@@ -285,7 +286,14 @@ fn BrowseRooms() -> impl IntoView {
                         Ok(rooms) => (rooms, None),
                         Err(error) => (Vec::new(), Some(error)),
                     };
-                    let rooms = Signal::derive(move || shown.get().unwrap_or_else(|| loaded.clone()));
+                    let rooms = Signal::derive(move || {
+                        let mut rooms = shown.get().unwrap_or_else(|| loaded.clone());
+                        let listed = |id: &RoomId| {
+                            !unlisted.with(|gone| gone.contains(id)) && !live.deleted.with(|gone| gone.contains(id))
+                        };
+                        rooms.retain(|room| listed(&room.id));
+                        rooms
+                    });
                     view! {
                         <FormError error=Signal::derive(move || failed.clone()) />
                         <Show when=move || rooms.with(Vec::is_empty)>
