@@ -37,7 +37,7 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
@@ -51,6 +51,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// How long receivers wait for the last messages after the senders stop.
 const DRAIN: Duration = Duration::from_secs(15);
+/// How long after the last send receivers still missing something are
+/// told to give up after [`DRAIN`].
+const STOP_GRACE: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "a long enough secret";
 /// Sockets one generator process opens at most (the open-file limit here
 /// is 20,000 per process).
@@ -393,7 +396,7 @@ async fn traffic(
         }
         index
     });
-    let stop = Arc::new(tokio::sync::Notify::new());
+    let stop = Arc::new(Stop::default());
     let mut sinks = Vec::new();
     let mut receivers = Vec::new();
     for (room, socket) in sockets {
@@ -401,8 +404,15 @@ async fn traffic(
         // What this socket sent: it waits for as many acks before it stops.
         let own = Arc::new(AtomicU64::new(0));
         sinks.push((room, sink, own.clone()));
+        // Made here, before the clock starts: a receiver's two histograms
+        // are 344 KB to zero (340 MB for 1,000 receivers). Made by the
+        // receivers as the first messages went out, they were those
+        // messages' delay: perf put most of both cores in the generator's
+        // page faults and memset then.
+        let received = Received::new();
         receivers.push(tokio::spawn(receive(
             stream,
+            received,
             own,
             sent_per_room.clone(),
             room_index.clone(),
@@ -439,17 +449,28 @@ async fn traffic(
         }
     }
     let sending = started.elapsed();
-    // Let the receivers finish, or give up after the drain time.
+    // Receivers that have everything stop by themselves. The others are
+    // told after a while to stop once they do, or after the drain time:
+    // waking every receiver at once, as the last messages went out, was
+    // itself those messages' delay.
+    stop.sending_done.store(true, Ordering::Relaxed);
+    tokio::time::sleep(STOP_GRACE).await;
     let deadline = Instant::now() + DRAIN;
-    stop.notify_waiters();
+    stop.notify.notify_waiters();
+    // Every outcome first, then the sums: adding up histograms while
+    // other receivers still receive slowed them down.
+    let mut outcomes = Vec::with_capacity(receivers.len());
+    for receiver in receivers {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        outcomes.push(tokio::time::timeout(remaining + Duration::from_millis(100), receiver).await);
+    }
     let mut latency = histogram();
     let mut ack_latency = histogram();
     let mut lost = 0u64;
     let mut last_delivery = started;
-    for receiver in receivers {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(remaining + Duration::from_millis(100), receiver).await {
-            Ok(Ok(outcome)) => {
+    for outcome in &mut outcomes {
+        match outcome {
+            Ok(Ok((outcome, _))) => {
                 latency.add(&outcome.latency)?;
                 ack_latency.add(&outcome.ack_latency)?;
                 lost += outcome.missing;
@@ -723,31 +744,46 @@ struct Received {
     last_at: Option<Instant>,
 }
 
+impl Received {
+    fn new() -> Self {
+        Self {
+            latency: histogram(),
+            ack_latency: histogram(),
+            delivered: 0,
+            acked: 0,
+            gaps: 0,
+            duplicates: 0,
+            missing: 0,
+            last_at: None,
+        }
+    }
+}
+
+/// The senders are done: receivers stop once they have every message and
+/// ack, or after [`DRAIN`] once told.
+#[derive(Default)]
+struct Stop {
+    sending_done: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
 async fn receive(
     mut stream: SplitStream<Socket>,
+    mut received: Received,
     own_sent: Arc<AtomicU64>,
     sent_per_room: Arc<Vec<AtomicU64>>,
     room_index: Arc<HashMap<RoomId, usize>>,
-    stop: Arc<tokio::sync::Notify>,
-) -> Received {
-    let mut received = Received {
-        latency: histogram(),
-        ack_latency: histogram(),
-        delivered: 0,
-        acked: 0,
-        gaps: 0,
-        duplicates: 0,
-        missing: 0,
-        last_at: None,
-    };
+    stop: Arc<Stop>,
+) -> (Received, SplitStream<Socket>) {
     let mut last_seq: Option<i64> = None;
     let mut count = 0u64;
     let mut acks = 0u64;
     let mut room = None;
-    let stopped = stop.notified();
+    let stopped = stop.notify.notified();
     tokio::pin!(stopped);
     let mut draining = false;
     loop {
+        draining = draining || stop.sending_done.load(Ordering::Relaxed);
         if draining {
             let expected =
                 room.and_then(|r| room_index.get(&r)).map(|i| sent_per_room[*i].load(Ordering::Relaxed));
@@ -803,7 +839,10 @@ async fn receive(
     if let Some(index) = room.and_then(|r| room_index.get(&r)) {
         received.missing = sent_per_room[*index].load(Ordering::Relaxed).saturating_sub(count);
     }
-    received
+    // The socket stays open until every receiver is done: closed at once,
+    // the first ones to finish made the server busy with their departures
+    // while it still sent the last message to the others.
+    (received, stream)
 }
 
 fn sent_at(body: &str) -> Option<u64> {
