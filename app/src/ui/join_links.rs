@@ -24,7 +24,8 @@ pub struct JoinLinksData {
 }
 
 impl JoinLinksData {
-    pub fn new() -> Self {
+    /// Starts loading the user's links (a resource, so not a `Default`).
+    pub fn load() -> Self {
         let make = ServerAction::<JoinLinkMake>::new();
         let revoked = RwSignal::new(0u32);
         let links = Resource::new(move || (make.version().get(), revoked.get()), |_| my_join_links());

@@ -30,7 +30,7 @@ pub fn FriendsPage() -> impl IntoView {
         move || (live.friends_changed.get(), live.reconnections.get()),
         |_| once_per_render("friends", friends),
     );
-    let join_links = JoinLinksData::new();
+    let join_links = JoinLinksData::load();
     view! {
         <PageTitle text=|t| t.friends_title />
         <h1 class="page-title">{t!(i18n, friends_title)}</h1>

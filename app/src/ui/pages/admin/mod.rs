@@ -33,7 +33,7 @@ pub fn AdminPage() -> impl IntoView {
     let first = Resource::new(words, |words| admin_users(words, None));
     let settings = Resource::new(|| (), |_| admin_settings());
     let rooms = Resource::new(|| (), |_| admin_rooms(None));
-    let join_links = JoinLinksData::new();
+    let join_links = JoinLinksData::load();
     Effect::new(move |_| {
         first.track();
         paged.restart(first.get().and_then(Result::ok).and_then(|page| page.next));
