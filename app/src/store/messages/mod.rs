@@ -42,6 +42,7 @@ fn pg_json<T: serde::Serialize>(rows: &T) -> Result<String, sqlx::Error> {
 }
 
 mod changes;
+mod checkpoints;
 mod group;
 mod history;
 mod postgres;

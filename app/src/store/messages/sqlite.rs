@@ -2,6 +2,7 @@
 //! writer's thread.
 
 use super::changes::{self, Changed, Decision, NewChange, Read, Stored};
+use super::checkpoints::Checkpoints;
 use super::group::Group;
 use super::{refuses_messages, Access, Appended, MessageRow, NewMessage, MESSAGE_SELECT};
 use crate::domain::{ChangeRequest, PublicProfile, RoomId, Seq, UserId};
@@ -114,7 +115,8 @@ static STORED: LazyLock<String> =
 
 /// The writer's page cache: a negative `cache_size` is in KiB.
 const WRITER_CACHE_KIB: i64 = -64 * 1024;
-/// WAL pages (4 KiB each) the writer lets accumulate before it checkpoints.
+/// WAL pages (4 KiB each) the writer lets accumulate before it checkpoints
+/// (what [`Checkpoints`] did not copy yet).
 const WRITER_CHECKPOINT_PAGES: i64 = 16 * 1024;
 
 /// The message writer's own connection to the database, used from one
@@ -123,6 +125,7 @@ const WRITER_CHECKPOINT_PAGES: i64 = 16 * 1024;
 /// every statement to another thread and back.
 pub struct MessageLog {
     connection: rusqlite::Connection,
+    checkpoints: Checkpoints,
 }
 
 impl MessageLog {
@@ -145,14 +148,15 @@ impl MessageLog {
         // (about two `pread`s a message, measured), 64 MB at most keeps
         // them.
         connection.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-        // The checkpoint runs in the commit that finds the WAL past this
-        // size, on this thread. At SQLite's default (1,000 pages) nearly
-        // every group of a busy server wrote its pages a second time into
-        // the database and synced it; 64 MB of WAL lets a page rewritten by
-        // many groups be copied once (docs/benchmarks.md: 2.2x the durable
-        // sends at saturation, as fast as with no checkpoint at all).
+        // Pages are copied into the database by [`Checkpoints`]' thread;
+        // this one's automatic checkpoint, in the commit that finds the WAL
+        // past this size, copies what that left and lets the log start
+        // again from its beginning. (At SQLite's default of 1,000 pages,
+        // when it did all the copying, nearly every group of a busy server
+        // wrote its pages a second time and synced the file on this thread:
+        // docs/benchmarks.md.)
         connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
-        Ok(Self { connection })
+        Ok(Self { connection, checkpoints: Checkpoints::start(path)? })
     }
 
     /// Appends messages, then applies changes, in one transaction, and
@@ -310,6 +314,7 @@ impl MessageLog {
         }
         let changed = apply_changes(&tx, changes, now)?;
         tx.commit()?;
+        self.checkpoints.committed();
         Ok((group.outcomes(), changed))
     }
 }
