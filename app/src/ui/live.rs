@@ -53,8 +53,13 @@ pub struct Live {
     pub rooms: RwSignal<Option<Vec<RoomSummary>>>,
     /// The room this tab shows: its messages do not count as unread.
     pub open_room: RwSignal<Option<RoomId>>,
-    /// Bumped at each reconnection: "my rooms" is reloaded then.
+    /// Bumped at each reconnection.
     pub reconnections: RwSignal<u64>,
+    /// Bumped each time the socket opens, the first time too: "my rooms"
+    /// is read again then. What the page was rendered with may have
+    /// changed before live changes began (a room read in the tab just
+    /// left, whose last read mark the server was still saving).
+    pub openings: RwSignal<u64>,
     /// Bumped when the server says the user's friends or friend requests
     /// changed (and at each reconnection): views showing them reload.
     pub friends_changed: RwSignal<u64>,
@@ -118,6 +123,7 @@ pub fn provide_live(me: Option<UserId>) -> Live {
         rooms: RwSignal::new(None),
         open_room: RwSignal::new(None),
         reconnections: RwSignal::new(0),
+        openings: RwSignal::new(0),
         friends_changed: RwSignal::new(0),
         invitations_changed: RwSignal::new(0),
         pending: RwSignal::new(Pending::default()),
@@ -430,6 +436,7 @@ mod client {
                 std::mem::replace(&mut link.ever_opened, true)
             });
             live.status.set(LinkStatus::Online);
+            live.openings.update(|n| *n += 1);
             if reconnected == Some(true) {
                 live.reconnections.update(|n| *n += 1);
             }

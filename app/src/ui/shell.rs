@@ -33,13 +33,17 @@ fn Layout() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let live = provide_live(session.current_untracked().map(|account| account.id));
-    // "My rooms", loaded with the page and again after each reconnection
-    // (the socket keeps it current in between).
+    // "My rooms", loaded with the page and again each time the socket
+    // opens (it keeps the list current from then on).
     let my_rooms_loaded =
-        Resource::new(move || live.reconnections.get(), |_| once_per_render("my_rooms", my_rooms));
+        Resource::new(move || live.openings.get(), |_| once_per_render("my_rooms", my_rooms));
     Effect::new(move |_| {
         if let Some(Ok(rooms)) = my_rooms_loaded.get() {
             live.rooms.set(Some(rooms));
+            // The room on screen is being read, whatever the list says.
+            if let Some(open) = live.open_room.get_untracked() {
+                live.clear_unread(open);
+            }
         }
     });
     // The badges, reloaded whenever the server says something changed.
