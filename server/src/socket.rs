@@ -28,7 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroU32;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{timeout, Instant};
 
 /// The socket's read buffer: small, because most sockets are idle and
@@ -41,6 +41,8 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// A socket that cannot take a write for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a frame being handled when the socket ends may still take.
+const FINISH_FRAME: Duration = Duration::from_secs(5);
 /// Frames sent per flush at most.
 const FRAMES_PER_FLUSH: usize = 64;
 /// Client frames per second allowed on average, and in a burst.
@@ -97,12 +99,20 @@ async fn run(socket: WebSocket, state: AppState, user: UserRecord, session: towe
     let user_id = user.id;
     drop((user, session));
     let (sink, stream) = socket.split();
-    let mut reading = tokio::spawn(read(stream, live));
+    let (stop_reading, stopped) = oneshot::channel();
+    let mut reading = tokio::spawn(read(stream, live, stopped));
     tokio::select! {
-        _ = write(sink, connection.queue, &connection.closing) => {}
+        _ = write(sink, connection.queue, &connection.closing) => {
+            // The reader stops between frames: what a frame it is handling
+            // does (a last read mark sent as the tab left) is not cut
+            // short halfway.
+            drop(stop_reading);
+            if timeout(FINISH_FRAME, &mut reading).await.is_err() {
+                reading.abort();
+            }
+        }
         _ = &mut reading => {}
     }
-    reading.abort();
     state.hub.disconnect(connection.id);
     live::seen(&state, user_id);
 }
@@ -257,12 +267,17 @@ impl RoomOrder {
     }
 }
 
-/// The reader half: client frames, paced, each handed to the services.
-async fn read(mut stream: SplitStream<WebSocket>, live: Live) {
+/// The reader half: client frames, paced, each handed to the services,
+/// until the socket ends or `stop` is dropped (between frames).
+async fn read(mut stream: SplitStream<WebSocket>, live: Live, mut stop: oneshot::Receiver<()>) {
     let allowance =
         governor::RateLimiter::direct(governor::Quota::per_second(FRAME_RATE).allow_burst(FRAME_BURST));
     loop {
-        let message = match timeout(IDLE_TIMEOUT, stream.next()).await {
+        let next = tokio::select! {
+            next = timeout(IDLE_TIMEOUT, stream.next()) => next,
+            _ = &mut stop => return,
+        };
+        let message = match next {
             Ok(Some(Ok(message))) => message,
             Ok(Some(Err(error))) => {
                 tracing::debug!(%error, "socket read failed");
