@@ -3,7 +3,7 @@
 //! A checkpoint copies the pages committed to the write-ahead log into the
 //! database file and syncs it. Run by the message writer's commit (SQLite's
 //! automatic checkpoint), it held up every sender waiting for the next
-//! groups: at 10,000 messages a second the acks' p99 was 13.2–13.3 ms, and
+//! groups: at 10,000 messages a second the acks' p99 was 13.2–13.7 ms, and
 //! 2.4–3.0 ms with no checkpoint at all (docs/benchmarks.md). This thread
 //! checkpoints soon after each commit instead, with a connection of its
 //! own (4.8–5.4 ms): a passive checkpoint never waits for the writer nor
