@@ -234,14 +234,16 @@ fn BrowseRooms() -> impl IntoView {
         move |frame| match frame {
             ServerFrame::PublicRoomChanged { room } => shown.update(|rooms| {
                 unlisted.update(|unlisted| unlisted.retain(|id| *id != room.id));
-                if rooms.is_none() {
+                let rooms = match rooms {
+                    Some(rooms) => rooms,
                     // Still loading: the list on its way stands (if it
                     // was read just before this change, its count is a
                     // change behind), not a list of this one room.
-                    let Some(Ok(loaded)) = all.get_untracked() else { return };
-                    *rooms = Some(loaded);
-                }
-                let Some(rooms) = rooms else { return };
+                    None => match all.get_untracked() {
+                        Some(Ok(loaded)) => rooms.insert(loaded),
+                        _ => return,
+                    },
+                };
                 let listed = rooms.iter().position(|r| r.id == room.id);
                 match listed {
                     Some(at) => rooms[at].member_count = room.member_count,
