@@ -21,7 +21,7 @@ use app::domain::protocol::CLOSE_RESTART;
 use app::domain::UserId;
 use app::services::limits::ClientAddress;
 use app::services::{auth::Backend, AppState};
-use app::store::{Sessions, Store};
+use app::store::Store;
 use app::{shell, App};
 use axum::extract::{FromRef, Path, State};
 use axum::response::{IntoResponse, Response};
@@ -124,7 +124,7 @@ async fn router(config: &Config, draining: Arc<AtomicBool>) -> Result<(Router, A
             .map_err(StartError::Redis)?;
     }
 
-    tokio::spawn(continuously_delete_expired(store.sessions()));
+    tokio::spawn(continuously_delete_expired(state.clone()));
     tokio::spawn(continuously_forget_recovered(state.limits.clone()));
     tokio::spawn(files::continuously_sweep(state.clone()));
     let sessions = SessionManagerLayer::new(store.sessions())
@@ -272,15 +272,13 @@ fn compressed_per_request() -> impl tower_http::compression::Predicate {
         .and(NotForContentType::const_new(app::services::attachments::DOWNLOAD_TYPE))
 }
 
-/// Deletes expired sessions now and every hour.
-async fn continuously_delete_expired(sessions: Sessions) {
-    use tower_sessions::ExpiredDeletion;
+/// Deletes expired sessions, and what ends with them, now and every hour
+/// (failures are logged by the service).
+async fn continuously_delete_expired(state: app::services::AppState) {
     let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         hourly.tick().await;
-        if let Err(error) = sessions.delete_expired().await {
-            tracing::error!(%error, "deleting expired sessions");
-        }
+        let _ = app::services::auth::delete_expired_sessions(&state).await;
     }
 }
 

@@ -66,6 +66,22 @@ pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&
     super::push::other_sessions_ended(state, user, keep).await;
 }
 
+/// Deletes the sessions that expired (a month without a visit) and ends
+/// what a sign-out would: the push devices they subscribed. (Their
+/// sockets, if any were still open, end with the next request's check.)
+pub async fn delete_expired_sessions(state: &AppState) -> Result<(), AppError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sessions = state.store.sessions();
+    let expired = sessions.expired(now).await.or_internal("reading expired sessions")?;
+    let keys: Vec<String> = expired
+        .iter()
+        .filter_map(|record| record.data.get(SOCKET_KEY)?.as_str().map(str::to_owned))
+        .collect();
+    // The devices first: a failure leaves the sessions for the next try.
+    super::push::sessions_expired(state, &keys).await?;
+    sessions.delete_expired(now).await.or_internal("deleting expired sessions")
+}
+
 const SOCKET_KEY: &str = "salon.socket_key";
 
 /// A random key naming this session's sockets, kept in the session:

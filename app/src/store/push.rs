@@ -118,6 +118,19 @@ impl Store {
             .map(drop)
     }
 
+    /// Forgets the devices subscribed by the sessions with these socket
+    /// keys (they expired).
+    pub async fn remove_push_devices_of_sessions(&self, session_keys: &[String]) -> Result<(), sqlx::Error> {
+        let mut transaction = self.pool.begin().await?;
+        for key in session_keys {
+            sqlx::query("DELETE FROM push_subscriptions WHERE session_key = $1")
+                .bind(key)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await
+    }
+
     /// Forgets `user`'s devices subscribed by any session but `keep`'s
     /// (the others ended).
     pub async fn remove_push_devices_but(&self, user: UserId, keep: Option<&str>) -> Result<(), sqlx::Error> {

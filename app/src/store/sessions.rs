@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::AnyPool;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::session_store::{self, SessionStore};
 
 /// The `sessions` table as tower-sessions' store: records as JSON, with
 /// their expiry in Unix seconds.
@@ -65,14 +65,17 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let data: Option<Vec<u8>> = sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(id.to_string())
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        data.map(|data| serde_json::from_slice(&data).map_err(|error| session_store::Error::Decode(error.to_string())))
-            .transpose()
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
+                .bind(id.to_string())
+                .bind(OffsetDateTime::now_utc().unix_timestamp())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        data.map(|data| {
+            serde_json::from_slice(&data).map_err(|error| session_store::Error::Decode(error.to_string()))
+        })
+        .transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -85,14 +88,32 @@ impl SessionStore for Sessions {
     }
 }
 
-#[async_trait]
-impl ExpiredDeletion for Sessions {
-    async fn delete_expired(&self) -> session_store::Result<()> {
+impl Sessions {
+    /// The sessions that expired at `now` (Unix seconds) or before. One
+    /// that cannot be read is left out, and deleted with the others.
+    pub async fn expired(&self, now: i64) -> Result<Vec<Record>, sqlx::Error> {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|data| {
+                serde_json::from_slice(data)
+                    .inspect_err(|error| tracing::warn!(%error, "an expired session cannot be read"))
+                    .ok()
+            })
+            .collect())
+    }
+
+    /// Deletes the sessions that expired at `now` (Unix seconds) or before:
+    /// the same ones as [`Sessions::expired`] with the same `now` (an
+    /// expired session is never loaded, so never renewed).
+    pub async fn delete_expired(&self, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(OffsetDateTime::now_utc().unix_timestamp())
+            .bind(now)
             .execute(&self.pool)
             .await
-            .map_err(backend)?;
-        Ok(())
+            .map(drop)
     }
 }

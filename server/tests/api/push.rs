@@ -311,6 +311,42 @@ async fn a_device_is_notified_no_more_once_its_session_ends() {
 }
 
 #[tokio::test]
+async fn a_device_is_notified_no_more_once_its_session_expires() {
+    let (server, mut mock) = push_server().await;
+    let (alice, bob) = (server.browser(), server.browser());
+    let alice_id = alice.sign_up("alice").await;
+    bob.sign_up("bob").await;
+    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    subscribe(&alice, &mock, "laptop").await;
+    bob.post(dm, "d1", "while she visits").await;
+    assert_eq!(mock.next().await.device, "laptop");
+
+    // A month without a visit: her session expires. Each instance sweeps
+    // expired sessions as it starts and every hour after.
+    let session = alice.session_cookie().expect("a session cookie");
+    let mut database = server.database().await;
+    sqlx::query("UPDATE sessions SET expires_at = 0 WHERE id = $1")
+        .bind(&session)
+        .execute(&mut database)
+        .await
+        .unwrap();
+    let sweeper = server.another_instance().await;
+    let count = "SELECT COUNT(*) FROM sessions WHERE id = $1";
+    for _ in 0..200 {
+        let left: i64 = sqlx::query_scalar(count).bind(&session).fetch_one(&mut database).await.unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let left: i64 = sqlx::query_scalar(count).bind(&session).fetch_one(&mut database).await.unwrap();
+    assert_eq!(left, 0, "the expired session was deleted");
+    bob.post(dm, "d2", "a month later").await;
+    mock.nothing_within(Duration::from_secs(1)).await;
+    sweeper.stop().await;
+}
+
+#[tokio::test]
 async fn subscriptions_must_name_a_public_push_service_and_real_keys() {
     let (server, mock) = push_server().await;
     let alice = server.browser();

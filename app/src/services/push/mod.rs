@@ -122,6 +122,19 @@ pub(super) async fn session_ended(state: &AppState, user: UserId, session_key: &
     }
 }
 
+/// The sessions with these socket keys expired (a month without a
+/// visit): as after a sign-out, their devices are notified no more.
+pub(super) async fn sessions_expired(state: &AppState, session_keys: &[String]) -> Result<(), AppError> {
+    if session_keys.is_empty() {
+        return Ok(());
+    }
+    state
+        .store
+        .remove_push_devices_of_sessions(session_keys)
+        .await
+        .or_internal("forgetting expired sessions' push devices")
+}
+
 /// Every session of `user` but `keep`'s ended (a password change).
 pub(super) async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&str>) {
     if let Err(error) = state.store.remove_push_devices_but(user, keep).await {
