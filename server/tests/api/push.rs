@@ -143,6 +143,16 @@ async fn mock_for(server: &TestServer) -> Mock {
     Mock::start(key).await
 }
 
+/// Alice and Bob signed up, and their direct conversation: (alice, bob,
+/// alice's id, the conversation).
+async fn alice_and_bob_in_a_dm(server: &TestServer) -> (Browser, Browser, i64, i64) {
+    let (alice, bob) = (server.browser(), server.browser());
+    let alice_id = alice.sign_up("alice").await;
+    bob.sign_up("bob").await;
+    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    (alice, bob, alice_id, dm)
+}
+
 fn s(id: i64) -> String {
     id.to_string()
 }
@@ -217,11 +227,8 @@ async fn direct_messages_and_mentions_are_pushed_as_each_member_chose() {
 #[tokio::test]
 async fn nothing_is_pushed_from_a_room_its_member_is_looking_at() {
     let (server, mut mock) = push_server().await;
-    let (alice, bob) = (server.browser(), server.browser());
-    let alice_id = alice.sign_up("alice").await;
-    bob.sign_up("bob").await;
+    let (alice, bob, _, dm) = alice_and_bob_in_a_dm(&server).await;
     subscribe(&alice, &mock, "alice").await;
-    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
 
     let mut socket = alice.socket().await;
     socket.send(&ClientFrame::Looking { room: RoomId(dm) }).await;
@@ -276,10 +283,7 @@ async fn the_test_notification_reaches_only_ones_own_device_and_gone_devices_are
 #[tokio::test]
 async fn a_device_is_notified_no_more_once_its_session_ends() {
     let (server, mut mock) = push_server().await;
-    let (alice, bob) = (server.browser(), server.browser());
-    let alice_id = alice.sign_up("alice").await;
-    bob.sign_up("bob").await;
-    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    let (alice, bob, alice_id, dm) = alice_and_bob_in_a_dm(&server).await;
     let room = bob.create_room("general", "public").await;
     alice.join_room(room).await;
 
@@ -313,10 +317,7 @@ async fn a_device_is_notified_no_more_once_its_session_ends() {
 #[tokio::test]
 async fn a_device_is_notified_no_more_once_its_session_expires() {
     let (server, mut mock) = push_server().await;
-    let (alice, bob) = (server.browser(), server.browser());
-    let alice_id = alice.sign_up("alice").await;
-    bob.sign_up("bob").await;
-    let dm = bob.ok("direct", &[("user", &s(alice_id))]).await["id"].as_i64().unwrap();
+    let (alice, bob, _, dm) = alice_and_bob_in_a_dm(&server).await;
     subscribe(&alice, &mock, "laptop").await;
     bob.post(dm, "d1", "while she visits").await;
     assert_eq!(mock.next().await.device, "laptop");
