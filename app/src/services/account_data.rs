@@ -9,12 +9,13 @@ use serde::Serialize;
 
 /// What "export my data" gives: the profile, the rooms, the messages one
 /// wrote (not those one deleted), one's friends and the people one blocks.
+/// The messages are read a page at a time ([`export_messages`]), so that
+/// no export, however long its author's history, is ever whole in memory.
 #[derive(Debug, Serialize)]
 pub struct Export {
     pub exported_at: i64,
     pub profile: ExportedProfile,
     pub rooms: Vec<ExportedRoom>,
-    pub messages: Vec<MessageWithFiles>,
     pub friends: Vec<ExportedPerson>,
     pub blocked: Vec<ExportedPerson>,
 }
@@ -36,22 +37,22 @@ pub struct MessageWithFiles {
     pub attachments: serde_json::Value,
 }
 
-/// Everything Salon keeps about `user`.
+/// Messages read at a time for an export.
+pub const EXPORT_PAGE: usize = 500;
+
+/// Where the next page of an export's messages starts: after message
+/// `seq` of room `room` (the start: nothing read yet).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExportCursor {
+    room: i64,
+    seq: i64,
+}
+
+/// Everything Salon keeps about `user` but their messages.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn export(state: &AppState, user: &UserRecord) -> Result<Export, AppError> {
     let store = &state.store;
-    let messages = store.exported_messages(user.id).await.or_internal("exporting messages")?;
-    let messages = messages
-        .into_iter()
-        .map(|message| {
-            let attachments = match message.attachments.as_str() {
-                "" => serde_json::Value::Array(Vec::new()),
-                stored => serde_json::from_str(stored).unwrap_or(serde_json::Value::Null),
-            };
-            MessageWithFiles { message, attachments }
-        })
-        .collect();
-    let export = Export {
+    Ok(Export {
         exported_at: crate::store::now_millis(),
         profile: ExportedProfile {
             id: user.id,
@@ -61,12 +62,39 @@ pub async fn export(state: &AppState, user: &UserRecord) -> Result<Export, AppEr
             administrator: user.is_admin(),
         },
         rooms: store.exported_rooms(user.id).await.or_internal("exporting rooms")?,
-        messages,
         friends: store.exported_people(user.id, false).await.or_internal("exporting friends")?,
         blocked: store.exported_people(user.id, true).await.or_internal("exporting blocks")?,
+    })
+}
+
+/// The next page of the messages `user` wrote, after `after`, and where
+/// the one after it starts (`None`: this was the last).
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn export_messages(
+    state: &AppState,
+    user: UserId,
+    after: ExportCursor,
+) -> Result<(Vec<MessageWithFiles>, Option<ExportCursor>), AppError> {
+    let page = state
+        .store
+        .exported_messages(user, (after.room, after.seq), EXPORT_PAGE as i64)
+        .await
+        .or_internal("exporting messages")?;
+    let next = match page.last() {
+        Some(last) if page.len() == EXPORT_PAGE => Some(ExportCursor { room: last.room_id, seq: last.seq }),
+        _ => None,
     };
-    tracing::info!(messages = export.messages.len(), "data exported");
-    Ok(export)
+    let messages = page
+        .into_iter()
+        .map(|message| {
+            let attachments = match message.attachments.as_str() {
+                "" => serde_json::Value::Array(Vec::new()),
+                stored => serde_json::from_str(stored).unwrap_or(serde_json::Value::Null),
+            };
+            MessageWithFiles { message, attachments }
+        })
+        .collect();
+    Ok((messages, next))
 }
 
 /// Deletes `user`'s account, once their password is confirmed: they leave

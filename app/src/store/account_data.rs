@@ -53,13 +53,25 @@ impl Store {
         .await
     }
 
-    pub async fn exported_messages(&self, user: UserId) -> Result<Vec<ExportedMessage>, sqlx::Error> {
+    /// The next `limit` messages `user` wrote and did not delete, in the
+    /// order of their rooms and numbers, after message `after` (room, seq).
+    pub async fn exported_messages(
+        &self,
+        user: UserId,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<ExportedMessage>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT m.room_id, {ROOM_NAME} AS room, m.seq, m.sent_at, m.edited_at, m.body, m.attachments
              FROM messages m JOIN rooms r ON r.id = m.room_id
-             WHERE m.author_id = $1 AND m.kind = 'text' AND m.deleted_at IS NULL ORDER BY m.room_id, m.seq"
+             WHERE m.author_id = $1 AND m.kind = 'text' AND m.deleted_at IS NULL
+               AND (m.room_id > $2 OR (m.room_id = $2 AND m.seq > $3))
+             ORDER BY m.room_id, m.seq LIMIT $4"
         ))
         .bind(user)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await
     }

@@ -65,6 +65,30 @@ async fn the_export_holds_exactly_the_users_data() {
     }
 }
 
+#[tokio::test]
+async fn an_export_longer_than_a_page_holds_every_message_once_in_order() {
+    let server = TestServer::start_unlimited().await;
+    let alice = server.browser();
+    alice.sign_up("alice").await;
+    let (first, second) =
+        (alice.create_room("First", "public").await, alice.create_room("Second", "public").await);
+    let page = app::services::account_data::EXPORT_PAGE;
+    // A page's worth in the first room, the page's edge in the second.
+    let mut sent = Vec::new();
+    for (room, count) in [(first, page - 1), (second, 2)] {
+        for i in 0..count {
+            let body = format!("{room}-{i}");
+            alice.post(room, &format!("c{room}-{i}"), &body).await;
+            sent.push(body);
+        }
+    }
+    let data = export(&alice).await;
+    let bodies: Vec<&str> =
+        data["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, sent);
+    assert_eq!(data["profile"]["username"], "alice", "the rest is still there");
+}
+
 /// The attachments' files under the data directory (not the temporary ones).
 fn stored_files(server: &TestServer) -> Vec<std::path::PathBuf> {
     let root = server.data_dir.join("files");
