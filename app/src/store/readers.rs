@@ -49,8 +49,13 @@ impl Readers {
                 None => readers.open().map_err(failed)?,
             };
             let result = read(&connection);
-            if let Ok(mut idle) = readers.idle.lock() {
-                idle.push(connection);
+            // Kept only as it was taken: a read that failed, or left a
+            // transaction open (and with it a snapshot that would hold the
+            // WAL back), gives its connection up.
+            if result.is_ok() && connection.is_autocommit() {
+                if let Ok(mut idle) = readers.idle.lock() {
+                    idle.push(connection);
+                }
             }
             result
         })
@@ -85,5 +90,38 @@ pub(crate) fn at_once<T>(future: impl Future<Output = Result<T, sqlx::Error>>) -
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(outcome) => outcome,
         Poll::Pending => Err(sqlx::Error::Protocol("an SQLite read waited".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(readers: &Readers) -> usize {
+        readers.idle.lock().map(|idle| idle.len()).unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn only_connections_left_as_they_were_taken_are_kept() {
+        let dir = std::env::temp_dir().join(format!("salon-readers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path: Arc<Path> = dir.join("readers.db").into();
+        rusqlite::Connection::open(&path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t (x)"))
+            .expect("a database");
+        let readers = Readers::new(path);
+        let count =
+            |c: &rusqlite::Connection| c.query_row("SELECT COUNT(*) FROM t", [], |row| row.get::<_, i64>(0));
+        assert_eq!(readers.read(move |c| count(c).map_err(failed)).await.expect("a read"), 0);
+        assert_eq!(idle(&readers), 1, "kept after a read");
+        let wrong = readers.read(|c| c.execute_batch("SELECT * FROM nowhere").map_err(failed)).await;
+        assert!(wrong.is_err());
+        assert_eq!(idle(&readers), 0, "given up after a failed read");
+        readers.read(|c| c.execute_batch("BEGIN").map_err(failed)).await.expect("a transaction begun");
+        assert_eq!(idle(&readers), 0, "given up with a transaction left open");
+        assert_eq!(readers.read(move |c| count(c).map_err(failed)).await.expect("a read"), 0);
+        assert_eq!(idle(&readers), 1);
+        drop(readers);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
