@@ -94,12 +94,14 @@ test('offline, Salon opens on the rooms and messages last seen, and forgets them
   await expect(sidebar.getByRole('link', { name: room })).toBeVisible();
   await expect(alice.page.getByText('Offline: showing what you last saw')).toBeVisible();
 
-  // A page never seen on this device: the app says so, not the browser.
+  // A page never seen on this device: the app says so, not the browser,
+  // and shows the page by itself once the network is back.
   await alice.page.goto('/friends');
   await expect(alice.page.getByRole('heading', { name: 'You are offline' })).toBeVisible();
+  await alice.context.setOffline(false);
+  await expect(alice.page.getByRole('heading', { name: 'Friends', level: 1 })).toBeVisible();
 
   // Back online, the app is live again; signing out forgets what was kept.
-  await alice.context.setOffline(false);
   await open(alice.page, path);
   await expect(alice.page.locator('[data-link="online"]')).toHaveCount(1);
   await signOut(alice.page);

@@ -159,7 +159,30 @@ async function fetchAndPut(event, name) {
   return response;
 }
 
-// For a page never seen before, with no network.
+// For a page never seen before, with no network. It asks the server, at
+// once when the browser says the network is back and every few seconds
+// meanwhile, and reloads itself when the server answers: a probe, not
+// `navigator.onLine`, which can say online while nothing gets through.
+// Never over a navigation the person (or a test) already started.
+const RETRY = `<script>
+(() => {
+  let leaving = false, asking = false, timer = 0, wait = 2000;
+  addEventListener('beforeunload', () => { leaving = true; });
+  const later = () => { timer = setTimeout(probe, wait); wait = Math.min(wait * 2, 30000); };
+  const probe = () => {
+    if (asking) return;
+    asking = true;
+    clearTimeout(timer);
+    fetch('/healthz', { cache: 'no-store' })
+      .then((answer) => { if (!answer.ok) throw answer; if (!leaving) location.reload(); })
+      .catch(later)
+      .finally(() => { asking = false; });
+  };
+  addEventListener('online', probe);
+  later();
+})();
+</script>`;
+
 function offlinePage() {
   const french = (self.navigator.language || '').toLowerCase().startsWith('fr');
   const [lang, title, text, retry] = french
@@ -169,7 +192,7 @@ function offlinePage() {
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Salon</title>
 <link rel="stylesheet" href="${SHELL_FILES.find((f) => f.endsWith('.css')) || ''}">
 <main class="auth"><div class="auth-card center"><h1>${title}</h1><p>${text}</p>
-<p><a class="button primary" href="/">${retry}</a></p></div></main></html>`;
+<p><a class="button primary" href="">${retry}</a></p></div></main>${RETRY}</html>`;
   return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
 }
 
