@@ -9,6 +9,7 @@ use crate::error::{AppError, Field};
 use crate::i18n::{use_i18n, Texts};
 use crate::t;
 use crate::ui::form::{field_problem, SubmitButton, TextField};
+use crate::ui::render_loads::once_per_render;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
 
@@ -28,7 +29,10 @@ impl JoinLinksData {
     pub fn load() -> Self {
         let make = ServerAction::<JoinLinkMake>::new();
         let revoked = RwSignal::new(0u32);
-        let links = Resource::new(move || (make.version().get(), revoked.get()), |_| my_join_links());
+        let links = Resource::new(
+            move || (make.version().get(), revoked.get()),
+            |_| once_per_render("my_join_links", my_join_links),
+        );
         Self { links, make, revoked }
     }
 }

@@ -7,6 +7,7 @@ use crate::error::{AppError, Field, Problem};
 use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::form::FormSuccess;
+use crate::ui::render_loads::once_per_render;
 use leptos::prelude::*;
 
 /// What this browser can do and does about notifications.
@@ -28,7 +29,7 @@ enum Device {
 #[component]
 pub fn NotificationsCard() -> impl IntoView {
     let i18n = use_i18n();
-    let settings = Resource::new(|| (), |_| push_settings());
+    let settings = Resource::new(|| (), |_| once_per_render("push_settings", push_settings));
     let device = RwSignal::new(Device::Unknown);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);

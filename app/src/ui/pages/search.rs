@@ -9,6 +9,7 @@ use crate::i18n::use_i18n;
 use crate::t;
 use crate::ui::live::use_live;
 use crate::ui::paged::Paged;
+use crate::ui::render_loads::once_per_render;
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -23,11 +24,13 @@ pub fn SearchPage() -> impl IntoView {
     let paged = Paged::<SearchHit, SearchCursor>::new(None);
     let first = Resource::new(
         move || (words(), room()),
-        |(words, room)| async move {
-            if words.trim().is_empty() {
-                return Ok(None);
-            }
-            search_messages(words, room, None).await.map(Some)
+        |(words, room)| {
+            once_per_render("search_messages", move || async move {
+                if words.trim().is_empty() {
+                    return Ok(None);
+                }
+                search_messages(words, room, None).await.map(Some)
+            })
         },
     );
     Effect::new(move |_| {

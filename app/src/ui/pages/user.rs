@@ -13,6 +13,7 @@ use crate::ui::form::first_error;
 use crate::ui::head::DocumentTitle;
 use crate::ui::live::use_live;
 use crate::ui::person::MessageButton;
+use crate::ui::render_loads::once_per_render;
 use crate::ui::session::use_session;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
@@ -26,7 +27,7 @@ pub fn UserPage() -> impl IntoView {
     let params = use_params_map();
     let card = Resource::new(
         move || (params.get().get("username").unwrap_or_default(), live.friends_changed.get()),
-        |(username, _)| view_user(username),
+        |(username, _)| once_per_render("view_user", || view_user(username)),
     );
     view! {
         <Transition fallback=move || view! { <p class="muted">{t!(i18n, loading)}</p> }>

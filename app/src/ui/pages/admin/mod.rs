@@ -18,6 +18,7 @@ use crate::ui::avatar::Avatar;
 use crate::ui::form::{form_error, latest_error, ConfirmButton, FormError, FormSuccess, SubmitButton};
 use crate::ui::join_links::{JoinLinksCard, JoinLinksData};
 use crate::ui::paged::Paged;
+use crate::ui::render_loads::once_per_render;
 use crate::ui::shell::PageTitle;
 use crate::ui::time::LocalTime;
 use leptos::prelude::*;
@@ -30,9 +31,9 @@ pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
     let words = move || query.with(|q| q.get("q").unwrap_or_default());
     let paged = Paged::<AdminUser, UserId>::new(None);
-    let first = Resource::new(words, |words| admin_users(words, None));
-    let settings = Resource::new(|| (), |_| admin_settings());
-    let rooms = Resource::new(|| (), |_| admin_rooms(None));
+    let first = Resource::new(words, |words| once_per_render("admin_users", || admin_users(words, None)));
+    let settings = Resource::new(|| (), |_| once_per_render("admin_settings", admin_settings));
+    let rooms = Resource::new(|| (), |_| once_per_render("admin_rooms", || admin_rooms(None)));
     let join_links = JoinLinksData::load();
     Effect::new(move |_| {
         first.track();
