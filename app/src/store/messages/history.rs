@@ -213,14 +213,23 @@ async fn with_reactions(
     Ok(messages)
 }
 
+/// `$read(rows, args…)` on the store's SQLite readers (a connection of its
+/// own, in one hand-over to a blocking thread; see `store::readers`), or
+/// on the pool (PostgreSQL).
+macro_rules! read_rows {
+    ($store:expr, $read:ident($($arg:expr),*)) => {
+        match &$store.readers {
+            Some(readers) => readers.read(move |mut c| at_once($read(&mut c, $($arg),*))).await,
+            None => $read(&mut &$store.pool, $($arg),*).await,
+        }
+    };
+}
+
 impl Store {
     /// The page of messages before `before` (the newest page without it),
     /// and whether older ones remain.
     pub async fn history_page(&self, room: RoomId, before: Option<Seq>) -> Result<HistoryPage, sqlx::Error> {
-        match &self.readers {
-            Some(readers) => readers.read(move |mut c| at_once(page(&mut c, room, before))).await,
-            None => page(&mut &self.pool, room, before).await,
-        }
+        read_rows!(self, page(room, before))
     }
 
     /// The page before `before` if `rule` lets `viewer` read `room`, its
@@ -233,12 +242,7 @@ impl Store {
         before: Option<Seq>,
         rule: Rule<E>,
     ) -> Result<Result<HistoryPage, E>, sqlx::Error> {
-        match &self.readers {
-            Some(readers) => {
-                readers.read(move |mut c| at_once(page_for(&mut c, viewer, room, before, rule))).await
-            }
-            None => page_for(&mut &self.pool, viewer, room, before, rule).await,
-        }
+        read_rows!(self, page_for(viewer, room, before, rule))
     }
 
     /// The window of history `at` (a page in all, see [`WindowAt`]) with
@@ -251,12 +255,7 @@ impl Store {
         at: WindowAt,
         rule: Rule<E>,
     ) -> Result<Result<HistoryWindow, E>, sqlx::Error> {
-        match &self.readers {
-            Some(readers) => {
-                readers.read(move |mut c| at_once(window_for(&mut c, viewer, room, at, rule))).await
-            }
-            None => window_for(&mut &self.pool, viewer, room, at, rule).await,
-        }
+        read_rows!(self, window_for(viewer, room, at, rule))
     }
 
     /// Up to `limit` messages after `after`, oldest first.
@@ -266,12 +265,7 @@ impl Store {
         after: Seq,
         limit: i64,
     ) -> Result<Vec<Message>, sqlx::Error> {
-        match &self.readers {
-            Some(readers) => {
-                readers.read(move |mut c| at_once(messages_after(&mut c, room, after, limit))).await
-            }
-            None => messages_after(&mut &self.pool, room, after, limit).await,
-        }
+        read_rows!(self, messages_after(room, after, limit))
     }
 
     /// Up to `limit` changes after `after`, oldest first, as a resuming
