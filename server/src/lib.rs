@@ -274,7 +274,7 @@ fn compressed_per_request() -> impl tower_http::compression::Predicate {
 
 /// Deletes expired sessions, and what ends with them, now and every hour
 /// (failures are logged by the service).
-async fn continuously_delete_expired(state: app::services::AppState) {
+async fn continuously_delete_expired(state: AppState) {
     let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         hourly.tick().await;
