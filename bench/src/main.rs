@@ -166,7 +166,8 @@ async fn main() -> Result<(), Error> {
     let cookies = match options.seeded {
         Some(first) => {
             eprintln!("signing in {} seeded users…", options.clients);
-            let names = (first..first + options.clients).map(|i| format!("{}{i}", seed::USER_PREFIX)).collect();
+            let names =
+                (first..first + options.clients).map(|i| format!("{}{i}", seed::USER_PREFIX)).collect();
             in_parallel(options.concurrency, names, {
                 let (http, url) = (http.clone(), options.url.clone());
                 move |name| sign_in(http.clone(), url.clone(), name)
@@ -186,14 +187,27 @@ async fn main() -> Result<(), Error> {
     let registered_in = started.elapsed();
     if let (Some(room), "history") = (options.room, options.scenario.as_str()) {
         let args = vec![("room", room.0.to_string()), ("before", i64::MAX.to_string())];
-        let read = Read { endpoint: "room_history", args, items: "messages", full: app::domain::HISTORY_PAGE };
-        return report(&options, registered_in, Duration::ZERO, 1, reads(&options, &http, cookies, read).await?);
+        let read =
+            Read { endpoint: "room_history", args, items: "messages", full: app::domain::HISTORY_PAGE };
+        return report(
+            &options,
+            registered_in,
+            Duration::ZERO,
+            1,
+            reads(&options, &http, cookies, read).await?,
+        );
     }
     if options.scenario == "search" {
         let mut args = vec![("query", options.query.clone())];
         args.extend(options.room.map(|room| ("room", room.0.to_string())));
         let read = Read { endpoint: "search", args, items: "hits", full: app::domain::SEARCH_PAGE };
-        return report(&options, registered_in, Duration::ZERO, 1, reads(&options, &http, cookies, read).await?);
+        return report(
+            &options,
+            registered_in,
+            Duration::ZERO,
+            1,
+            reads(&options, &http, cookies, read).await?,
+        );
     }
 
     // Rooms: one for fan-out, groups of `room_size` otherwise; the first
@@ -339,7 +353,9 @@ fn table(files: &[String]) -> Result<(), Error> {
         );
         println!("| Page | First visit: KB on the wire (wasm / js / css / document) | Requests | First contentful paint (ms) | Interactive (ms) | Repeat visit: KB on the wire | Repeat: interactive (ms) |");
         println!("|---|---|---|---|---|---|---|");
-        for (name, page) in [("sign-in", &run["sign_in_page"]), ("room (10 M messages)", &run["room_page_of_history_room"])] {
+        for (name, page) in
+            [("sign-in", &run["sign_in_page"]), ("room (10 M messages)", &run["room_page_of_history_room"])]
+        {
             let (first, repeat) = (&page["first_visit"], &page["repeat_visit"]);
             println!(
                 "| {name} | {} ({} / {} / {} / {}) | {} | {} | {} | {} | {} |",
@@ -522,7 +538,12 @@ async fn idle(
         for (k, part) in subscriptions.chunks(share).enumerate() {
             let mut child = std::process::Command::new(std::env::current_exe()?)
                 .args(["hold", "--url", &options.url, "--sources", &options.sources.to_string()])
-                .args(["--offset", &(k * share).to_string(), "--concurrency", &options.concurrency.to_string()])
+                .args([
+                    "--offset",
+                    &(k * share).to_string(),
+                    "--concurrency",
+                    &options.concurrency.to_string(),
+                ])
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .spawn()?;
@@ -1009,9 +1030,11 @@ async fn connect_all(
     subscriptions: Vec<(String, RoomId)>,
 ) -> Result<Vec<(RoomId, Socket)>, Error> {
     let url = url.to_owned();
-    in_parallel(concurrency, subscriptions.into_iter().enumerate().collect(), move |(index, (cookie, room))| {
-        connect(url.clone(), source(offset + index, sources), cookie, room)
-    })
+    in_parallel(
+        concurrency,
+        subscriptions.into_iter().enumerate().collect(),
+        move |(index, (cookie, room))| connect(url.clone(), source(offset + index, sources), cookie, room),
+    )
     .await
 }
 
