@@ -67,8 +67,9 @@ pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&
 }
 
 /// Deletes the sessions that expired (a month without a visit) and ends
-/// what a sign-out would: the push devices they subscribed. (Their
-/// sockets, if any were still open, end with the next request's check.)
+/// what a sign-out would: the push devices they subscribed. A socket
+/// still open on one keeps its live view until it reconnects, when the
+/// upgrade, finding no session, is refused.
 pub async fn delete_expired_sessions(state: &AppState) -> Result<(), AppError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let sessions = state.store.sessions();
