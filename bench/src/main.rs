@@ -897,9 +897,8 @@ async fn receive(
 /// The send time a body carries (`t:MICROSECONDS…`; a frame's text may
 /// follow the digits).
 fn sent_at(body: &str) -> Option<u64> {
-    let digits = body.strip_prefix("t:")?;
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
-    digits[..end].parse().ok()
+    let (sent, _) = leading_integer(body.strip_prefix("t:")?)?;
+    u64::try_from(sent).ok()
 }
 
 fn now_micros() -> u64 {

@@ -28,6 +28,10 @@ fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
     serde_json::to_vec(record).map_err(|error| session_store::Error::Encode(error.to_string()))
 }
 
+fn decode(data: &[u8]) -> session_store::Result<Record> {
+    serde_json::from_slice(data).map_err(|error| session_store::Error::Decode(error.to_string()))
+}
+
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -72,10 +76,7 @@ impl SessionStore for Sessions {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?;
-        data.map(|data| {
-            serde_json::from_slice(&data).map_err(|error| session_store::Error::Decode(error.to_string()))
-        })
-        .transpose()
+        data.as_deref().map(decode).transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -99,7 +100,7 @@ impl Sessions {
         Ok(rows
             .iter()
             .filter_map(|data| {
-                serde_json::from_slice(data)
+                decode(data)
                     .inspect_err(|error| tracing::warn!(%error, "an expired session cannot be read"))
                     .ok()
             })
