@@ -347,7 +347,7 @@ async fn websocket(
     auth: app::services::auth::AuthSession,
     params: axum::extract::Query<socket::SocketParams>,
     headers: http::HeaderMap,
-    upgrade: axum::extract::ws::WebSocketUpgrade,
+    upgrade: socket::Upgrade,
 ) -> Response {
     if state.draining.load(Ordering::Relaxed) {
         // Stopping: the tab tries again, through the proxy, elsewhere.

@@ -183,6 +183,27 @@ async fn the_largest_message_arrives_over_the_socket() {
 }
 
 #[tokio::test]
+async fn pings_and_closes_are_answered_as_the_protocol_asks() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame};
+    let server = TestServer::start().await;
+    let alice = user(&server, "alice").await;
+    let mut socket = alice.socket().await;
+    socket.stream.send(WsMessage::Ping("are you there".into())).await.expect("send a ping");
+    let pong = loop {
+        match tokio::time::timeout(PATIENCE, socket.stream.next()).await.expect("in time") {
+            Some(Ok(WsMessage::Pong(payload))) => break payload,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a pong, got {other:?}"),
+        }
+    };
+    assert_eq!(&pong[..], b"are you there");
+    let bye = CloseFrame { code: CloseCode::Normal, reason: "done".into() };
+    socket.stream.send(WsMessage::Close(Some(bye))).await.expect("send a close");
+    assert_eq!(socket.close_code(PATIENCE).await, Some(1000), "the close is answered");
+}
+
+#[tokio::test]
 async fn malformed_frames_are_ignored_and_floods_cut_off() {
     let server = TestServer::start().await;
     let alice = user(&server, "alice").await;

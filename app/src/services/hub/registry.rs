@@ -37,6 +37,8 @@ pub enum Outbound {
     CatchUp(Box<CatchUp>),
     /// An answer to this connection's own request.
     Reply(Arc<Frame>),
+    /// The answer to the client's ping (only the socket's writer writes).
+    Pong(Box<axum::body::Bytes>),
 }
 
 /// A serialized frame; `position` is set for room messages, so that a
@@ -86,7 +88,8 @@ pub struct Closing {
 }
 
 impl Closing {
-    fn close(&self, code: u16) {
+    /// Asks the socket's task to close it with `code`.
+    pub fn close(&self, code: u16) {
         self.code.store(code, Ordering::Relaxed);
         self.notify.notify_one();
     }
