@@ -67,9 +67,9 @@ pub async fn other_sessions_ended(state: &AppState, user: UserId, keep: Option<&
 }
 
 /// Deletes the sessions that expired (a month without a visit) and ends
-/// what a sign-out would: the push devices they subscribed. A socket
-/// still open on one keeps its live view until it reconnects, when the
-/// upgrade, finding no session, is refused.
+/// what a sign-out would: the push devices they subscribed, and the
+/// sockets still open on them, on every instance (closed once the
+/// sessions are gone, so that they cannot reconnect on them).
 pub async fn delete_expired_sessions(state: &AppState) -> Result<(), AppError> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let sessions = state.store.sessions();
@@ -80,7 +80,9 @@ pub async fn delete_expired_sessions(state: &AppState) -> Result<(), AppError> {
         .collect();
     // The devices first: a failure leaves the sessions for the next try.
     super::push::sessions_expired(state, &keys).await?;
-    sessions.delete_expired(now).await.or_internal("deleting expired sessions")
+    sessions.delete_expired(now).await.or_internal("deleting expired sessions")?;
+    state.hub.end_sessions(&keys);
+    Ok(())
 }
 
 const SOCKET_KEY: &str = "salon.socket_key";

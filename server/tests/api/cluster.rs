@@ -251,6 +251,26 @@ async fn a_friend_request_from_one_instance_appears_live_on_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_open_on_a_session_that_expires_is_closed_on_every_instance() {
+    let Cluster { a, b, redis: _redis } = cluster().await;
+    let alice = a.browser();
+    alice.sign_up("alice").await;
+    let mut here = alice.socket().await;
+    let mut there = alice.at(&b).socket().await;
+
+    // A month without a visit: her session expires. Each instance sweeps
+    // expired sessions as it starts and every hour after; a third one
+    // starting sweeps now.
+    a.expire_session(&alice.session_cookie().expect("a session cookie")).await;
+    let sweeper = a.another_instance().await;
+    for socket in [&mut here, &mut there] {
+        assert_eq!(socket.close_code(PATIENCE).await, Some(CLOSE_SIGNED_OUT));
+    }
+    assert!(alice.socket_from(Some(&a.url(""))).await.is_err(), "no session, no socket");
+    sweeper.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_users_of_an_instance_that_falls_silent_go_offline() {
     let Cluster { a, redis: _redis, .. } = cluster().await;
     // C reaches Redis through a proxy of its own, so that it can vanish

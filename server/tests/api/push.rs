@@ -325,12 +325,8 @@ async fn a_device_is_notified_no_more_once_its_session_expires() {
     // A month without a visit: her session expires. Each instance sweeps
     // expired sessions as it starts and every hour after.
     let session = alice.session_cookie().expect("a session cookie");
+    server.expire_session(&session).await;
     let mut database = server.database().await;
-    sqlx::query("UPDATE sessions SET expires_at = 0 WHERE id = $1")
-        .bind(&session)
-        .execute(&mut database)
-        .await
-        .unwrap();
     let sweeper = server.another_instance().await;
     let count = "SELECT COUNT(*) FROM sessions WHERE id = $1";
     for _ in 0..200 {

@@ -240,6 +240,18 @@ impl Hub {
         self.relay(Event::EndOtherSessions { user, keep: keep.map(str::to_owned) }, None);
     }
 
+    /// Closes the sockets opened with any of `sessions` (socket keys,
+    /// whoever's): those sessions expired.
+    pub fn end_sessions(&self, sessions: &[String]) {
+        if sessions.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        let ended: HashSet<&str> = sessions.iter().map(String::as_str).collect();
+        inner.local.close_sessions(|s| s.is_some_and(|s| ended.contains(s)));
+        self.relay(Event::EndSessions { sessions: sessions.to_vec() }, None);
+    }
+
     /// Closes every socket with `code` (the server is stopping, or they may
     /// have missed live events and must resume).
     pub fn close_all(&self, code: u16) {

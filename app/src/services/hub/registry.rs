@@ -288,6 +288,15 @@ impl Registry {
         }
     }
 
+    /// Closes every socket, whoever's, whose session has `ended`.
+    pub(super) fn close_sessions(&mut self, ended: impl Fn(Option<&str>) -> bool) {
+        let ids: Vec<ConnId> =
+            self.conns.iter().filter(|(_, conn)| ended(conn.session.as_deref())).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.close(id, CLOSE_SIGNED_OUT);
+        }
+    }
+
     /// Closes the sockets whose queue overflowed.
     pub(super) fn cut_off(&mut self, too_slow: Vec<ConnId>) {
         for id in too_slow {

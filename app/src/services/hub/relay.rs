@@ -58,6 +58,10 @@ pub enum Event {
         user: UserId,
         keep: Option<String>,
     },
+    /// These sessions (socket keys) expired, whoever's they were.
+    EndSessions {
+        sessions: Vec<String>,
+    },
     /// The sender's first socket of `user` opened (`online`), or its last
     /// one closed; `reach` is who hears about it.
     Presence {
@@ -175,6 +179,10 @@ impl Hub {
             }
             (Event::EndOtherSessions { user, keep }, _) => {
                 local.close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
+            }
+            (Event::EndSessions { sessions }, _) => {
+                let ended: std::collections::HashSet<&str> = sessions.iter().map(String::as_str).collect();
+                local.close_sessions(|s| s.is_some_and(|s| ended.contains(s)));
             }
             (Event::Presence { online, reach }, _) => presence.remote(local, from, online, reach),
             (Event::PushDevice, _) => self.push_devices.store(true, Ordering::Relaxed),

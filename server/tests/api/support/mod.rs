@@ -224,6 +224,17 @@ impl TestServer {
         <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("the server's database")
     }
 
+    /// Makes the session whose cookie is `session` expired, as a month
+    /// without a visit would (the instances sweep it as they start).
+    pub async fn expire_session(&self, session: &str) {
+        let mut database = self.database().await;
+        sqlx::query("UPDATE sessions SET expires_at = 0 WHERE id = $1")
+            .bind(session)
+            .execute(&mut database)
+            .await
+            .expect("the session expired");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
