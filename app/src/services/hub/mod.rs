@@ -247,8 +247,7 @@ impl Hub {
             return;
         }
         let mut inner = self.lock();
-        let ended: HashSet<&str> = sessions.iter().map(String::as_str).collect();
-        inner.local.close_sessions(|s| s.is_some_and(|s| ended.contains(s)));
+        inner.local.close_sessions(sessions);
         self.relay(Event::EndSessions { sessions: sessions.to_vec() }, None);
     }
 

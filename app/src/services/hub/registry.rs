@@ -288,10 +288,16 @@ impl Registry {
         }
     }
 
-    /// Closes every socket, whoever's, whose session has `ended`.
-    pub(super) fn close_sessions(&mut self, ended: impl Fn(Option<&str>) -> bool) {
-        let ids: Vec<ConnId> =
-            self.conns.iter().filter(|(_, conn)| ended(conn.session.as_deref())).map(|(id, _)| *id).collect();
+    /// Closes every socket, whoever's, opened with one of `sessions`
+    /// (socket keys).
+    pub(super) fn close_sessions(&mut self, sessions: &[String]) {
+        let ended: HashSet<&str> = sessions.iter().map(String::as_str).collect();
+        let ids: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.session.as_deref().is_some_and(|s| ended.contains(s)))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             self.close(id, CLOSE_SIGNED_OUT);
         }

@@ -180,10 +180,7 @@ impl Hub {
             (Event::EndOtherSessions { user, keep }, _) => {
                 local.close_sessions_of(user, |s| keep.is_none() || s != keep.as_deref());
             }
-            (Event::EndSessions { sessions }, _) => {
-                let ended: std::collections::HashSet<&str> = sessions.iter().map(String::as_str).collect();
-                local.close_sessions(|s| s.is_some_and(|s| ended.contains(s)));
-            }
+            (Event::EndSessions { sessions }, _) => local.close_sessions(&sessions),
             (Event::Presence { online, reach }, _) => presence.remote(local, from, online, reach),
             (Event::PushDevice, _) => self.push_devices.store(true, Ordering::Relaxed),
             (Event::Looking { user, room }, _) => {
